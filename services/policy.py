@@ -1,0 +1,169 @@
+"""A strategy as a pure, deterministic policy: (a tick's conversations, own state, parameters) -> decisions.
+
+No I/O, no clock, no random numbers: the in-process transport and the Kafka service call this
+same object, which is what makes their results identical. Its only inputs are the events it is
+handed, in the canonical order it imposes itself.
+"""
+
+from __future__ import annotations
+
+import heapq
+
+from socialsim.contracts.events import Broadcast, Conversation, Response, TickBatch, TickDone, TickReply
+from socialsim.contracts.strategy import Strategy
+from socialsim.contracts.vocabulary import CAPABILITIES, FALLBACK, IDEAL_ACTION, need_of
+
+from .queues import DepartmentQueue, Item
+from .signals import RevenueWatch, TalkVolume, ValueTiers
+
+
+class Policy:
+    def __init__(self, strategy: Strategy, arm: str):
+        self.s = strategy
+        self.arm = arm
+        self.queues = {
+            d: DepartmentQueue(d, strategy.staff_hours_per_day.get(d, 0.0) / strategy.shift.hours)
+            for d in strategy.departments
+        }
+        self.volume = TalkVolume(strategy.listening)
+        self.revenue = RevenueWatch(strategy.panic)
+        self.tiers = ValueTiers(strategy.tiering)
+        self._deadlines: list[tuple[float, str, Item]] = []
+        self._pitch_credit = 0.0
+        self._broadcast_credit = 0.0
+        self._offer_credit = 0.0
+        self._seq = 0
+
+    # ---- one tick -------------------------------------------------------------------------
+    def handle(self, batch: TickBatch) -> TickReply:
+        closed = batch.closed
+        conversations = sorted(batch.conversations, key=lambda c: (c.minute, c.id))  # canonical order
+        self.volume.observe(conversations, closed.end_minute)
+        self.revenue.observe(closed.kpis)
+        self.tiers.observe(conversations)
+        for c in conversations:
+            self._admit(c)
+        responses: list[Response] = []
+        for dept in self.queues:
+            self._serve(dept, closed.tick, closed.start_minute, closed.end_minute, responses)
+        self._expire(closed.tick, closed.end_minute, closed.final, responses)
+        broadcasts = self._broadcasts(closed.tick, closed.start_minute, closed.end_minute)
+        responses.sort(key=lambda r: (r.minute, r.conversation_id))
+        return TickReply(responses=responses, broadcasts=broadcasts,
+                         done=TickDone(tick=closed.tick, responses=len(responses), broadcasts=len(broadcasts)))
+
+    # ---- triage -----------------------------------------------------------------------------
+    def priority(self, c: Conversation) -> float:
+        p = self.s.priorities
+        return (p.intent.get(c.intent, 1.0) * p.segment.get(c.segment, 1.0) * p.topic.get(c.topic, 1.0)
+                * self.volume.segment_factor(c.segment) * self.volume.topic_factor(c.topic) * self.tiers.boost(c))
+
+    def _admit(self, c: Conversation) -> None:
+        item = Item(conversation=c, need=need_of(c.intent, c.topic_kind), priority=self.priority(c),  # type: ignore[arg-type]
+                    ready=c.minute, deadline=c.minute + self.s.max_wait_hours * 60.0)
+        heapq.heappush(self._deadlines, (item.deadline, c.id, item))
+        if self.s.priorities.intent.get(c.intent, 1.0) <= 0:
+            return  # the strategy does not answer this intent: only the deadline will report it
+        first = self.s.routing.get(c.intent, self.s.captain)
+        if self.queues[first].headcount <= 0:
+            first = self.s.captain
+        self.queues[first].push(item)
+
+    def _handoff_target(self, dept: str, item: Item) -> str | None:
+        ideal = IDEAL_ACTION[item.need]  # type: ignore[index]
+        if ideal in CAPABILITIES[dept] or item.handoffs:  # type: ignore[index]
+            return None
+        for other, q in self.queues.items():
+            if other != dept and q.headcount > 0 and ideal in CAPABILITIES[other]:  # type: ignore[index]
+                return other
+        return None
+
+    # ---- service ----------------------------------------------------------------------------
+    def _shift_window(self, start: float, end: float) -> tuple[float, float]:
+        day0 = (start // 1440.0) * 1440.0
+        return max(start, day0 + self.s.shift.start_hour * 60.0), min(end, day0 + self.s.shift.end_hour * 60.0)
+
+    def _serve(self, dept: str, tick: int, start: float, end: float, out: list[Response]) -> None:
+        q = self.queues[dept]
+        open_, close = self._shift_window(start, end)
+        if q.headcount <= 0 or open_ >= close:
+            return
+        now = max(q.free_at, open_)
+        while now < close:
+            picked = q.next_item(now, close)
+            if picked is None:
+                break
+            now, item = picked
+            if now >= close:
+                q.push(item)
+                break
+            target = self._handoff_target(dept, item)
+            if target is not None:
+                now += self.s.handle_minutes.get("acknowledge", 0.0) / q.headcount  # triage before passing on
+                item.handoffs += 1
+                item.ready = now + self.s.handoff_minutes
+                self.queues[target].push(item)
+                continue
+            action = next(a for a in FALLBACK[item.need] if a in CAPABILITIES[dept])  # type: ignore[index]
+            pitched = self._pitch(dept, item)
+            minutes = self.s.handle_minutes.get(action, 0.0) + (self.s.pitch_minutes if pitched else 0.0)
+            now += minutes / q.headcount
+            item.done = True
+            out.append(self._response(item, tick, dept, action, now, pitched))
+        q.free_at = now
+
+    def _pitch(self, dept: str, item: Item) -> bool:
+        """Marketing adds a sales pitch to a share of what it handles that did not ask to buy."""
+        if dept != "marketing" or item.conversation.intent == "purchase_intent" or self.s.pitch_rate <= 0:
+            return False
+        boost = self.s.panic.pitch_boost if self.revenue.panicking else 1.0
+        self._pitch_credit += min(1.0, self.s.pitch_rate * boost)
+        if self._pitch_credit >= 1.0:
+            self._pitch_credit -= 1.0
+            return True
+        return False
+
+    def _response(self, item: Item, tick: int, dept: str, action: str, minute: float, pitched: bool) -> Response:
+        c = item.conversation
+        return Response(id=f"{self.arm}:r:{c.id}", conversation_id=c.id, customer=c.customer, tick=tick,
+                        department=dept, action=action, minute=minute, delay_minutes=minute - c.minute,
+                        handoffs=item.handoffs, pitched=pitched)
+
+    def _expire(self, tick: int, end: float, final: bool, out: list[Response]) -> None:
+        while self._deadlines and (final or self._deadlines[0][0] <= end):
+            deadline, _, item = heapq.heappop(self._deadlines)
+            if not item.done:
+                item.done = True
+                out.append(self._response(item, tick, "", "none", min(deadline, end) if final else deadline, False))
+
+    # ---- broadcasts -------------------------------------------------------------------------
+    def _broadcasts(self, tick: int, start: float, end: float) -> list[Broadcast]:
+        b = self.s.broadcasts
+        day0 = (start // 1440.0) * 1440.0
+        at = day0 + b.hour * 60.0
+        if b.per_week <= 0 or not (start <= at < end):
+            return []
+        boost = self.s.panic.broadcast_boost if self.revenue.panicking else 1.0
+        self._broadcast_credit += b.per_week * boost / 7.0
+        out = []
+        while self._broadcast_credit >= 1.0:
+            self._broadcast_credit -= 1.0
+            self._offer_credit += b.offer_share
+            offer = self._offer_credit >= 1.0
+            if offer:
+                self._offer_credit -= 1.0
+            self._seq += 1
+            dept = "marketing" if "marketing" in self.queues else self.s.captain
+            out.append(Broadcast(id=f"{self.arm}:b:{self._seq}", tick=tick, minute=at, department=dept,
+                                 offer=offer, targeting=self._targeting()))
+        return out
+
+    def _targeting(self) -> dict[str, float]:
+        """Who a campaign is aimed at: the strategy's beliefs, re-weighted by listening when enabled."""
+        segments = set(self.s.broadcasts.targeting) | set(self.volume.segment)
+        if not segments:
+            return {}
+        raw = {s: self.s.broadcasts.targeting.get(s, 0.0 if self.s.broadcasts.targeting else 1.0)
+               * self.volume.segment_factor(s) for s in sorted(segments)}
+        top = max(raw.values())
+        return {s: (w / top if top > 0 else 0.0) for s, w in raw.items()}

@@ -1,0 +1,1 @@
+"""The simulated world: customers, prospects, their follower network and how they react."""

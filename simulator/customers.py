@@ -1,0 +1,151 @@
+"""Customer state and the rules by which people react. Pure numpy over arrays; no I/O, no clock.
+
+One arm owns one `Customers`. Every rule takes its randomness as arguments (uniforms drawn per
+conversation or per (stream, index, person)), so the same person meets the same luck in every arm.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from socialsim.contracts.vocabulary import INTENTS
+from socialsim.contracts.world import World
+
+from .exogenous import max_rate_multiplier
+from .network import Network
+from .population import Population
+
+PROSPECT, CUSTOMER, CHURNED = 0, 1, 2
+I_QUESTION, I_COMPLAINT, I_PRAISE, I_PURCHASE, I_CHATTER = (INTENTS.index(i) for i in INTENTS)
+
+
+@dataclass
+class Reaction:
+    """What a tick's responses did, per response (aligned arrays)."""
+
+    helped: np.ndarray  # bool
+    purchase_dollars: np.ndarray  # float64, 0 where no purchase
+    trust_after: np.ndarray
+    wom_valence: np.ndarray  # int8: +1 praise posted, -1 criticism posted, 0 nothing
+
+
+class Customers:
+    def __init__(self, world: World, pop: Population, network: Network):
+        self.w = world
+        self.r = world.reactions
+        self.pop = pop
+        self.net = network
+        seg = pop.segment
+        segs = list(world.segments.values())
+        self.baseline = pop.baseline_trust
+        self.service = np.array([s.service_sensitivity for s in segs])[seg]
+        self.promotion = np.array([s.promotion_sensitivity for s in segs])[seg]
+        self.churn_per_day = np.array([s.churn_per_year for s in segs])[seg] / 365.0
+        self.purchase_value = np.array([s.purchase_dollars for s in segs])[seg]
+        self.status = np.where(pop.is_customer, CUSTOMER, PROSPECT).astype(np.int8)
+        self.trust = self.baseline.copy()
+        self.comeback = np.ones(pop.size)
+        self.fatigue = np.zeros(pop.size)
+        self.churn_cum = np.zeros(pop.size)
+        self.acq_cum = np.zeros(pop.size)
+        self.max_mult = max_rate_multiplier(world)
+
+    # ---- who posts ------------------------------------------------------------------------
+    def keeps(self, node: np.ndarray, intent: np.ndarray, u: np.ndarray) -> np.ndarray:
+        """Thinning: does this arm's state turn the candidate into a real post?"""
+        mult = np.ones(len(node))
+        seeking = (intent == I_QUESTION) | (intent == I_COMPLAINT)
+        mult[seeking] = self.comeback[node[seeking]]
+        praise = intent == I_PRAISE
+        mult[praise] = np.clip(self.trust[node[praise]] / np.maximum(self.baseline[node[praise]], 1e-9), 0.0, self.max_mult)
+        return (self.status[node] == CUSTOMER) & (u * self.max_mult < mult)
+
+    # ---- responses ------------------------------------------------------------------------
+    def react(self, node: np.ndarray, intent: np.ndarray, quality: np.ndarray, delay: np.ndarray,
+              answered: np.ndarray, pitched: np.ndarray, offer: np.ndarray,
+              u_outcome: np.ndarray, u_wom: np.ndarray, u_pitch: np.ndarray, discount: float) -> Reaction:
+        r = self.r
+        seeking = (intent == I_QUESTION) | (intent == I_COMPLAINT) | (intent == I_PURCHASE)
+        p_help = np.where(answered, quality * np.power(0.5, delay / r.help_half_life_minutes), 0.0)
+        helped = seeking & (u_outcome < p_help)
+        weight = np.where(intent == I_COMPLAINT, r.complaint_weight, 1.0) * self.service[node]
+        delta = np.where(helped, r.trust_gain_helped, np.where(answered, -r.trust_loss_unhelped, -r.trust_loss_ignored)) * weight
+        delta = np.where(seeking, delta, r.trust_gain_acknowledged * p_help * self.service[node])
+        annoyed = pitched & (intent != I_PURCHASE)
+        delta -= np.where(annoyed, r.pitch_annoyance, 0.0)
+        np.add.at(self.trust, node, delta)
+        np.clip(self.trust, 0.0, 1.0, out=self.trust)
+        np.add.at(self.fatigue, node, annoyed.astype(float))
+        comeback = helped & (intent != I_PURCHASE)
+        self.comeback[node[comeback]] = np.minimum(r.comeback_cap, self.comeback[node[comeback]] * (1 + r.comeback_uplift))
+        # purchase intent: conversion rises with the chance the answer helped (one uniform, so monotone)
+        p_buy = r.purchase_conversion_unanswered + (r.purchase_conversion_helped - r.purchase_conversion_unanswered) * p_help
+        bought = (intent == I_PURCHASE) & (u_outcome < p_buy)
+        pitch_buy = annoyed & (u_pitch < r.pitch_conversion * self.promotion[node])
+        price = self.purchase_value[node] * np.where(offer, 1.0 - discount, 1.0)
+        dollars = np.where(bought | pitch_buy, price, 0.0)
+        advocate = helped & (u_wom < np.minimum(1.0, r.advocacy_after_help * self.service[node]))
+        rant = (intent == I_COMPLAINT) & ~helped & (u_wom < r.rant_after_neglect)
+        valence = np.where(advocate, 1, np.where(rant, -1, 0)).astype(np.int8)
+        return Reaction(helped=helped, purchase_dollars=dollars, trust_after=self.trust[node], wom_valence=valence)
+
+    # ---- word of mouth --------------------------------------------------------------------
+    def hear(self, authors: np.ndarray, valence: np.ndarray) -> np.ndarray:
+        """Followers of each author see the post; returns the reach of each post [people]."""
+        reach = self.net.reach(authors)
+        if len(authors) == 0:
+            return reach
+        seen = np.concatenate([self.net.followers(a) for a in authors.tolist()])
+        sign = np.repeat(valence.astype(float), reach)
+        customer = self.status[seen] == CUSTOMER
+        np.add.at(self.trust, seen[customer], sign[customer] * self.r.wom_trust_effect)
+        np.clip(self.trust, 0.0, 1.0, out=self.trust)
+        prospect = ~customer & (self.status[seen] == PROSPECT)
+        pull = np.where(sign[prospect] > 0, self.r.wom_acquisition_hazard, -self.r.wom_deterrence)
+        np.add.at(self.acq_cum, seen[prospect], pull)
+        return reach
+
+    # ---- broadcasts -----------------------------------------------------------------------
+    def broadcast(self, weight_by_segment: np.ndarray, offer: bool, u_reach: np.ndarray, u_buy: np.ndarray,
+                  discount: float) -> tuple[np.ndarray, np.ndarray, int]:
+        """A campaign post. Returns (buyers, dollars, followers reached)."""
+        r = self.r
+        w = weight_by_segment[self.pop.segment]
+        reached = ((self.status == CUSTOMER) & self.pop.brand_follower & (self.fatigue < r.tune_out_fatigue) & (u_reach < w))
+        p = r.broadcast_conversion * self.promotion * (r.offer_uplift if offer else 1.0) * np.exp(-self.fatigue / r.tune_out_fatigue)
+        buyers = np.flatnonzero(reached & (u_buy < p))
+        self.fatigue[reached] += 1.0
+        prospects = self.status == PROSPECT
+        self.acq_cum[prospects] += r.campaign_prospect_reach * w[prospects] * r.campaign_acquisition_hazard * self.promotion[prospects]
+        dollars = self.purchase_value[buyers] * (1.0 - discount if offer else 1.0)
+        return buyers, dollars, int(reached.sum())
+
+    # ---- a day passes ---------------------------------------------------------------------
+    def bill(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+        due = np.flatnonzero((self.status == CUSTOMER) & (self.pop.billing_day == day % 30))
+        return due, self.pop.monthly_spend[due] * self.spend_multiplier(due)
+
+    def spend_multiplier(self, nodes: np.ndarray) -> np.ndarray:
+        return np.maximum(0.0, 1.0 + self.r.spend_trust_elasticity * (self.trust[nodes] - self.baseline[nodes]))
+
+    def churn_hazard_per_day(self, nodes: np.ndarray) -> np.ndarray:
+        return self.churn_per_day[nodes] * np.exp(-self.r.churn_trust_elasticity * (self.trust[nodes] - self.baseline[nodes]))
+
+    def end_of_day(self) -> tuple[np.ndarray, np.ndarray]:
+        """Fatigue fades, trust drifts home, hazards accumulate. Returns (churned, acquired) node ids."""
+        r = self.r
+        self.fatigue *= math.exp(-1.0 / r.fatigue_recovery_days)
+        self.trust += (self.baseline - self.trust) * (1.0 - math.exp(-1.0 / r.trust_memory_days))
+        active = np.flatnonzero(self.status == CUSTOMER)
+        self.churn_cum[active] += self.churn_hazard_per_day(active)
+        churned = active[self.churn_cum[active] >= self.pop.churn_threshold[active]]
+        self.status[churned] = CHURNED
+        prospects = self.status == PROSPECT
+        self.acq_cum[prospects] += r.organic_acquisition_per_year / 365.0
+        acquired = np.flatnonzero(prospects & (self.acq_cum >= self.pop.acquisition_threshold))
+        self.status[acquired] = CUSTOMER
+        self.trust[acquired] = self.baseline[acquired]
+        return churned, acquired

@@ -1,0 +1,66 @@
+"""Who wants to talk about what, and when: candidate conversations drawn once per replication.
+
+Every arm sees the same candidates (common random numbers). Each person has candidate posts at
+the highest rate their state could ever give them; an arm keeps a candidate when its uniform
+`u` falls under (current rate / highest rate) — Lewis–Shedler thinning. So a customer whom an
+arm helped, and who now complains more readily (the squeaky wheel), posts a *superset* of what
+the same customer posts in an arm that did not, and everything else stays aligned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from socialsim.contracts.vocabulary import INTENTS
+from socialsim.contracts.world import World
+
+from .population import Population
+from .rng import generator
+
+DAYS_PER_MONTH = 30.4375
+
+
+@dataclass(frozen=True)
+class Candidates:
+    minute: np.ndarray  # float64, sorted ascending
+    node: np.ndarray  # int32
+    intent: np.ndarray  # int8 index into INTENTS
+    topic: np.ndarray  # int16 index into world.topics
+    u: np.ndarray  # float64 thinning uniform
+    u_outcome: np.ndarray  # float64 uniform for this conversation's own outcome (helped, bought)
+    u_wom: np.ndarray  # float64 uniform for whether the customer tells their followers
+
+    def __len__(self) -> int:
+        return len(self.minute)
+
+
+def max_rate_multiplier(world: World) -> float:
+    """The highest factor by which state can raise a person's posting rate."""
+    return max(world.reactions.comeback_cap, 2.0)
+
+
+def draw_candidates(world: World, pop: Population, seed: int, replication: int) -> Candidates:
+    rng = generator(seed, replication, "candidates")
+    segs = list(world.segments.values())
+    topics = list(world.topics)
+    minutes = world.horizon.days * 1440.0
+    rate = np.array([s.conversations_per_month for s in segs])[pop.segment] * max_rate_multiplier(world)
+    counts = rng.poisson(rate * world.horizon.days / DAYS_PER_MONTH)
+    node = np.repeat(np.arange(pop.size, dtype=np.int32), counts)
+    total = len(node)
+    minute = rng.random(total) * minutes
+    intent = np.empty(total, dtype=np.int8)
+    topic = np.empty(total, dtype=np.int16)
+    seg_of = pop.segment[node]
+    for s, seg in enumerate(segs):
+        rows = np.flatnonzero(seg_of == s)
+        iw = np.array([seg.intents.get(i, 0.0) for i in INTENTS])
+        tw = np.array([seg.topics.get(t, 0.0) for t in topics])
+        intent[rows] = rng.choice(len(INTENTS), size=len(rows), p=iw / iw.sum())
+        topic[rows] = rng.choice(len(topics), size=len(rows), p=tw / tw.sum())
+    u, u_outcome, u_wom = rng.random(total), rng.random(total), rng.random(total)
+    order = np.lexsort((node, minute))
+    return Candidates(minute=minute[order], node=node[order], intent=intent[order], topic=topic[order],
+                      u=u[order], u_outcome=u_outcome[order], u_wom=u_wom[order])

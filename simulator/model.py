@@ -1,0 +1,98 @@
+"""The SimPy model of one replication: every arm's world advancing in lockstep with the strategies.
+
+Two actors, each a small generator with `env` passed explicitly:
+
+* `lockstep` closes each tick: every arm publishes its conversations and a tick-closed marker
+  through the transport, then ingests its strategy's responses and broadcasts (DESIGN §4).
+* `daily_life` ends each day after its last tick closes: billing, churn, acquisitions, fatigue
+  and trust drift. It waits on an event the lockstep fires, so a day never ends before its
+  last hour has been answered.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import simpy
+
+from socialsim.contracts.scenario import Scenario
+
+from .exogenous import draw_candidates
+from .network import build_network
+from .population import build_population
+from .recorder import Recorder
+from .rng import Counter
+from .transport import Transport
+from .world import ArmWorld, Shared
+
+
+def draw_shared(scenario: Scenario, replication: int) -> Shared:
+    """Everything the arms of a replication have in common (common random numbers)."""
+    seed, world = scenario.seed, scenario.world
+    pop = build_population(world, seed, replication)
+    return Shared(replication=replication, population=pop, network=build_network(world, pop, seed, replication),
+                  candidates=draw_candidates(world, pop, seed, replication), counter=Counter(seed, replication))
+
+
+@dataclass
+class Clock:
+    tick_minutes: int
+    ticks: int
+    series_every_ticks: int = 1
+
+
+class Replication:
+    def __init__(self, scenario: Scenario, replication: int, transport: Transport, run_id: str,
+                 keep_events: bool = True, series_every_ticks: int = 1,
+                 on_tick: Callable[[int, int], None] | None = None, shared: Shared | None = None):
+        world = scenario.world
+        self.scenario = scenario
+        self.transport = transport
+        self.run_id = run_id
+        self.shared = shared or draw_shared(scenario, replication)
+        self.worlds = {arm: ArmWorld(world, self.shared, Recorder(arm, replication, keep_events)) for arm in scenario.arms}
+        ticks = world.horizon.days * 1440 // world.horizon.tick_minutes
+        self.clock = Clock(world.horizon.tick_minutes, ticks, series_every_ticks)
+        self.on_tick = on_tick or (lambda tick, ticks: None)
+        self.env = simpy.Environment()
+        self.day_closed = self.env.event()
+
+    def run(self) -> dict[str, ArmWorld]:
+        self.transport.open(self.scenario.arms, f"{self.run_id}-r{self.shared.replication}")
+        try:
+            self.env.process(self.lockstep(self.env))
+            self.env.process(self.daily_life(self.env))
+            self.env.run(until=self.clock.ticks * self.clock.tick_minutes + 1)
+        finally:
+            self.transport.close()
+        return self.worlds
+
+    def lockstep(self, env: simpy.Environment):
+        c = self.clock
+        for tick in range(c.ticks):
+            yield env.timeout(c.tick_minutes)
+            start, end = tick * c.tick_minutes, (tick + 1) * c.tick_minutes
+            day, final = start // 1440, tick == c.ticks - 1
+            batches = {arm: w.close_tick(tick, start, end, day, final) for arm, w in self.worlds.items()}
+            replies = self.transport.exchange(batches)
+            for arm, w in self.worlds.items():
+                w.apply(replies[arm], tick)
+            if end % 1440 == 0:  # daily_life takes the snapshot once the day has ended
+                fired, self.day_closed = self.day_closed, env.event()
+                fired.succeed((day, tick))
+            else:
+                self._snapshot(tick, float(end))
+            self.on_tick(tick, c.ticks)
+
+    def _snapshot(self, tick: int, minute: float) -> None:
+        if tick % self.clock.series_every_ticks == 0 or tick == self.clock.ticks - 1:
+            for w in self.worlds.values():
+                w.rec.series.append(w.snapshot(tick, minute))
+
+    def daily_life(self, env: simpy.Environment):
+        while True:
+            day, tick = yield self.day_closed
+            for w in self.worlds.values():
+                w.end_of_day(day, tick)
+            self._snapshot(tick, (day + 1) * 1440.0)

@@ -1,0 +1,100 @@
+"""Measurement, kept apart from behaviour: what happened in one arm of one replication.
+
+The world calls these hooks; nothing here feeds back into the world except `revenue_on(day)`,
+the figure the brand's own sales dashboard would show its strategy.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+import numpy as np
+
+EVENT_COLUMNS = ("event_id", "kind", "minute", "tick", "customer", "segment", "topic", "intent",
+                 "department", "action", "delay_minutes", "amount_dollars", "reach", "conversation_id", "helped")
+
+
+@dataclass
+class Recorder:
+    arm: str
+    replication: int
+    keep_events: bool = True
+    revenue_dollars: float = 0.0
+    revenue_by_day: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    conversations: int = 0
+    help_seeking: int = 0
+    helped: int = 0
+    answered: int = 0
+    first_response_minutes: list[float] = field(default_factory=list)
+    positive_wom_reach: int = 0
+    negative_wom_reach: int = 0
+    positive_wom_posts: int = 0
+    negative_wom_posts: int = 0
+    churned: int = 0
+    acquisitions: int = 0
+    broadcasts: int = 0
+    rows: list[tuple] = field(default_factory=list)  # one tuple per event, in EVENT_COLUMNS order
+    series: list[dict] = field(default_factory=list)
+
+    def _event(self, event_id, kind, minute, tick, customer=None, segment=None, topic=None, intent=None,
+               department=None, action=None, delay_minutes=None, amount_dollars=None, reach=None,
+               conversation_id=None, helped=None) -> None:
+        if self.keep_events:
+            self.rows.append((event_id, kind, minute, tick, customer, segment, topic, intent, department, action,
+                              delay_minutes, amount_dollars, reach, conversation_id, helped))
+
+    def event_columns(self) -> dict[str, list]:
+        columns = list(zip(*self.rows)) if self.rows else [() for _ in EVENT_COLUMNS]
+        return {name: list(values) for name, values in zip(EVENT_COLUMNS, columns)}
+
+    def conversation(self, c, help_seeking: bool) -> None:
+        self.conversations += 1
+        self.help_seeking += help_seeking
+        self._event(event_id=c.id, kind="conversation", minute=c.minute, tick=c.tick, customer=c.customer,
+                    segment=c.segment, topic=c.topic, intent=c.intent, conversation_id=c.id)
+
+    def response(self, r, segment: str, topic: str, intent: str, helped: bool, seeking: bool) -> None:
+        self.helped += helped and seeking
+        if r.action != "none":
+            self.answered += 1
+            self.first_response_minutes.append(r.delay_minutes)
+        self._event(event_id=r.id, kind="response", minute=r.minute, tick=r.tick, customer=r.customer, segment=segment,
+                    topic=topic, intent=intent, department=r.department or None, action=r.action,
+                    delay_minutes=r.delay_minutes, conversation_id=r.conversation_id, helped=bool(helped))
+
+    def purchase(self, event_id: str, minute: float, tick: int, customer: int, segment: str, dollars: float,
+                 source: str, conversation_id: str | None = None) -> None:
+        self.revenue_dollars += dollars
+        self.revenue_by_day[int(minute // 1440)] += dollars
+        self._event(event_id=event_id, kind="purchase", minute=minute, tick=tick, customer=customer, segment=segment,
+                    action=source, amount_dollars=dollars, conversation_id=conversation_id)
+
+    def word_of_mouth(self, event_id: str, minute: float, tick: int, customer: int, segment: str, valence: int,
+                      reach: int, conversation_id: str | None) -> None:
+        if valence > 0:
+            self.positive_wom_reach += reach
+            self.positive_wom_posts += 1
+        else:
+            self.negative_wom_reach += reach
+            self.negative_wom_posts += 1
+        self._event(event_id=event_id, kind="wom_positive" if valence > 0 else "wom_negative", minute=minute, tick=tick,
+                    customer=customer, segment=segment, reach=reach, conversation_id=conversation_id)
+
+    def broadcast(self, b, reached: int) -> None:
+        self.broadcasts += 1
+        self._event(event_id=b.id, kind="broadcast", minute=b.minute, tick=b.tick, department=b.department,
+                    action="offer" if b.offer else "campaign", reach=reached)
+
+    def lifecycle(self, kind: str, minute: float, tick: int, nodes: np.ndarray, segments: np.ndarray) -> None:
+        if kind == "churn":
+            self.churned += len(nodes)
+        else:
+            self.acquisitions += len(nodes)
+        if self.keep_events:
+            for node, seg in zip(nodes.tolist(), segments):
+                self._event(event_id=f"{self.arm}:{kind}:{self.replication}-{node}", kind=kind, minute=minute,
+                            tick=tick, customer=node, segment=seg)
+
+    def revenue_on(self, day: int) -> float:
+        return self.revenue_by_day.get(day, 0.0)

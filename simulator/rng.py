@@ -1,0 +1,51 @@
+"""Random numbers that keep common random numbers (CRN) across arms.
+
+Two sources, both owned by one replication and passed down explicitly (never a global RNG):
+
+* `generator(seed, replication, stream)`: a numpy Generator for things drawn once per
+  replication before any arm runs (population, network, candidate conversations).
+* `Counter.uniform(stream, index, ids)`: a counter-based hash (splitmix64) that maps
+  (replication key, stream, index, id) to a uniform number. Whatever one arm does, customer 17's
+  draw for broadcast 3 on stream OFFER is the same number in every arm, so arms differ only
+  where their strategy differs. A sequential generator could not promise that, because the
+  number of draws made before would depend on the strategy.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+_M1 = np.uint64(0xBF58476D1CE4E5B9)
+_M2 = np.uint64(0x94D049BB133111EB)
+_GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_TO_UNIT = 1.0 / float(1 << 53)
+
+STREAMS = {name: i + 1 for i, name in enumerate(
+    ("population", "network", "candidates", "broadcast", "reaction", "wom", "pitch")
+)}
+
+
+def generator(seed: int, replication: int, stream: str) -> np.random.Generator:
+    return np.random.default_rng(np.random.SeedSequence([seed, replication, STREAMS[stream]]))
+
+
+def _mix(x: np.ndarray) -> np.ndarray:
+    with np.errstate(over="ignore"):
+        x = x + _GOLDEN
+        x = (x ^ (x >> np.uint64(30))) * _M1
+        x = (x ^ (x >> np.uint64(27))) * _M2
+        return x ^ (x >> np.uint64(31))
+
+
+class Counter:
+    """Counter-based uniforms for one replication."""
+
+    def __init__(self, seed: int, replication: int):
+        self._key = _mix(np.array([seed * 1_000_003 + replication], dtype=np.uint64))[0]
+
+    def uniform(self, stream: str, index: int, ids: np.ndarray) -> np.ndarray:
+        with np.errstate(over="ignore"):
+            salt = (STREAMS[stream] * 0x1000193 + index * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
+            base = _mix(np.array([self._key ^ np.uint64(salt)], dtype=np.uint64))[0]
+            x = _mix(ids.astype(np.uint64) ^ base)
+        return (x >> np.uint64(11)).astype(np.float64) * _TO_UNIT

@@ -1,0 +1,164 @@
+"""One arm's world in one replication: turns candidates into posts, and responses into reactions.
+
+It shares population, network and candidate conversations with the other arms (common random
+numbers) and owns only its customers' state and its recorder.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from socialsim.contracts.events import Conversation, Kpis, TickBatch, TickClosed, TickReply
+from socialsim.contracts.vocabulary import ACTIONS, INTENTS, NEEDS
+from socialsim.contracts.world import World
+
+from .customers import CUSTOMER, I_COMPLAINT, I_PRAISE, I_PURCHASE, I_QUESTION, Customers
+from .exogenous import Candidates
+from .network import Network
+from .population import Population
+from .recorder import Recorder
+from .rng import Counter
+
+
+@dataclass(frozen=True)
+class Shared:
+    """What every arm of a replication shares: drawn once, read-only."""
+
+    replication: int
+    population: Population
+    network: Network
+    candidates: Candidates
+    counter: Counter
+
+
+class ArmWorld:
+    def __init__(self, world: World, shared: Shared, recorder: Recorder):
+        self.world = world
+        self.shared = shared
+        self.rec = recorder
+        self.customers = Customers(world, shared.population, shared.network)
+        self.topics = list(world.topics)
+        self.topic_kinds = [world.topics[t] for t in self.topics]
+        self.account_topic = np.array([k == "account" for k in self.topic_kinds])
+        self.segments = shared.population.segment_names
+        q = world.reactions.action_quality
+        self.quality = np.array([[q[n].get(a, 0.0) for a in ACTIONS] for n in NEEDS])
+        self.discount = world.economics.offer_discount
+        self._cursor = 0
+        self._pending: dict[str, int] = {}  # conversation id -> candidate index, until answered or given up
+
+    # ---- tick close: publish ----------------------------------------------------------------
+    def close_tick(self, tick: int, start: float, end: float, day: int, final: bool) -> TickBatch:
+        cand, pop = self.shared.candidates, self.shared.population
+        stop = int(np.searchsorted(cand.minute, end, side="left"))
+        idx = np.arange(self._cursor, stop)
+        self._cursor = stop
+        idx = idx[self.customers.keeps(cand.node[idx], cand.intent[idx], cand.u[idx])]
+        rep = self.shared.replication
+        convs = []
+        for i, node, intent, topic, minute in zip(idx.tolist(), cand.node[idx].tolist(), cand.intent[idx].tolist(),
+                                                  cand.topic[idx].tolist(), cand.minute[idx].tolist()):
+            c = Conversation(id=f"{rep}-{i}", tick=tick, minute=minute, customer=node,
+                             segment=self.segments[pop.segment[node]], topic=self.topics[topic],
+                             topic_kind=self.topic_kinds[topic], intent=INTENTS[intent],
+                             followers=int(pop.followers[node]), monthly_value_dollars=round(float(pop.monthly_spend[node]), 2))
+            self._pending[c.id] = i
+            self.rec.conversation(c, intent in (I_QUESTION, I_COMPLAINT, I_PURCHASE))
+            convs.append(c)
+        self._public_posts(idx, tick)
+        kpis = Kpis(day=day, last_day_revenue_dollars=round(self.rec.revenue_on(day - 1), 6) if day else 0.0)
+        closed = TickClosed(tick=tick, start_minute=start, end_minute=end, count=len(convs), kpis=kpis, final=final)
+        return TickBatch(conversations=convs, closed=closed)
+
+    def _public_posts(self, idx: np.ndarray, tick: int) -> None:
+        """Praise and complaints are public: the author's followers see them whatever the brand does."""
+        cand = self.shared.candidates
+        intent = cand.intent[idx]
+        public = idx[(intent == I_PRAISE) | (intent == I_COMPLAINT)]
+        self._word_of_mouth(public, np.where(cand.intent[public] == I_PRAISE, 1, -1), tick, "post")
+
+    def _word_of_mouth(self, idx: np.ndarray, valence: np.ndarray, tick: int, why: str) -> None:
+        cand, pop = self.shared.candidates, self.shared.population
+        nodes = cand.node[idx]
+        reach = self.customers.hear(nodes, valence)
+        rep = self.shared.replication
+        for i, node, v, n in zip(idx.tolist(), nodes.tolist(), valence.tolist(), reach.tolist()):
+            self.rec.word_of_mouth(f"{self.rec.arm}:wom-{why}:{rep}-{i}", float(cand.minute[i]), tick, node,
+                                   self.segments[pop.segment[node]], v, n, f"{rep}-{i}")
+
+    # ---- tick close: ingest -----------------------------------------------------------------
+    def apply(self, reply: TickReply, tick: int) -> None:
+        fresh = [r for r in reply.responses if r.conversation_id in self._pending]  # idempotent: repeats change nothing
+        if fresh:
+            self._react(fresh, tick)
+        for k, b in enumerate(reply.broadcasts):
+            self._broadcast(b, tick, k)
+
+    def _react(self, responses: list, tick: int) -> None:
+        cand, pop = self.shared.candidates, self.shared.population
+        idx = np.array([self._pending.pop(r.conversation_id) for r in responses], dtype=np.int64)
+        node, intent, topic = cand.node[idx], cand.intent[idx], cand.topic[idx]
+        action = np.array([ACTIONS.index(r.action) for r in responses])
+        account = self.account_topic[topic]
+        seeking = (intent == I_QUESTION) | (intent == I_COMPLAINT)
+        need = np.select([seeking & account, intent == I_QUESTION, intent == I_COMPLAINT, intent == I_PURCHASE],
+                         [NEEDS.index("resolve"), NEEDS.index("answer"), NEEDS.index("de_escalate"), NEEDS.index("convert")],
+                         NEEDS.index("acknowledge"))
+        answered = action != ACTIONS.index("none")
+        delay = np.array([r.delay_minutes for r in responses])
+        pitched = np.array([r.pitched for r in responses], dtype=bool)
+        u_pitch = self.shared.counter.uniform("pitch", 0, idx)
+        out = self.customers.react(node, intent, self.quality[need, action], delay, answered, pitched,
+                                   action == ACTIONS.index("offer"), cand.u_outcome[idx], cand.u_wom[idx], u_pitch, self.discount)
+        seek_all = seeking | (intent == I_PURCHASE)
+        for k, r in enumerate(responses):
+            seg = self.segments[pop.segment[node[k]]]
+            self.rec.response(r, seg, self.topics[topic[k]], INTENTS[intent[k]], bool(out.helped[k]), bool(seek_all[k]))
+            if out.purchase_dollars[k] > 0:
+                self.rec.purchase(f"{r.id}:purchase", r.minute, tick, int(node[k]), seg, float(out.purchase_dollars[k]),
+                                  "offer" if r.action == "offer" else ("pitch" if r.pitched and intent[k] != I_PURCHASE else "conversation"),
+                                  r.conversation_id)
+        talk = np.flatnonzero(out.wom_valence != 0)
+        self._word_of_mouth(idx[talk], out.wom_valence[talk], tick, "reaction")
+
+    def _broadcast(self, b, tick: int, k: int) -> None:
+        pop = self.shared.population
+        weights = np.array([b.targeting.get(s, 0.0) if b.targeting else 1.0 for s in self.segments])
+        everyone = np.arange(pop.size)
+        u_reach = self.shared.counter.uniform("broadcast", tick * 64 + 2 * k, everyone)
+        u_buy = self.shared.counter.uniform("broadcast", tick * 64 + 2 * k + 1, everyone)
+        buyers, dollars, reached = self.customers.broadcast(weights, b.offer, u_reach, u_buy, self.discount)
+        self.rec.broadcast(b, reached)
+        for node, amount in zip(buyers.tolist(), dollars.tolist()):
+            self.rec.purchase(f"{b.id}:purchase:{node}", b.minute, tick, node, self.segments[pop.segment[node]], amount,
+                              "offer" if b.offer else "campaign")
+
+    # ---- a day ends -------------------------------------------------------------------------
+    def end_of_day(self, day: int, tick: int) -> None:
+        pop = self.shared.population
+        minute = (day + 1) * 1440.0
+        due, amounts = self.customers.bill(day)
+        for node, amount in zip(due.tolist(), amounts.tolist()):
+            self.rec.purchase(f"{self.rec.arm}:bill:{self.shared.replication}-{node}-{day}", minute - 1e-6, tick, node,
+                              self.segments[pop.segment[node]], amount, "recurring")
+        churned, acquired = self.customers.end_of_day()
+        names = np.array(self.segments)
+        self.rec.lifecycle("churn", minute, tick, churned, names[pop.segment[churned]].tolist())
+        self.rec.lifecycle("acquisition", minute, tick, acquired, names[pop.segment[acquired]].tolist())
+
+    def snapshot(self, tick: int, minute: float) -> dict:
+        c = self.customers
+        active = c.status == CUSTOMER
+        trust = c.trust[active]
+        r = self.world.reactions
+        n = max(1, int(active.sum()))
+        return {
+            "tick": tick, "minute": minute, "revenue_dollars": self.rec.revenue_dollars,
+            "active_customers": int(active.sum()), "mean_trust": float(trust.mean()) if len(trust) else 0.0,
+            "nps": 100.0 * (float((trust >= r.promoter_trust).sum()) - float((trust < r.detractor_trust).sum())) / n,
+            "conversations": self.rec.conversations, "help_seeking": self.rec.help_seeking, "helped": self.rec.helped,
+            "answered": self.rec.answered, "churned": self.rec.churned, "acquisitions": self.rec.acquisitions,
+            "positive_wom_reach": self.rec.positive_wom_reach, "negative_wom_reach": self.rec.negative_wom_reach,
+        }

@@ -1,0 +1,142 @@
+"""The `socialsim` command: compare, validate, schema."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from .configerrors import ConfigError
+from .configload import SCENARIO_DIR, config_sha256, load_scenario, load_strategy, read_yaml, with_run_options
+from .contracts.scenario import ScenarioFile
+from .contracts.strategy import Strategy
+from .outcomes import METRICS
+from .stats import winner
+
+app = typer.Typer(add_completion=False, no_args_is_help=True,
+                  help="Who should own social media? Compare ownership strategies on a simulated company.")
+out_console = Console()
+err_console = Console(stderr=True)
+
+EXIT_BAD_INPUT = 2
+
+
+def fail(error: ConfigError) -> None:
+    for line in error.lines:
+        err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def resolve_scenario_path(scenario: str) -> Path:
+    """A path, or the name of a shipped scenario (`credit-card-issuer`)."""
+    path = Path(scenario)
+    if not path.exists() and (SCENARIO_DIR / f"{scenario}.yaml").is_file():
+        return SCENARIO_DIR / f"{scenario}.yaml"
+    return path
+
+
+def make_transport(name: str):
+    from simulator.transport import InProcessTransport
+
+    transports = {"inproc": InProcessTransport}
+    if name not in transports:
+        raise ConfigError([f"--transport: unknown transport {name!r}; allowed: {', '.join(transports)}"])
+    return transports[name]()
+
+
+@app.command()
+def compare(
+    scenario: Annotated[str, typer.Argument(help="scenario YAML file, or the name of a shipped scenario")],
+    transport: Annotated[str, typer.Option(help="how the world talks to the strategies: inproc")] = "inproc",
+    replications: Annotated[Optional[int], typer.Option(help="override the scenario's replications")] = None,
+    seed: Annotated[Optional[int], typer.Option(help="override the scenario's seed")] = None,
+    customers: Annotated[Optional[int], typer.Option(help="override world.population.customers")] = None,
+    days: Annotated[Optional[int], typer.Option(help="override world.horizon.days")] = None,
+    out: Annotated[Optional[Path], typer.Option(help="output directory [default: runs/<scenario>]")] = None,
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="dotted.path=value; arms.ARM.path=value overrides one arm's strategy")] = None,
+    no_events: Annotated[bool, typer.Option("--no-events", help="skip events.parquet (large runs)")] = False,
+) -> None:
+    """Run every arm of SCENARIO on common random numbers; print a table per metric and write outputs."""
+    from .experiment import run
+    from .outputs import write_outputs
+    from .report import render
+
+    path = resolve_scenario_path(scenario)
+    try:
+        sc = with_run_options(load_scenario(path, set_ or []), seed=seed, replications=replications, customers=customers, days=days)
+        tr = make_transport(transport)
+    except ConfigError as exc:
+        fail(exc)
+    sha = config_sha256(sc)
+    out = out or Path("runs") / sc.name
+    ticks = sc.world.horizon.days * 1440 // sc.world.horizon.tick_minutes
+    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                  console=err_console, transient=False, disable=not err_console.is_terminal) as bar:
+        task = bar.add_task(f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=sc.replications * ticks)
+        result = run(sc, tr, run_id=sha[:12], keep_events=not no_events,
+                     progress=lambda rep, tick, n: bar.update(task, completed=rep * ticks + tick + 1))
+    summary = write_outputs(result, out, sha, str(path))
+    (out / "report.html").write_text(render(summary, result.series, sc.description), encoding="utf-8")
+    print_table(summary)
+    out_console.print(f"report: {(out / 'report.html').resolve()}")
+
+
+def compact(x: float) -> str:
+    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
+        if abs(x) >= size:
+            return f"{x / size:.3g}{suffix}"
+    return f"{x:.3g}"
+
+
+def print_table(summary: dict) -> None:
+    arms = list(summary["arms"])
+    table = Table(title=f"{summary['scenario']}: mean ± 95% CI half-width over {summary['replications']} replications")
+    table.add_column("metric")
+    for arm in arms:
+        table.add_column(arm, justify="right")
+    table.add_column("winner")
+    for metric, (unit, higher) in METRICS.items():
+        cells = []
+        for arm in arms:
+            m = summary["arms"][arm][metric]
+            cells.append(f"{compact(m['mean'])} ±{compact((m['ci95'][1] - m['ci95'][0]) / 2)}")
+        table.add_row(f"{metric} [{unit}] {'↑' if higher else '↓'}", *cells, winner(summary["arms"], metric, higher))
+    out_console.print(table)
+
+
+@app.command()
+def validate(files: Annotated[list[Path], typer.Argument(help="scenario or strategy YAML files")]) -> None:
+    """Check config files; print one line per problem (file, field path, value, what is allowed)."""
+    problems: list[str] = []
+    for file in files:
+        try:
+            data = read_yaml(file)
+            if "world" in data or "arms" in data:
+                load_scenario(file)
+            else:
+                load_strategy(file)
+        except ConfigError as exc:
+            problems.extend(exc.lines)
+            continue
+        out_console.print(f"{file}: ok", highlight=False)
+    if problems:
+        fail(ConfigError(problems))
+
+
+@app.command()
+def schema(kind: Annotated[str, typer.Argument(help="scenario or strategy")] = "scenario") -> None:
+    """Print the JSON Schema of scenario or strategy files (for editor completion)."""
+    models = {"scenario": ScenarioFile, "strategy": Strategy}
+    if kind not in models:
+        fail(ConfigError([f"schema: unknown kind {kind!r}; allowed: {', '.join(models)}"]))
+    sys.stdout.write(json.dumps(models[kind].model_json_schema(), indent=2) + "\n")
+
+
+def main() -> None:
+    app()

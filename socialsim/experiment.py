@@ -1,0 +1,61 @@
+"""Run a scenario: every replication, every arm on common random numbers, through one transport.
+
+The composition root for a run: it wires the world (simulator) to the strategies through the
+transport it is given, and hands measurement to the recorders. Nothing here knows whether the
+transport is in-process or Kafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from simulator.model import Replication
+from simulator.transport import Transport
+
+from .contracts.scenario import Scenario
+from .outcomes import METRICS, outcomes
+from .stats import summarise
+
+EVENT_SCHEMA = pa.schema([
+    ("arm", pa.string()), ("replication", pa.int32()), ("event_id", pa.string()), ("kind", pa.string()),
+    ("minute", pa.float64()), ("tick", pa.int32()), ("customer", pa.int64()), ("segment", pa.string()),
+    ("topic", pa.string()), ("intent", pa.string()), ("department", pa.string()), ("action", pa.string()),
+    ("delay_minutes", pa.float64()), ("amount_dollars", pa.float64()), ("reach", pa.int64()),
+    ("conversation_id", pa.string()), ("helped", pa.bool_()),
+])
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    transport: str
+    per_arm: dict[str, dict[str, list[float]]]  # arm -> metric -> value per replication
+    series: list[dict] = field(default_factory=list)
+    events: list[pa.Table] = field(default_factory=list)
+
+    def summary(self, config_sha256: str) -> dict:
+        arms, paired = summarise(self.per_arm, {m: hi for m, (_, hi) in METRICS.items()})
+        return {"scenario": self.scenario.name, "seed": self.scenario.seed, "replications": self.scenario.replications,
+                "transport": self.transport, "config_sha256": config_sha256, "arms": arms, "paired": paired}
+
+
+def run(scenario: Scenario, transport: Transport, *, run_id: str = "run", keep_events: bool = True,
+        series_every_ticks: int = 1, progress: Callable[[int, int, int], None] | None = None) -> RunResult:
+    """progress(replication, tick, ticks) is called after every tick."""
+    per_arm = {arm: {m: [] for m in METRICS} for arm in scenario.arms}
+    result = RunResult(scenario=scenario, transport=transport.name, per_arm=per_arm)
+    for rep in range(scenario.replications):
+        on_tick = (lambda tick, ticks, rep=rep: progress(rep, tick, ticks)) if progress else None
+        worlds = Replication(scenario, rep, transport, run_id, keep_events, series_every_ticks, on_tick).run()
+        for arm, w in worlds.items():
+            for metric, value in outcomes(scenario.world, scenario.arms[arm], w).items():
+                per_arm[arm][metric].append(value)
+            result.series.extend({"arm": arm, "replication": rep, **row} for row in w.rec.series)
+            if keep_events:
+                n = len(w.rec.rows)
+                cols = {"arm": [arm] * n, "replication": [rep] * n, **w.rec.event_columns()}
+                result.events.append(pa.table(cols, schema=EVENT_SCHEMA))
+    return result

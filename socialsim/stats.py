@@ -1,0 +1,68 @@
+"""Statistics over replications: per-arm means with 95% CIs and paired differences between arms.
+
+Because arms share common random numbers, the difference A - B within a replication cancels
+most of the noise that the two means share; the paired CI is therefore much narrower than the
+two per-arm CIs suggest.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+
+import numpy as np
+from scipy import stats
+
+CONFIDENCE = 0.95
+
+
+def mean_ci(values: list[float] | np.ndarray) -> tuple[float, tuple[float, float]]:
+    """Mean and Student-t 95% confidence interval of the mean."""
+    x = np.asarray(values, dtype=float)
+    m = float(x.mean())
+    if len(x) < 2:
+        return m, (m, m)
+    se = float(x.std(ddof=1)) / math.sqrt(len(x))
+    if se == 0.0:
+        return m, (m, m)
+    half = float(stats.t.ppf(0.5 + CONFIDENCE / 2, len(x) - 1)) * se
+    return m, (m - half, m + half)
+
+
+def p_better(diffs: np.ndarray, higher_is_better: bool) -> float:
+    """P(A beats B): posterior probability (flat prior, Student-t) that the true mean difference
+    favours A, in the metric's good direction."""
+    d = diffs if higher_is_better else -diffs
+    m = float(d.mean())
+    se = float(d.std(ddof=1)) / math.sqrt(len(d)) if len(d) > 1 else 0.0
+    if se == 0.0:
+        return 1.0 if m > 0 else (0.0 if m < 0 else 0.5)
+    return float(stats.t.cdf(m / se, len(d) - 1))
+
+
+def _r(x: float) -> float:
+    return float(f"{x:.10g}")  # stable, readable JSON numbers
+
+
+def summarise(per_arm: dict[str, dict[str, list[float]]], directions: dict[str, bool]) -> tuple[dict, list[dict]]:
+    """per_arm[arm][metric] = one value per replication (same order across arms)."""
+    arms_out = {}
+    for arm, metrics in per_arm.items():
+        arms_out[arm] = {}
+        for metric, values in metrics.items():
+            m, (lo, hi) = mean_ci(values)
+            arms_out[arm][metric] = {"mean": _r(m), "ci95": [_r(lo), _r(hi)]}
+    paired = []
+    for a, b in itertools.combinations(per_arm, 2):
+        for metric, higher in directions.items():
+            d = np.asarray(per_arm[a][metric]) - np.asarray(per_arm[b][metric])
+            m, (lo, hi) = mean_ci(d)
+            paired.append({"metric": metric, "a": a, "b": b, "mean_diff": _r(m), "ci95": [_r(lo), _r(hi)],
+                           "p_a_beats_b": _r(p_better(d, higher))})
+    return arms_out, paired
+
+
+def winner(arms: dict, metric: str, higher_is_better: bool) -> str:
+    """The arm with the best mean (ties broken by arm order)."""
+    key = (lambda a: arms[a][metric]["mean"]) if higher_is_better else (lambda a: -arms[a][metric]["mean"])
+    return max(arms, key=key)
