@@ -9,6 +9,7 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
@@ -21,7 +22,7 @@ from .stats import winner
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Who should own social media? Compare ownership strategies on a simulated company.")
-out_console = Console()
+out_console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
@@ -106,7 +107,7 @@ def print_table(summary: dict) -> None:
         for arm in arms:
             m = summary["arms"][arm][metric]
             cells.append(f"{compact(m['mean'])} ±{compact((m['ci95'][1] - m['ci95'][0]) / 2)}")
-        table.add_row(f"{metric} [{unit}] {'↑' if higher else '↓'}", *cells, winner(summary["arms"], metric, higher))
+        table.add_row(escape(f"{metric} [{unit}] {'↑' if higher else '↓'}"), *cells, winner(summary["arms"], metric, higher))
     out_console.print(table)
 
 
