@@ -16,6 +16,8 @@ from socialsim.contracts.vocabulary import CAPABILITIES, FALLBACK, IDEAL_ACTION,
 from .queues import DepartmentQueue, Item
 from .signals import RevenueWatch, TalkVolume, ValueTiers
 
+_EPS = 1e-9  # rates accumulate as floats: 5/7 added 7 times must make 5 whole broadcasts
+
 
 class Policy:
     def __init__(self, strategy: Strategy, arm: str):
@@ -118,7 +120,7 @@ class Policy:
             return False
         boost = self.s.panic.pitch_boost if self.revenue.panicking else 1.0
         self._pitch_credit += min(1.0, self.s.pitch_rate * boost)
-        if self._pitch_credit >= 1.0:
+        if self._pitch_credit >= 1.0 - _EPS:
             self._pitch_credit -= 1.0
             return True
         return False
@@ -146,10 +148,10 @@ class Policy:
         boost = self.s.panic.broadcast_boost if self.revenue.panicking else 1.0
         self._broadcast_credit += b.per_week * boost / 7.0
         out = []
-        while self._broadcast_credit >= 1.0:
+        while self._broadcast_credit >= 1.0 - _EPS:
             self._broadcast_credit -= 1.0
             self._offer_credit += b.offer_share
-            offer = self._offer_credit >= 1.0
+            offer = self._offer_credit >= 1.0 - _EPS
             if offer:
                 self._offer_credit -= 1.0
             self._seq += 1
