@@ -70,6 +70,16 @@ class Recorder:
         self._event(event_id=event_id, kind="purchase", minute=minute, tick=tick, customer=customer, segment=segment,
                     action=source, amount_dollars=dollars, conversation_id=conversation_id)
 
+    def bills(self, day: int, minute: float, tick: int, nodes: np.ndarray, segments: np.ndarray, amounts: np.ndarray) -> None:
+        """Recurring spend billed today: one purchase per customer due, summed without a Python loop."""
+        total = float(amounts.sum())
+        self.revenue_dollars += total
+        self.revenue_by_day[int(minute // 1440)] += total
+        if self.keep_events:
+            for node, seg, amount in zip(nodes.tolist(), segments.tolist(), amounts.tolist()):
+                self._event(f"{self.arm}:bill:{self.replication}-{node}-{day}", "purchase", minute, tick, node, seg,
+                            action="recurring", amount_dollars=amount)
+
     def word_of_mouth(self, event_id: str, minute: float, tick: int, customer: int, segment: str, valence: int,
                       reach: int, conversation_id: str | None) -> None:
         if valence > 0:

@@ -140,9 +140,7 @@ class ArmWorld:
         pop = self.shared.population
         minute = (day + 1) * 1440.0
         due, amounts = self.customers.bill(day)
-        for node, amount in zip(due.tolist(), amounts.tolist()):
-            self.rec.purchase(f"{self.rec.arm}:bill:{self.shared.replication}-{node}-{day}", minute - 1e-6, tick, node,
-                              self.segments[pop.segment[node]], amount, "recurring")
+        self.rec.bills(day, minute - 1e-6, tick, due, np.array(self.segments)[pop.segment[due]], amounts)
         churned, acquired = self.customers.end_of_day()
         names = np.array(self.segments)
         self.rec.lifecycle("churn", minute, tick, churned, names[pop.segment[churned]].tolist())

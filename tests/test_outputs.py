@@ -1,0 +1,84 @@
+"""A whole run through the CLI: the event log's bookkeeping, and every output file's shape."""
+
+import json
+
+import pyarrow.compute as pc
+import pyarrow.parquet as pq
+import pytest
+from typer.testing import CliRunner
+
+from socialsim.cli import app
+from socialsim.outcomes import METRICS
+
+DAYS, REPS = 7, 2
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    out = tmp_path_factory.mktemp("run")
+    result = CliRunner().invoke(app, ["compare", "telecom-carrier", "--customers", "400", "--days", str(DAYS),
+                                      "--replications", str(REPS), "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "winner" in result.output and "report:" in result.output
+    return out
+
+
+def test_summary_has_the_public_shape(out):
+    s = json.loads((out / "summary.json").read_text())
+    assert set(s) == {"scenario", "seed", "replications", "transport", "config_sha256", "arms", "paired"}
+    assert (s["scenario"], s["replications"], s["transport"]) == ("telecom-carrier", REPS, "inproc")
+    assert set(s["arms"]) == {"marketing-led", "comms-led", "support-led", "captain-and-crew"}
+    for metrics in s["arms"].values():
+        assert set(metrics) == set(METRICS)
+        for m in metrics.values():
+            assert m["ci95"][0] <= m["mean"] <= m["ci95"][1]
+    assert len(s["paired"]) == 6 * len(METRICS)
+    assert all(0.0 <= p["p_a_beats_b"] <= 1.0 and p["ci95"][0] <= p["mean_diff"] <= p["ci95"][1] for p in s["paired"])
+
+
+def test_every_conversation_gets_exactly_one_decision_after_it_was_posted(out):
+    ev = pq.read_table(out / "events.parquet")
+    convs = ev.filter(pc.equal(ev["kind"], "conversation"))
+    resp = ev.filter(pc.equal(ev["kind"], "response"))
+    key = lambda t: sorted(zip(t["arm"].to_pylist(), t["conversation_id"].to_pylist()))  # noqa: E731
+    assert key(convs) == key(resp) and convs.num_rows > 100
+    posted = {(a, c): m for a, c, m in zip(convs["arm"].to_pylist(), convs["conversation_id"].to_pylist(), convs["minute"].to_pylist())}
+    for a, c, m, d in zip(resp["arm"].to_pylist(), resp["conversation_id"].to_pylist(), resp["minute"].to_pylist(), resp["delay_minutes"].to_pylist()):
+        assert d >= 0 and m == pytest.approx(posted[(a, c)] + d)
+
+
+def test_purchases_add_up_to_revenue_and_ids_are_unique(out):
+    ev = pq.read_table(out / "events.parquet")
+    s = json.loads((out / "summary.json").read_text())
+    purchases = ev.filter(pc.equal(ev["kind"], "purchase"))
+    for arm in s["arms"]:
+        mine = purchases.filter(pc.equal(purchases["arm"], arm))
+        assert pc.sum(mine["amount_dollars"]).as_py() / REPS == pytest.approx(s["arms"][arm]["revenue"]["mean"], rel=1e-6)
+    ids = list(zip(ev["replication"].to_pylist(), ev["arm"].to_pylist(), ev["event_id"].to_pylist()))
+    assert len(ids) == len(set(ids))
+
+
+def test_series_has_a_row_per_arm_replication_and_tick(out):
+    series = pq.read_table(out / "series.parquet")
+    assert series.num_rows == 4 * REPS * DAYS * 24
+    last = series.filter(pc.equal(series["tick"], DAYS * 24 - 1))
+    s = json.loads((out / "summary.json").read_text())
+    for arm in s["arms"]:
+        rows = last.filter(pc.equal(last["arm"], arm))
+        assert pc.mean(rows["revenue_dollars"]).as_py() == pytest.approx(s["arms"][arm]["revenue"]["mean"], rel=1e-9)
+
+
+def test_manifest_and_report(out):
+    manifest = json.loads((out / "manifest.json").read_text())
+    summary = json.loads((out / "summary.json").read_text())
+    assert manifest["config_sha256"] == summary["config_sha256"] and manifest["versions"]["simpy"]
+    assert manifest["resolved_config"]["arms"]["support-led"]["captain"] == "support"
+    html = (out / "report.html").read_text()
+    assert html.count("data:image/png;base64,") == 5 and "P(A beats B)" in html and "src='http" not in html
+
+
+def test_schema_command_exports_json_schema():
+    result = CliRunner().invoke(app, ["schema", "strategy"])
+    schema = json.loads(result.stdout)
+    assert result.exit_code == 0 and "captain" in schema["properties"]
+    assert "[hours / day]" in json.dumps(schema)
