@@ -129,7 +129,7 @@ class Policy:
         c = item.conversation
         return Response(id=f"{self.arm}:r:{c.id}", conversation_id=c.id, customer=c.customer, tick=tick,
                         department=dept, action=action, minute=minute, delay_minutes=minute - c.minute,
-                        handoffs=item.handoffs, pitched=pitched)
+                        handoffs=item.handoffs, pitched=pitched, tone=self.s.tone)
 
     def _expire(self, tick: int, end: float, final: bool, out: list[Response]) -> None:
         while self._deadlines and (final or self._deadlines[0][0] <= end):

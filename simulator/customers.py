@@ -65,7 +65,7 @@ class Customers:
 
     # ---- responses ------------------------------------------------------------------------
     def react(self, node: np.ndarray, intent: np.ndarray, quality: np.ndarray, delay: np.ndarray,
-              answered: np.ndarray, pitched: np.ndarray, offer: np.ndarray,
+              answered: np.ndarray, pitched: np.ndarray, tone: np.ndarray, offer: np.ndarray,
               u_outcome: np.ndarray, u_wom: np.ndarray, u_pitch: np.ndarray, discount: float) -> Reaction:
         r = self.r
         seeking = (intent == I_QUESTION) | (intent == I_COMPLAINT) | (intent == I_PURCHASE)
@@ -74,6 +74,7 @@ class Customers:
         weight = np.where(intent == I_COMPLAINT, r.complaint_weight, 1.0) * self.service[node]
         delta = np.where(helped, r.trust_gain_helped, np.where(answered, -r.trust_loss_unhelped, -r.trust_loss_ignored)) * weight
         delta = np.where(seeking, delta, r.trust_gain_acknowledged * p_help * self.service[node])
+        delta = np.where(delta > 0, delta * tone, delta)  # the voice of an answer scales the trust it wins
         annoyed = pitched & (intent != I_PURCHASE)
         delta -= np.where(annoyed, r.pitch_annoyance, 0.0)
         np.add.at(self.trust, node, delta)

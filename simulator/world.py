@@ -46,6 +46,7 @@ class ArmWorld:
         q = world.reactions.action_quality
         self.quality = np.array([[q[n].get(a, 0.0) for a in ACTIONS] for n in NEEDS])
         self.discount = world.economics.offer_discount
+        self.tone_multiplier = world.reactions.tone_trust_multiplier
         self._cursor = 0
         self._pending: dict[str, int] = {}  # conversation id -> candidate index, until answered or given up
 
@@ -110,7 +111,8 @@ class ArmWorld:
         delay = np.array([r.delay_minutes for r in responses])
         pitched = np.array([r.pitched for r in responses], dtype=bool)
         u_pitch = self.shared.counter.uniform("pitch", 0, idx)
-        out = self.customers.react(node, intent, self.quality[need, action], delay, answered, pitched,
+        tone = np.array([self.tone_multiplier[r.tone] for r in responses])
+        out = self.customers.react(node, intent, self.quality[need, action], delay, answered, pitched, tone,
                                    action == ACTIONS.index("offer"), cand.u_outcome[idx], cand.u_wom[idx], u_pitch, self.discount)
         seek_all = seeking | (intent == I_PURCHASE)
         for k, r in enumerate(responses):

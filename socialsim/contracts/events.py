@@ -49,6 +49,7 @@ class Response(msgspec.Struct, frozen=True, kw_only=True, tag="response"):
     delay_minutes: float
     handoffs: int
     pitched: bool
+    tone: str  # the strategy's voice: conversational, neutral, promotional
 
 
 class Broadcast(msgspec.Struct, frozen=True, kw_only=True, tag="broadcast"):

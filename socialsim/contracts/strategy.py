@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 
 from .base import Strict
-from .vocabulary import ACTIONS, DEPARTMENTS, INTENTS, Department
+from .vocabulary import ACTIONS, DEPARTMENTS, INTENTS, Department, Tone
 
 
 class Shift(Strict):
@@ -88,6 +88,7 @@ class Strategy(Strict):
     routing: dict[str, Department] = Field(default_factory=dict, description="first department by intent; the captain when absent")
     handoff_minutes: float = Field(30.0, ge=0, description="delay of handing a conversation to another department [minutes]")
     max_wait_hours: float = Field(24.0, gt=0, description="a conversation waiting longer than this goes unanswered [hours]")
+    tone: Tone = Field("neutral", description="voice of every response: conversational, neutral or promotional")
     pitch_rate: float = Field(0.0, ge=0, le=1, description="share of handled conversations that did not ask to buy where marketing adds a sales pitch [fraction]")
     priorities: Priorities = Priorities()
     broadcasts: Broadcasts = Broadcasts()

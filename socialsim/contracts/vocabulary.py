@@ -11,6 +11,9 @@ DEPARTMENTS: tuple[Department, ...] = ("marketing", "comms", "support")
 Action = Literal["resolve", "answer", "de_escalate", "offer", "acknowledge", "none"]
 ACTIONS: tuple[Action, ...] = ("resolve", "answer", "de_escalate", "offer", "acknowledge", "none")
 
+Tone = Literal["conversational", "neutral", "promotional"]
+TONES: tuple[Tone, ...] = ("conversational", "neutral", "promotional")
+
 Need = Literal["resolve", "answer", "de_escalate", "convert", "acknowledge"]
 NEEDS: tuple[Need, ...] = ("resolve", "answer", "de_escalate", "convert", "acknowledge")
 

@@ -11,7 +11,7 @@ import math
 from pydantic import Field, model_validator
 
 from .base import Strict
-from .vocabulary import INTENTS, NEEDS, TopicKind
+from .vocabulary import INTENTS, NEEDS, TONES, TopicKind
 
 
 def _check_weights(weights: dict[str, float], where: str) -> None:
@@ -98,6 +98,10 @@ class Reactions(Strict):
         default_factory=lambda: {k: dict(v) for k, v in _DEFAULT_QUALITY.items()},
         description="chance an immediate response with this action meets this need, by need then action [probability]",
     )
+    tone_trust_multiplier: dict[str, float] = Field(
+        default_factory=lambda: {"conversational": 1.2, "neutral": 1.0, "promotional": 0.8},
+        description="how a response's tone scales the trust it wins, by tone [multiplier]",
+    )
     help_half_life_minutes: float = Field(120.0, gt=0, description="delay after which a response's chance of helping has halved [minutes]")
     trust_gain_helped: float = Field(0.08, ge=0, le=1, description="trust gained when helped, times service_sensitivity [trust]")
     trust_loss_unhelped: float = Field(0.03, ge=0, le=1, description="trust lost when answered but not helped [trust]")
@@ -133,6 +137,9 @@ class Reactions(Strict):
         missing = set(NEEDS) - set(self.action_quality)
         if missing:
             raise ValueError(f"action_quality lacks need(s) {sorted(missing)}; needs: {list(NEEDS)}")
+        missing_tones = set(TONES) - set(self.tone_trust_multiplier)
+        if missing_tones:
+            raise ValueError(f"tone_trust_multiplier lacks tone(s) {sorted(missing_tones)}; tones: {list(TONES)}")
         if self.detractor_trust > self.promoter_trust:
             raise ValueError("detractor_trust must not exceed promoter_trust")
         return self
