@@ -22,6 +22,8 @@ class TalkVolume:
         self.segment: dict[str, float] = defaultdict(float)
         self.topic: dict[str, float] = defaultdict(float)
         self._minute = 0.0
+        self._factors: tuple[dict[str, float], dict[str, float]] = ({}, {})
+        self._silent = 0.0**cfg.strength  # factor of a key nobody has talked about (1 when strength is 0)
 
     def observe(self, conversations: list[Conversation], now: float) -> None:
         decay = 0.5 ** ((now - self._minute) / (self.cfg.half_life_days * 1440.0))
@@ -32,20 +34,20 @@ class TalkVolume:
         for c in conversations:
             self.segment[c.segment] += 1.0
             self.topic[c.topic] += 1.0
+        if self.cfg.enabled:  # factors change once per tick: compute them here, not per conversation
+            self._factors = (self._shares(self.segment), self._shares(self.topic))
 
-    @staticmethod
-    def _factor(counts: dict[str, float], key: str, strength: float) -> float:
+    def _shares(self, counts: dict[str, float]) -> dict[str, float]:
         total = sum(counts.values())
-        if total <= 0 or not counts:
-            return 1.0
-        share = counts.get(key, 0.0) / total
-        return (share * len(counts)) ** strength  # 1 for a key talking its even share
+        if total <= 0:
+            return {}
+        return {key: (n / total * len(counts)) ** self.cfg.strength for key, n in counts.items()}  # 1 = an even share
 
     def segment_factor(self, segment: str) -> float:
-        return self._factor(self.segment, segment, self.cfg.strength) if self.cfg.enabled else 1.0
+        return self._factors[0].get(segment, self._silent if self._factors[0] else 1.0) if self.cfg.enabled else 1.0
 
     def topic_factor(self, topic: str) -> float:
-        return self._factor(self.topic, topic, self.cfg.strength) if self.cfg.enabled else 1.0
+        return self._factors[1].get(topic, self._silent if self._factors[1] else 1.0) if self.cfg.enabled else 1.0
 
 
 class RevenueWatch:
@@ -79,6 +81,7 @@ class ValueTiers:
         self.cfg = cfg
         self._seen: dict[int, float] = {}
         self._sorted: list[float] = []
+        self._cut = math.inf
 
     def observe(self, conversations: list[Conversation]) -> None:
         if not self.cfg.enabled:
@@ -88,10 +91,11 @@ class ValueTiers:
                 value = c.monthly_value_dollars if self.cfg.by == "value" else float(c.followers)
                 self._seen[c.customer] = value
                 bisect.insort(self._sorted, value)
+        if self._sorted:
+            self._cut = self._sorted[min(len(self._sorted) - 1, math.floor((1 - self.cfg.top_fraction) * len(self._sorted)))]
 
     def boost(self, c: Conversation) -> float:
-        if not self.cfg.enabled or not self._sorted:
+        if not self.cfg.enabled:
             return 1.0
-        cut = self._sorted[min(len(self._sorted) - 1, math.floor((1 - self.cfg.top_fraction) * len(self._sorted)))]
         value = c.monthly_value_dollars if self.cfg.by == "value" else float(c.followers)
-        return self.cfg.priority_boost if value >= cut else 1.0
+        return self.cfg.priority_boost if value >= self._cut else 1.0

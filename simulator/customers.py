@@ -63,6 +63,10 @@ class Customers:
         mult[praise] = np.clip(self.trust[node[praise]] / np.maximum(self.baseline[node[praise]], 1e-9), 0.0, self.max_mult)
         return (self.status[node] == CUSTOMER) & (u * self.max_mult < mult)
 
+    def _clip_trust(self, nodes: np.ndarray) -> None:
+        """Keep trust in [0, 1], touching only the people just changed (not the whole population)."""
+        self.trust[nodes] = np.clip(self.trust[nodes], 0.0, 1.0)
+
     # ---- responses ------------------------------------------------------------------------
     def react(self, node: np.ndarray, intent: np.ndarray, quality: np.ndarray, delay: np.ndarray,
               answered: np.ndarray, pitched: np.ndarray, tone: np.ndarray, offer: np.ndarray,
@@ -78,7 +82,7 @@ class Customers:
         annoyed = pitched & (intent != I_PURCHASE)
         delta -= np.where(annoyed, r.pitch_annoyance, 0.0)
         np.add.at(self.trust, node, delta)
-        np.clip(self.trust, 0.0, 1.0, out=self.trust)
+        self._clip_trust(node)
         np.add.at(self.fatigue, node, annoyed.astype(float))
         comeback = helped & (intent != I_PURCHASE)
         self.comeback[node[comeback]] = np.minimum(r.comeback_cap, self.comeback[node[comeback]] * (1 + r.comeback_uplift))
@@ -103,7 +107,7 @@ class Customers:
         sign = np.repeat(valence.astype(float), reach)
         customer = self.status[seen] == CUSTOMER
         np.add.at(self.trust, seen[customer], sign[customer] * self.r.wom_trust_effect)
-        np.clip(self.trust, 0.0, 1.0, out=self.trust)
+        self._clip_trust(seen[customer])
         prospect = ~customer & (self.status[seen] == PROSPECT)
         pull = np.where(sign[prospect] > 0, self.r.wom_acquisition_hazard, -self.r.wom_deterrence)
         np.add.at(self.acq_cum, seen[prospect], pull)
