@@ -43,13 +43,12 @@ class Clock:
 
 
 class Replication:
-    def __init__(self, scenario: Scenario, replication: int, transport: Transport, run_id: str,
+    def __init__(self, scenario: Scenario, replication: int, transport: Transport,
                  keep_events: bool = True, series_every_ticks: int = 1,
                  on_tick: Callable[[int, int], None] | None = None, shared: Shared | None = None):
         world = scenario.world
         self.scenario = scenario
         self.transport = transport
-        self.run_id = run_id
         self.shared = shared or draw_shared(scenario, replication)
         self.worlds = {arm: ArmWorld(world, self.shared, Recorder(arm, replication, keep_events)) for arm in scenario.arms}
         ticks = world.horizon.days * 1440 // world.horizon.tick_minutes
@@ -59,7 +58,7 @@ class Replication:
         self.day_closed = self.env.event()
 
     def run(self) -> dict[str, ArmWorld]:
-        self.transport.open(self.scenario.arms, f"{self.run_id}-r{self.shared.replication}")
+        self.transport.open(self.scenario.arms, self.shared.replication)
         try:
             self.env.process(self.lockstep(self.env))
             self.env.process(self.daily_life(self.env))

@@ -17,7 +17,7 @@ from socialsim.contracts.strategy import Strategy
 class Transport(Protocol):
     name: str
 
-    def open(self, arms: dict[str, Strategy], run_id: str) -> None:
+    def open(self, arms: dict[str, Strategy], replication: int) -> None:
         """Prepare fresh strategy state for every arm (called once per replication)."""
 
     def exchange(self, batches: dict[str, TickBatch]) -> dict[str, TickReply]:
@@ -35,7 +35,7 @@ class InProcessTransport:
     def __init__(self) -> None:
         self._policies: dict = {}
 
-    def open(self, arms: dict[str, Strategy], run_id: str) -> None:
+    def open(self, arms: dict[str, Strategy], replication: int) -> None:
         from services.policy import Policy  # the composition of world and policy happens here only
 
         self._policies = {arm: Policy(strategy, arm) for arm, strategy in arms.items()}

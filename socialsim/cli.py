@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -13,6 +14,9 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from simulator.kafka_transport import TransportError
+
+from .broker import BrokerError, EmbeddedBroker, wait_reachable
 from .configerrors import ConfigError
 from .configload import SCENARIO_DIR, config_sha256, load_scenario, load_strategy, read_yaml, with_run_options
 from .contracts.scenario import ScenarioFile
@@ -42,19 +46,32 @@ def resolve_scenario_path(scenario: str) -> Path:
     return path
 
 
-def make_transport(name: str):
-    from simulator.transport import InProcessTransport
+TRANSPORTS = ("inproc", "kafka")
 
-    transports = {"inproc": InProcessTransport}
-    if name not in transports:
-        raise ConfigError([f"--transport: unknown transport {name!r}; allowed: {', '.join(transports)}"])
-    return transports[name]()
+
+@contextmanager
+def open_transport(name: str, sc, path: Path, sets: list[str], sha: str, bootstrap: str | None, partitions: int,
+                   external_services: bool):
+    """The composition root's choice of transport: in-process, or Kafka with its processes."""
+    if name == "inproc":
+        from simulator.transport import InProcessTransport
+
+        yield InProcessTransport()
+        return
+    from .stack import kafka_stack, new_run_id
+
+    with kafka_stack(sc, path, sets, new_run_id(sha), bootstrap=bootstrap, partitions=partitions,
+                     external_services=external_services) as transport:
+        yield transport
 
 
 @app.command()
 def compare(
     scenario: Annotated[str, typer.Argument(help="scenario YAML file, or the name of a shipped scenario")],
-    transport: Annotated[str, typer.Option(help="how the world talks to the strategies: inproc")] = "inproc",
+    transport: Annotated[str, typer.Option(help="how the world talks to the strategies: inproc or kafka")] = "inproc",
+    bootstrap: Annotated[Optional[str], typer.Option(help="Kafka bootstrap HOST:PORT [default: start an embedded broker]")] = None,
+    partitions: Annotated[int, typer.Option(min=1, max=64, help="partitions per topic for a Kafka run")] = 3,
+    external_services: Annotated[bool, typer.Option("--external-services", help="do not start strategy services (they already run)")] = False,
     replications: Annotated[Optional[int], typer.Option(help="override the scenario's replications")] = None,
     seed: Annotated[Optional[int], typer.Option(help="override the scenario's seed")] = None,
     customers: Annotated[Optional[int], typer.Option(help="override world.population.customers")] = None,
@@ -71,17 +88,23 @@ def compare(
     path = resolve_scenario_path(scenario)
     try:
         sc = with_run_options(load_scenario(path, set_ or []), seed=seed, replications=replications, customers=customers, days=days)
-        tr = make_transport(transport)
+        if transport not in TRANSPORTS:
+            raise ConfigError([f"--transport: unknown transport {transport!r}; allowed: {', '.join(TRANSPORTS)}"])
     except ConfigError as exc:
         fail(exc)
     sha = config_sha256(sc)
     out = out or Path("runs") / sc.name
     ticks = sc.world.horizon.days * 1440 // sc.world.horizon.tick_minutes
-    with Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                  console=err_console, transient=False, disable=not err_console.is_terminal) as bar:
-        task = bar.add_task(f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=sc.replications * ticks)
-        result = run(sc, tr, run_id=sha[:12], keep_events=not no_events,
-                     progress=lambda rep, tick, n: bar.update(task, completed=rep * ticks + tick + 1))
+    try:
+        with open_transport(transport, sc, path, set_ or [], sha, bootstrap, partitions, external_services) as tr, \
+                Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                         console=err_console, transient=False, disable=not err_console.is_terminal) as bar:
+            task = bar.add_task(f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=sc.replications * ticks)
+            result = run(sc, tr, keep_events=not no_events,
+                         progress=lambda rep, tick, n: bar.update(task, completed=rep * ticks + tick + 1))
+    except (BrokerError, TransportError) as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     summary = write_outputs(result, out, sha, str(path))
     (out / "report.html").write_text(render(summary, result.series, sc.description), encoding="utf-8")
     print_table(summary)
@@ -139,5 +162,52 @@ def schema(kind: Annotated[str, typer.Argument(help="scenario or strategy")] = "
     sys.stdout.write(json.dumps(models[kind].model_json_schema(), indent=2) + "\n")
 
 
+@app.command()
+def service(
+    scenario: Annotated[str, typer.Option(help="scenario file (or shipped name) whose arm this service runs")],
+    arm: Annotated[str, typer.Option(help="the arm to serve")],
+    bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap HOST:PORT")],
+    run_id: Annotated[str, typer.Option(help="the run whose topics to serve")] = "socialsim",
+    set_: Annotated[Optional[list[str]], typer.Option("--set", help="the same --set values the run uses")] = None,
+) -> None:
+    """Run one strategy as a Kafka microservice (what docker-compose and operators start)."""
+    import asyncio
+
+    from services.app import create_app
+
+    try:
+        sc = load_scenario(resolve_scenario_path(scenario), set_ or [])
+        if arm not in sc.arms:
+            raise ConfigError([f"--arm: unknown arm {arm!r}; the scenario's arms: {', '.join(sc.arms)}"])
+        wait_reachable(bootstrap, 10.0)
+    except ConfigError as exc:
+        fail(exc)
+    except BrokerError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    application, _ = create_app(sc.arms[arm], arm, bootstrap, run_id)
+    asyncio.run(application.run())
+
+
+@app.command()
+def broker(port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 9092) -> None:
+    """Start the embedded Kafka-protocol broker (Tansu, memory storage) until Ctrl-C."""
+    import time
+
+    b = EmbeddedBroker.start(port)
+    out_console.print(f"broker listening on {b.bootstrap} (pid {b.process.pid}); Ctrl-C stops it")
+    try:
+        while b.process.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        b.stop()
+
+
 def main() -> None:
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -42,14 +42,14 @@ class RunResult:
                 "transport": self.transport, "config_sha256": config_sha256, "arms": arms, "paired": paired}
 
 
-def run(scenario: Scenario, transport: Transport, *, run_id: str = "run", keep_events: bool = True,
+def run(scenario: Scenario, transport: Transport, *, keep_events: bool = True,
         series_every_ticks: int = 1, progress: Callable[[int, int, int], None] | None = None) -> RunResult:
     """progress(replication, tick, ticks) is called after every tick."""
     per_arm = {arm: {m: [] for m in METRICS} for arm in scenario.arms}
     result = RunResult(scenario=scenario, transport=transport.name, per_arm=per_arm)
     for rep in range(scenario.replications):
         on_tick = (lambda tick, ticks, rep=rep: progress(rep, tick, ticks)) if progress else None
-        worlds = Replication(scenario, rep, transport, run_id, keep_events, series_every_ticks, on_tick).run()
+        worlds = Replication(scenario, rep, transport, keep_events, series_every_ticks, on_tick).run()
         for arm, w in worlds.items():
             for metric, value in outcomes(scenario.world, scenario.arms[arm], w).items():
                 per_arm[arm][metric].append(value)

@@ -1,0 +1,51 @@
+"""The FastStream app of one strategy service: broker, subscriber, a small typed handler.
+
+    socialsim service --scenario FILE --arm NAME --bootstrap HOST:PORT --run-id ID
+
+Consumes the arm's conversations topic in batches, lets `StrategyService` decide, publishes
+responses keyed by customer id (markers keyed "marker") and dead letters to the run's
+dead-letter topic, then waits for the broker to confirm the whole tick.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+
+from socialsim.contracts.strategy import Strategy
+from socialsim.contracts.wire import dead_letter_topic, encode, key, topics
+
+from .service import Record, StrategyService
+
+FETCH_MAX_WAIT_MS = 1  # the embedded broker answers a fetch only when this expires (see README)
+
+
+async def _records(message: Any) -> list[Record]:
+    """Decoder: hand the handler the raw records (value bytes plus where they came from)."""
+    return [Record(r.topic, r.partition, r.offset, r.value) for r in message.raw_message]
+
+
+def create_app(strategy: Strategy, arm: str, bootstrap: str, run: str) -> tuple[FastStream, StrategyService]:
+    conversations, responses = topics(run, arm)
+    dlq = dead_letter_topic(run)
+    broker = KafkaBroker(bootstrap, client_id=f"socialsim-{arm}", linger_ms=0, max_batch_size=1 << 20)
+    service = StrategyService(strategy, arm, run)
+
+    @broker.subscriber(conversations, group_id=f"{run}.{arm}", batch=True, max_records=5000, batch_timeout_ms=5,
+                       fetch_max_wait_ms=FETCH_MAX_WAIT_MS, auto_offset_reset="earliest", decoder=_records,
+                       max_poll_interval_ms=60_000)
+    async def handle(batch: list[Any]) -> None:
+        decided = service.receive(batch)
+        pending = []
+        for letter in decided.dead_letters:
+            pending.append(await broker.publish(encode(letter), topic=dlq, key=arm.encode(), no_confirm=True))
+        for out in decided.outbound:
+            customer = getattr(out.event, "customer", None)
+            pending.append(await broker.publish(encode(out), topic=responses, key=key(customer), no_confirm=True))
+        if pending:
+            await asyncio.gather(*pending)
+
+    return FastStream(broker), service

@@ -1,0 +1,166 @@
+"""The Kafka transport: the same lockstep as in-process, over a Kafka-protocol broker.
+
+Per tick and arm it publishes the conversations (keyed by customer id) and a tick-closed marker
+with their count, then consumes the arm's responses until the tick-done marker has arrived with
+as many distinct responses and broadcasts as it announces. Replies are put back in the
+policy's canonical order, so the world sees exactly what the in-process transport gives it.
+Unusable messages on the responses topics go to the run's dead-letter topic.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+
+import msgspec
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+
+from socialsim.contracts.events import Broadcast, Response, TickBatch, TickDone, TickReply
+from socialsim.contracts.strategy import Strategy
+from socialsim.contracts.wire import (DeadLetter, Inbound, dead_letter_topic, decode_outbound, encode, key,
+                                      topics)
+
+FETCH_MAX_WAIT_MS = 1  # the embedded broker answers a fetch only when its max wait expires
+
+
+class TransportError(RuntimeError):
+    pass
+
+
+class _Pending:
+    """One arm's reply to the current tick, as it arrives in any order, duplicates dropped."""
+
+    def __init__(self) -> None:
+        self.responses: dict[str, Response] = {}
+        self.broadcasts: dict[str, Broadcast] = {}
+        self.done: TickDone | None = None
+
+    def complete(self) -> bool:
+        d = self.done
+        return d is not None and len(self.responses) >= d.responses and len(self.broadcasts) >= d.broadcasts
+
+    def reply(self) -> TickReply:
+        assert self.done is not None
+        responses = sorted(self.responses.values(), key=lambda r: (r.minute, r.conversation_id))
+        broadcasts = sorted(self.broadcasts.values(), key=lambda b: int(b.id.rsplit(":", 1)[1]))
+        return TickReply(responses=responses, broadcasts=broadcasts, done=self.done)
+
+
+class KafkaTransport:
+    name = "kafka"
+
+    def __init__(self, bootstrap: str, run: str, arms: list[str], *, health_check: Callable[[], None] = lambda: None,
+                 tick_timeout_s: float = 60.0):
+        self.bootstrap, self.run, self.arms = bootstrap, run, arms
+        self.health_check = health_check
+        self.tick_timeout_s = tick_timeout_s
+        self.loop = asyncio.new_event_loop()
+        self.replication = -1
+        self.dead_letters = 0
+        self._producer: AIOKafkaProducer | None = None
+        self._consumer: AIOKafkaConsumer | None = None
+        self._arm_of_topic = {topics(run, arm)[1]: arm for arm in arms}
+
+    # ---- Transport protocol -----------------------------------------------------------------
+    def open(self, arms: dict[str, Strategy], replication: int) -> None:
+        self.replication = replication
+        if self._producer is None:
+            self.loop.run_until_complete(self._start())
+
+    def exchange(self, batches: dict[str, TickBatch]) -> dict[str, TickReply]:
+        return self.loop.run_until_complete(self._exchange(batches))
+
+    def close(self) -> None:
+        """Called after each replication; the connections stay up until `shutdown`."""
+
+    def shutdown(self) -> None:
+        if self._producer is not None:
+            self.loop.run_until_complete(self._stop())
+        self.loop.close()
+
+    # ---- internals --------------------------------------------------------------------------
+    async def _start(self) -> None:
+        try:
+            self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, max_batch_size=1 << 20,
+                                              client_id="socialsim-simulator")
+            await self._producer.start()
+            self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+                                              enable_auto_commit=False, client_id="socialsim-simulator")
+            await self._consumer.start()
+        except Exception as exc:  # aiokafka raises several types for an unreachable broker
+            raise TransportError(f"cannot reach a Kafka broker at {self.bootstrap}: {exc}") from None
+        parts = []
+        for topic in self._arm_of_topic:
+            found = self._consumer.partitions_for_topic(topic) or await self._partitions(topic)
+            parts += [TopicPartition(topic, p) for p in sorted(found)]
+        self._consumer.assign(parts)
+        await self._consumer.seek_to_beginning(*parts)
+
+    async def _partitions(self, topic: str) -> set[int]:
+        for _ in range(100):
+            await self._consumer._client.force_metadata_update()  # noqa: SLF001 (no public refresh in aiokafka)
+            found = self._consumer.partitions_for_topic(topic)
+            if found:
+                return found
+            await asyncio.sleep(0.05)
+        raise TransportError(f"topic {topic} does not exist on {self.bootstrap}")
+
+    async def _stop(self) -> None:
+        await self._consumer.stop()
+        await self._producer.stop()
+        self._producer = self._consumer = None
+
+    async def _exchange(self, batches: dict[str, TickBatch]) -> dict[str, TickReply]:
+        sent = []
+        for arm, batch in batches.items():
+            conversations = topics(self.run, arm)[0]
+            for c in batch.conversations:
+                value = encode(Inbound(run=self.run, replication=self.replication, event=c))
+                sent.append(await self._producer.send(conversations, value, key=key(c.customer)))
+            marker = encode(Inbound(run=self.run, replication=self.replication, event=batch.closed))
+            sent.append(await self._producer.send(conversations, marker, key=key(None)))
+        await asyncio.gather(*sent)
+        tick = next(iter(batches.values())).closed.tick
+        pending = {arm: _Pending() for arm in batches}
+        deadline = time.monotonic() + self.tick_timeout_s
+        last_check = time.monotonic()
+        while not all(p.complete() for p in pending.values()):
+            records = await self._consumer.getmany(timeout_ms=100, max_records=10_000)
+            for tp, recs in records.items():
+                for rec in recs:
+                    await self._ingest(tp, rec, tick, pending)
+            now = time.monotonic()
+            if now - last_check > 0.2:
+                self.health_check()
+                last_check = now
+            if now > deadline:
+                late = [arm for arm, p in pending.items() if not p.complete()]
+                raise TransportError(f"no complete reply to tick {tick} within {self.tick_timeout_s:.0f} s from arm(s) {', '.join(late)}")
+        return {arm: p.reply() for arm, p in pending.items()}
+
+    async def _ingest(self, tp: TopicPartition, rec, tick: int, pending: dict[str, _Pending]) -> None:
+        try:
+            msg = decode_outbound(rec.value or b"")
+        except msgspec.DecodeError as exc:
+            await self._dead_letter(tp, rec, f"not a valid event: {exc}")
+            return
+        if msg.run != self.run:
+            await self._dead_letter(tp, rec, f"event for run {msg.run!r}, this run is {self.run!r}")
+            return
+        event = msg.event
+        if msg.replication != self.replication or event.tick != tick:
+            return  # an earlier tick or replication redelivered: already applied
+        p = pending[self._arm_of_topic[tp.topic]]
+        if isinstance(event, Response):
+            p.responses.setdefault(event.id, event)
+        elif isinstance(event, Broadcast):
+            p.broadcasts.setdefault(event.id, event)
+        else:
+            p.done = p.done or event
+
+    async def _dead_letter(self, tp: TopicPartition, rec, reason: str) -> None:
+        self.dead_letters += 1
+        letter = DeadLetter(topic=tp.topic, partition=tp.partition, offset=rec.offset, reason=reason,
+                            original=(rec.value or b"").decode("utf-8", errors="replace"))
+        await self._producer.send_and_wait(dead_letter_topic(self.run), encode(letter), key=b"simulator")

@@ -1,0 +1,69 @@
+"""How events travel on Kafka: topic names, envelopes, and their JSON encoding.
+
+One pair of topics per run and arm: `<prefix>.<arm>.conversations` (simulator -> service) and
+`<prefix>.<arm>.responses` (service -> simulator), plus one dead-letter topic per run. Keys are
+customer ids, so one customer's events stay in order within a partition; markers carry counts,
+so completion never depends on partition order or end offsets.
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+import msgspec
+
+from .events import Broadcast, Conversation, Response, TickClosed, TickDone
+
+ToService = Union[Conversation, TickClosed]
+FromService = Union[Response, Broadcast, TickDone]
+
+
+class Inbound(msgspec.Struct, frozen=True, kw_only=True):
+    """A message on an arm's conversations topic."""
+
+    run: str
+    replication: int
+    event: ToService
+
+
+class Outbound(msgspec.Struct, frozen=True, kw_only=True):
+    """A message on an arm's responses topic."""
+
+    run: str
+    replication: int
+    event: FromService
+
+
+class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
+    """A message a service could not use, kept with the reason and the original bytes."""
+
+    topic: str
+    partition: int
+    offset: int
+    reason: str
+    original: str  # the original value, decoded as UTF-8 with replacement
+
+
+_inbound = msgspec.json.Decoder(Inbound)
+_outbound = msgspec.json.Decoder(Outbound)
+encode = msgspec.json.Encoder().encode
+
+
+def decode_inbound(raw: bytes) -> Inbound:
+    return _inbound.decode(raw)
+
+
+def decode_outbound(raw: bytes) -> Outbound:
+    return _outbound.decode(raw)
+
+
+def topics(prefix: str, arm: str) -> tuple[str, str]:
+    return f"{prefix}.{arm}.conversations", f"{prefix}.{arm}.responses"
+
+
+def dead_letter_topic(prefix: str) -> str:
+    return f"{prefix}.dead-letter"
+
+
+def key(customer: int | None) -> bytes:
+    return b"marker" if customer is None else str(customer).encode()

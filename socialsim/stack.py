@@ -1,0 +1,87 @@
+"""Start, and always stop, what a Kafka run needs: a broker, the run's topics, one service per arm.
+
+Every process this module starts is stopped by its PID when the run ends — on success, on an
+error and on Ctrl-C — and the run's topics are deleted, so nothing is left behind.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from pathlib import Path
+
+from simulator.kafka_transport import KafkaTransport, TransportError
+
+from .broker import EmbeddedBroker, wait_reachable
+from .contracts.scenario import Scenario
+from .topics import TopicAdmin, run_topics
+
+
+class ServiceDied(TransportError):
+    pass
+
+
+def new_run_id(config_sha256: str) -> str:
+    return f"socialsim-{config_sha256[:8]}-{uuid.uuid4().hex[:8]}"
+
+
+class Services:
+    """One `socialsim service` process per arm."""
+
+    def __init__(self) -> None:
+        self.processes: dict[str, subprocess.Popen] = {}
+
+    def start(self, scenario_path: Path, sets: list[str], arms: list[str], bootstrap: str, run: str) -> None:
+        extra = [a for s in sets for a in ("--set", s)]
+        for arm in arms:
+            cmd = [sys.executable, "-m", "socialsim.cli", "service", "--scenario", str(scenario_path), "--arm", arm,
+                   "--bootstrap", bootstrap, "--run-id", run, *extra]
+            self.processes[arm] = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+
+    def check(self) -> None:
+        for arm, proc in self.processes.items():
+            code = proc.poll()
+            if code is not None:
+                err = (proc.stderr.read().decode(errors="replace").strip().splitlines() or ["(no output)"])[-1] if proc.stderr else ""
+                raise ServiceDied(f"the strategy service for arm {arm!r} (pid {proc.pid}) exited with code {code}: {err}")
+
+    def stop(self) -> None:
+        for proc in self.processes.values():
+            if proc.poll() is None:
+                proc.terminate()
+        for proc in self.processes.values():
+            try:
+                proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+                proc.wait()
+            if proc.stderr:
+                proc.stderr.close()
+
+
+@contextmanager
+def kafka_stack(scenario: Scenario, scenario_path: Path, sets: list[str], run: str, *, bootstrap: str | None = None,
+                partitions: int = 3, external_services: bool = False) -> Iterator[KafkaTransport]:
+    arms = list(scenario.arms)
+    with ExitStack() as stack:
+        if bootstrap is None:
+            broker = EmbeddedBroker.start()
+            stack.callback(broker.stop)
+            bootstrap = broker.bootstrap
+        else:
+            wait_reachable(bootstrap, 5.0)
+        admin = TopicAdmin(bootstrap)
+        stack.callback(admin.close)
+        names = run_topics(run, arms)
+        admin.create(names, partitions)
+        stack.callback(admin.delete, names)
+        services = Services()
+        stack.callback(services.stop)
+        if not external_services:
+            services.start(scenario_path, sets, arms, bootstrap, run)
+        transport = KafkaTransport(bootstrap, run, arms, health_check=services.check)
+        stack.callback(transport.shutdown)
+        yield transport

@@ -1,0 +1,36 @@
+"""Topic administration with kafka-python: create a run's topics, delete them when it ends."""
+
+from __future__ import annotations
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from .broker import BrokerError
+from .contracts.wire import dead_letter_topic, topics
+
+
+def run_topics(run: str, arms: list[str]) -> list[str]:
+    return [t for arm in arms for t in topics(run, arm)] + [dead_letter_topic(run)]
+
+
+class TopicAdmin:
+    def __init__(self, bootstrap: str):
+        try:
+            self._admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="socialsim-admin", request_timeout_ms=10_000)
+        except KafkaError as exc:
+            raise BrokerError(f"cannot reach a Kafka broker at {bootstrap}: {exc}") from None
+
+    def create(self, names: list[str], partitions: int) -> None:
+        try:
+            self._admin.create_topics([NewTopic(n, partitions, 1) for n in names])
+        except TopicAlreadyExistsError:
+            pass
+
+    def delete(self, names: list[str]) -> None:
+        existing = set(self._admin.list_topics())
+        doomed = [n for n in names if n in existing]
+        if doomed:
+            self._admin.delete_topics(doomed)
+
+    def close(self) -> None:
+        self._admin.close()
