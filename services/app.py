@@ -13,7 +13,7 @@ import asyncio
 from typing import Any
 
 from faststream import FastStream
-from faststream.kafka import KafkaBroker
+from faststream.kafka import KafkaBroker, TopicPartition
 
 from socialsim.contracts.strategy import Strategy
 from socialsim.contracts.wire import dead_letter_topic, encode, key, topics
@@ -28,15 +28,18 @@ async def _records(message: Any) -> list[Record]:
     return [Record(r.topic, r.partition, r.offset, r.value) for r in message.raw_message]
 
 
-def create_app(strategy: Strategy, arm: str, bootstrap: str, run: str) -> tuple[FastStream, StrategyService]:
+def create_app(strategy: Strategy, arm: str, bootstrap: str, run: str, partitions: int) -> tuple[FastStream, StrategyService]:
     conversations, responses = topics(run, arm)
     dlq = dead_letter_topic(run)
     broker = KafkaBroker(bootstrap, client_id=f"socialsim-{arm}", linger_ms=0, max_batch_size=1 << 20)
     service = StrategyService(strategy, arm, run)
 
-    @broker.subscriber(conversations, group_id=f"{run}.{arm}", batch=True, max_records=5000, batch_timeout_ms=5,
-                       fetch_max_wait_ms=FETCH_MAX_WAIT_MS, auto_offset_reset="earliest", decoder=_records,
-                       max_poll_interval_ms=60_000)
+    # Partitions are assigned, not balanced by a consumer group: one service owns its arm's topic,
+    # a group join would cost seconds per run, and a restarted service replays the topic from the
+    # start, rebuilding exactly the policy state it lost (replies to old ticks are ignored).
+    @broker.subscriber(partitions=[TopicPartition(conversations, p) for p in range(partitions)], batch=True,
+                       max_records=5000, batch_timeout_ms=5, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+                       auto_offset_reset="earliest", decoder=_records)
     async def handle(batch: list[Any]) -> None:
         decided = service.receive(batch)
         pending = []

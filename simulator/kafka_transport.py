@@ -21,11 +21,9 @@ from socialsim.contracts.strategy import Strategy
 from socialsim.contracts.wire import (DeadLetter, Inbound, dead_letter_topic, decode_outbound, encode, key,
                                       topics)
 
+from .transport import TransportError
+
 FETCH_MAX_WAIT_MS = 1  # the embedded broker answers a fetch only when its max wait expires
-
-
-class TransportError(RuntimeError):
-    pass
 
 
 class _Pending:
@@ -112,6 +110,10 @@ class KafkaTransport:
         self._producer = self._consumer = None
 
     async def _exchange(self, batches: dict[str, TickBatch]) -> dict[str, TickReply]:
+        await self._publish(batches)
+        return await self._collect(next(iter(batches.values())).closed.tick, list(batches))
+
+    async def _publish(self, batches: dict[str, TickBatch]) -> None:
         sent = []
         for arm, batch in batches.items():
             conversations = topics(self.run, arm)[0]
@@ -121,8 +123,9 @@ class KafkaTransport:
             marker = encode(Inbound(run=self.run, replication=self.replication, event=batch.closed))
             sent.append(await self._producer.send(conversations, marker, key=key(None)))
         await asyncio.gather(*sent)
-        tick = next(iter(batches.values())).closed.tick
-        pending = {arm: _Pending() for arm in batches}
+
+    async def _collect(self, tick: int, arms: list[str]) -> dict[str, TickReply]:
+        pending = {arm: _Pending() for arm in arms}
         deadline = time.monotonic() + self.tick_timeout_s
         last_check = time.monotonic()
         while not all(p.complete() for p in pending.values()):

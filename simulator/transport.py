@@ -14,6 +14,10 @@ from socialsim.contracts.events import TickBatch, TickReply
 from socialsim.contracts.strategy import Strategy
 
 
+class TransportError(RuntimeError):
+    """The transport could not deliver a tick (broker unreachable, a service gone, a timeout)."""
+
+
 class Transport(Protocol):
     name: str
 

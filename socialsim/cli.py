@@ -14,15 +14,13 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from simulator.kafka_transport import TransportError
+from simulator.transport import TransportError
 
 from .broker import BrokerError, EmbeddedBroker, wait_reachable
 from .configerrors import ConfigError
 from .configload import SCENARIO_DIR, config_sha256, load_scenario, load_strategy, read_yaml, with_run_options
 from .contracts.scenario import ScenarioFile
 from .contracts.strategy import Strategy
-from .outcomes import METRICS
-from .stats import winner
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Who should own social media? Compare ownership strategies on a simulated company.")
@@ -61,8 +59,8 @@ def open_transport(name: str, sc, path: Path, sets: list[str], sha: str, bootstr
     from .stack import kafka_stack, new_run_id
 
     with kafka_stack(sc, path, sets, new_run_id(sha), bootstrap=bootstrap, partitions=partitions,
-                     external_services=external_services) as transport:
-        yield transport
+                     external_services=external_services) as kafka_run:
+        yield kafka_run.transport
 
 
 @app.command()
@@ -119,6 +117,9 @@ def compact(x: float) -> str:
 
 
 def print_table(summary: dict) -> None:
+    from .outcomes import METRICS
+    from .stats import winner
+
     arms = list(summary["arms"])
     table = Table(title=f"{summary['scenario']}: mean ± 95% CI half-width over {summary['replications']} replications")
     table.add_column("metric")
@@ -175,17 +176,23 @@ def service(
 
     from services.app import create_app
 
+    from .contracts.wire import topics
+    from .topics import TopicAdmin
+
     try:
         sc = load_scenario(resolve_scenario_path(scenario), set_ or [])
         if arm not in sc.arms:
             raise ConfigError([f"--arm: unknown arm {arm!r}; the scenario's arms: {', '.join(sc.arms)}"])
         wait_reachable(bootstrap, 10.0)
+        admin = TopicAdmin(bootstrap)
+        partitions = admin.partitions(topics(run_id, arm)[0])
+        admin.close()
     except ConfigError as exc:
         fail(exc)
     except BrokerError as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None
-    application, _ = create_app(sc.arms[arm], arm, bootstrap, run_id)
+    application, _ = create_app(sc.arms[arm], arm, bootstrap, run_id, partitions)
     asyncio.run(application.run())
 
 

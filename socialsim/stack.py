@@ -11,9 +11,11 @@ import sys
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.kafka_transport import KafkaTransport, TransportError
+from simulator.kafka_transport import KafkaTransport
+from simulator.transport import TransportError
 
 from .broker import EmbeddedBroker, wait_reachable
 from .contracts.scenario import Scenario
@@ -62,11 +64,24 @@ class Services:
                 proc.stderr.close()
 
 
+@dataclass
+class KafkaRun:
+    """What a Kafka run started: the transport to run over, and the parts it must stop."""
+
+    transport: KafkaTransport
+    services: Services
+    bootstrap: str
+    run: str
+    broker: EmbeddedBroker | None
+
+
 @contextmanager
 def kafka_stack(scenario: Scenario, scenario_path: Path, sets: list[str], run: str, *, bootstrap: str | None = None,
-                partitions: int = 3, external_services: bool = False) -> Iterator[KafkaTransport]:
+                partitions: int = 3, external_services: bool = False,
+                transport_class: type[KafkaTransport] = KafkaTransport) -> Iterator[KafkaRun]:
     arms = list(scenario.arms)
     with ExitStack() as stack:
+        broker = None
         if bootstrap is None:
             broker = EmbeddedBroker.start()
             stack.callback(broker.stop)
@@ -82,6 +97,6 @@ def kafka_stack(scenario: Scenario, scenario_path: Path, sets: list[str], run: s
         stack.callback(services.stop)
         if not external_services:
             services.start(scenario_path, sets, arms, bootstrap, run)
-        transport = KafkaTransport(bootstrap, run, arms, health_check=services.check)
+        transport = transport_class(bootstrap, run, arms, health_check=services.check)
         stack.callback(transport.shutdown)
-        yield transport
+        yield KafkaRun(transport, services, bootstrap, run, broker)

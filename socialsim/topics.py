@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
@@ -31,6 +33,18 @@ class TopicAdmin:
         doomed = [n for n in names if n in existing]
         if doomed:
             self._admin.delete_topics(doomed)
+
+    def partitions(self, topic: str, timeout_s: float = 10.0) -> int:
+        """How many partitions `topic` has (waits for it to exist)."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            found = self._admin.describe_topics([topic])
+            count = len(found[0].get("partitions", [])) if found and not found[0].get("error_code") else 0
+            if count:
+                return count
+            if time.monotonic() > deadline:
+                raise BrokerError(f"topic {topic} does not exist")
+            time.sleep(0.1)
 
     def close(self) -> None:
         self._admin.close()

@@ -1,0 +1,140 @@
+"""The Kafka transport against a real Kafka-protocol broker (the embedded Tansu, on loopback).
+
+Strategy services run as real OS processes, exactly as `compare --transport kafka` starts them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import time
+
+import pyarrow.parquet as pq
+import pytest
+from kafka import KafkaConsumer
+from typer.testing import CliRunner
+
+from simulator.kafka_transport import KafkaTransport
+from socialsim.broker import EmbeddedBroker
+from socialsim.cli import app
+from socialsim.configload import SCENARIO_DIR, config_sha256
+from socialsim.contracts.wire import dead_letter_topic, topics
+from socialsim.experiment import run
+from socialsim.stack import ServiceDied, kafka_stack, new_run_id
+from simulator.transport import InProcessTransport
+from tests.conftest import small
+
+SMALL = ["--customers", "150", "--days", "2", "--replications", "2"]
+
+
+@pytest.fixture(scope="module")
+def broker():
+    b = EmbeddedBroker.start()
+    yield b
+    b.stop()
+
+
+def _compare(tmp, name, *args):
+    out = tmp / name
+    result = CliRunner().invoke(app, ["compare", *args, *SMALL, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    return out
+
+
+@pytest.mark.parametrize("scenario,seed", [("credit-card-issuer", 11), ("telecom-carrier", 12)])
+@pytest.mark.parametrize("partitions", [1, 6])
+def test_kafka_run_equals_in_process_run(broker, tmp_path, scenario, seed, partitions):
+    kafka = _compare(tmp_path, "kafka", scenario, "--seed", str(seed), "--transport", "kafka",
+                     "--bootstrap", broker.bootstrap, "--partitions", str(partitions))
+    inproc = _compare(tmp_path, "inproc", scenario, "--seed", str(seed))
+    k, i = json.loads((kafka / "summary.json").read_text()), json.loads((inproc / "summary.json").read_text())
+    assert (k.pop("transport"), i.pop("transport")) == ("kafka", "inproc")
+    assert k == i
+    assert (kafka / "summary.json").read_text().replace('"kafka"', '"inproc"') == (inproc / "summary.json").read_text()
+    assert pq.read_table(kafka / "events.parquet").equals(pq.read_table(inproc / "events.parquet"))
+
+
+def test_embedded_broker_by_default_and_nothing_left_running(tmp_path):
+    before = set(os.listdir("/proc"))
+    out = _compare(tmp_path, "k", "credit-card-issuer", "--transport", "kafka", "--days", "1")
+    assert json.loads((out / "summary.json").read_text())["transport"] == "kafka"
+    time.sleep(0.2)
+    new = {p for p in set(os.listdir("/proc")) - before if p.isdigit()}
+    leftover = [p for p in new if os.path.exists(f"/proc/{p}/cmdline") and
+                any(w in open(f"/proc/{p}/cmdline", "rb").read() for w in (b"tansu", b"socialsim.cli"))]
+    assert leftover == []
+
+
+class Noisy(KafkaTransport):
+    """Sends every tick twice, and garbage once, to prove idempotency and dead-lettering."""
+
+    BAD = [b"\x00\xffnot json at all", b'{"run": "x", "shape": "wrong"}', None]
+
+    async def _publish(self, batches):
+        await super()._publish(batches)
+        await super()._publish(batches)  # duplicate delivery of the whole tick
+        tick = next(iter(batches.values())).closed.tick
+        if tick == 3 and self.replication == 0:
+            arm = next(iter(batches))
+            unknown = json.dumps({"run": self.run, "replication": 0, "event": {"type": "coupon", "tick": 3}}).encode()
+            for value in self.BAD[:2] + [unknown]:
+                await self._producer.send_and_wait(topics(self.run, arm)[0], value, key=b"x")
+            await self._producer.send_and_wait(topics(self.run, arm)[1], b"garbage reply", key=b"x")
+
+
+def _dead_letters(bootstrap: str, run_id: str, expected: int) -> list[dict]:
+    consumer = KafkaConsumer(dead_letter_topic(run_id), bootstrap_servers=bootstrap, group_id=None,
+                             auto_offset_reset="earliest", consumer_timeout_ms=3000)
+    letters = []
+    deadline = time.monotonic() + 15
+    while len(letters) < expected and time.monotonic() < deadline:
+        letters += [json.loads(m.value) for m in consumer]
+    consumer.close()
+    return letters
+
+
+def test_duplicates_and_garbage_change_nothing_and_garbage_is_dead_lettered(broker):
+    sc = small(customers=150, days=2)
+    path = SCENARIO_DIR / "credit-card-issuer.yaml"
+    baseline = run(sc, InProcessTransport(), keep_events=False)
+    run_id = new_run_id(config_sha256(sc))
+    with kafka_stack(sc, path, [], run_id, bootstrap=broker.bootstrap, partitions=3, transport_class=Noisy) as k:
+        noisy = run(sc, k.transport, keep_events=False)
+        letters = _dead_letters(broker.bootstrap, run_id, 4)
+    assert noisy.per_arm == baseline.per_arm
+    reasons = sorted(letter["reason"] for letter in letters)
+    assert len(letters) == 4, reasons
+    assert sum("not a valid event" in r for r in reasons) == 4
+    assert any("coupon" in r for r in reasons)
+    originals = {letter["original"] for letter in letters}
+    assert "garbage reply" in originals and '{"run": "x", "shape": "wrong"}' in originals
+
+
+def test_a_killed_service_fails_the_run_quickly_naming_the_arm(broker):
+    sc = small(customers=150, days=5)
+    victim = "support-led"
+    with pytest.raises(ServiceDied, match=victim):
+        with kafka_stack(sc, SCENARIO_DIR / "credit-card-issuer.yaml", [], new_run_id("kill"), bootstrap=broker.bootstrap) as k:
+            pids = [p.pid for p in k.services.processes.values()]
+            killed_at = []
+
+            def kill(rep, tick, ticks):
+                if tick == 10 and not killed_at:
+                    os.kill(k.services.processes[victim].pid, signal.SIGKILL)
+                    killed_at.append(time.monotonic())
+
+            try:
+                run(sc, k.transport, keep_events=False, progress=kill)
+            finally:
+                assert killed_at and time.monotonic() - killed_at[0] < 10
+    for pid in pids:
+        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+
+
+def test_unreachable_broker_is_a_clear_error(tmp_path):
+    result = CliRunner().invoke(app, ["compare", "credit-card-issuer", *SMALL, "--transport", "kafka",
+                                      "--bootstrap", "127.0.0.1:1", "--out", str(tmp_path / "x")])
+    assert result.exit_code == 1
+    assert "cannot reach a Kafka broker at 127.0.0.1:1" in result.output and "Traceback" not in result.output
