@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= credit-card-issuer
 
-.PHONY: install run test bench validate schema up down clean
+.PHONY: install run run-kafka test bench validate schema docs up down clean
 
 install: $(BIN)/socialsim
 
@@ -39,3 +39,9 @@ down:
 
 clean:
 	rm -rf $(VENV) runs *.egg-info
+
+run-kafka: install  ## the same comparison over Kafka: embedded broker + one service process per arm
+	$(BIN)/socialsim compare $(SCENARIO) --transport kafka --out runs/$(SCENARIO)-kafka
+
+docs: install  ## regenerate the service contracts (AsyncAPI + event JSON Schemas)
+	$(BIN)/python -m services.asyncapi docs

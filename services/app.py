@@ -37,17 +37,25 @@ def create_app(strategy: Strategy, arm: str, bootstrap: str, run: str, partition
     # Partitions are assigned, not balanced by a consumer group: one service owns its arm's topic,
     # a group join would cost seconds per run, and a restarted service replays the topic from the
     # start, rebuilding exactly the policy state it lost (replies to old ticks are ignored).
+    replies = broker.publisher(responses, title=f"{arm} responses",
+                               description="Outbound events (docs/events.schema.json): responses keyed by customer id, "
+                                           "broadcasts, and one tick-done marker per tick.")
+    dead = broker.publisher(dlq, title="dead letters",
+                            description="DeadLetter (docs/events.schema.json): what a service could not use, why, and the original bytes.")
+
     @broker.subscriber(partitions=[TopicPartition(conversations, p) for p in range(partitions)], batch=True,
                        max_records=5000, batch_timeout_ms=5, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-                       auto_offset_reset="earliest", decoder=_records)
+                       auto_offset_reset="earliest", decoder=_records, title=f"{arm} conversations",
+                       description="Inbound events (docs/events.schema.json): conversations keyed by customer id, "
+                                   "and one tick-closed marker per tick.")
     async def handle(batch: list[Any]) -> None:
         decided = service.receive(batch)
         pending = []
         for letter in decided.dead_letters:
-            pending.append(await broker.publish(encode(letter), topic=dlq, key=arm.encode(), no_confirm=True))
+            pending.append(await dead.publish(encode(letter), key=arm.encode(), no_confirm=True))
         for out in decided.outbound:
             customer = getattr(out.event, "customer", None)
-            pending.append(await broker.publish(encode(out), topic=responses, key=key(customer), no_confirm=True))
+            pending.append(await replies.publish(encode(out), key=key(customer), no_confirm=True))
         if pending:
             await asyncio.gather(*pending)
 

@@ -49,7 +49,7 @@ TRANSPORTS = ("inproc", "kafka")
 
 @contextmanager
 def open_transport(name: str, sc, path: Path, sets: list[str], sha: str, bootstrap: str | None, partitions: int,
-                   external_services: bool):
+                   external_services: bool, run_id: str | None):
     """The composition root's choice of transport: in-process, or Kafka with its processes."""
     if name == "inproc":
         from simulator.transport import InProcessTransport
@@ -58,7 +58,7 @@ def open_transport(name: str, sc, path: Path, sets: list[str], sha: str, bootstr
         return
     from .stack import kafka_stack, new_run_id
 
-    with kafka_stack(sc, path, sets, new_run_id(sha), bootstrap=bootstrap, partitions=partitions,
+    with kafka_stack(sc, path, sets, run_id or new_run_id(sha), bootstrap=bootstrap, partitions=partitions,
                      external_services=external_services) as kafka_run:
         yield kafka_run.transport
 
@@ -70,6 +70,7 @@ def compare(
     bootstrap: Annotated[Optional[str], typer.Option(help="Kafka bootstrap HOST:PORT [default: start an embedded broker]")] = None,
     partitions: Annotated[int, typer.Option(min=1, max=64, help="partitions per topic for a Kafka run")] = 3,
     external_services: Annotated[bool, typer.Option("--external-services", help="do not start strategy services (they already run)")] = False,
+    run_id: Annotated[Optional[str], typer.Option(help="name of the run's topics [default: generated]; give it to external services")] = None,
     replications: Annotated[Optional[int], typer.Option(help="override the scenario's replications")] = None,
     seed: Annotated[Optional[int], typer.Option(help="override the scenario's seed")] = None,
     customers: Annotated[Optional[int], typer.Option(help="override world.population.customers")] = None,
@@ -94,7 +95,7 @@ def compare(
     out = out or Path("runs") / sc.name
     ticks = sc.world.horizon.days * 1440 // sc.world.horizon.tick_minutes
     try:
-        with open_transport(transport, sc, path, set_ or [], sha, bootstrap, partitions, external_services) as tr, \
+        with open_transport(transport, sc, path, set_ or [], sha, bootstrap, partitions, external_services, run_id) as tr, \
                 Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                          console=err_console, transient=False, disable=not err_console.is_terminal) as bar:
             task = bar.add_task(f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=sc.replications * ticks)
@@ -185,7 +186,7 @@ def service(
             raise ConfigError([f"--arm: unknown arm {arm!r}; the scenario's arms: {', '.join(sc.arms)}"])
         wait_reachable(bootstrap, 10.0)
         admin = TopicAdmin(bootstrap)
-        partitions = admin.partitions(topics(run_id, arm)[0])
+        partitions = admin.partitions(topics(run_id, arm)[0], timeout_s=120.0)  # the run creates its topics
         admin.close()
     except ConfigError as exc:
         fail(exc)

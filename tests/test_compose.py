@@ -16,7 +16,8 @@ def test_docker_compose_accepts_the_file():
     result = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     resolved = yaml.safe_load(result.stdout)
-    assert "simulator" in resolved["services"]
+    services = resolved["services"]
+    assert {"kafka", "simulator", "marketing-led", "comms-led", "support-led", "captain-and-crew"} <= set(services)
 
 
 def test_compose_mounts_and_build_context_exist():

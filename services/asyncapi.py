@@ -1,0 +1,47 @@
+"""Generate the service contracts: `python -m services.asyncapi docs/` writes asyncapi.yaml and events.schema.json.
+
+Built by FastStream from the same app a service runs, for a representative arm and run name, so
+the contract in docs/ cannot drift from the code (a test regenerates and compares).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import msgspec
+from faststream.specification import AsyncAPI
+
+import socialsim
+from socialsim.configload import STRATEGY_DIR, load_strategy
+from socialsim.contracts.wire import DeadLetter, Inbound, Outbound
+
+from .app import create_app
+
+ARM, RUN = "ARM", "RUN"
+
+
+def document() -> str:
+    application, _ = create_app(load_strategy(STRATEGY_DIR / "comms-led.yaml"), ARM, "localhost:9092", RUN, partitions=1)
+    spec = AsyncAPI(application.broker, title="socialsim strategy service", version=socialsim.__version__,
+                    description=f"One service per arm. Topics are named per run and arm: {RUN}.{ARM}.conversations, "
+                                f"{RUN}.{ARM}.responses and {RUN}.dead-letter. Payloads are JSON.")
+    return spec.to_specification().to_yaml()
+
+
+def event_schemas() -> str:
+    """JSON Schema of every payload the services exchange, from the msgspec types themselves."""
+    (schemas, components) = msgspec.json.schema_components([Inbound, Outbound, DeadLetter])
+    return json.dumps({"payloads": dict(zip(("Inbound", "Outbound", "DeadLetter"), schemas)), "$defs": components},
+                      indent=2, sort_keys=True) + "\n"
+
+
+def write(folder: Path) -> None:
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "asyncapi.yaml").write_text(document(), encoding="utf-8")
+    (folder / "events.schema.json").write_text(event_schemas(), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    write(Path(sys.argv[1] if len(sys.argv) > 1 else "docs"))
