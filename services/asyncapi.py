@@ -11,6 +11,7 @@ import sys
 from pathlib import Path
 
 import msgspec
+import yaml
 from faststream.specification import AsyncAPI
 
 import socialsim
@@ -27,7 +28,8 @@ def document() -> str:
     spec = AsyncAPI(application.broker, title="socialsim strategy service", version=socialsim.__version__,
                     description=f"One service per arm. Topics are named per run and arm: {RUN}.{ARM}.conversations, "
                                 f"{RUN}.{ARM}.responses and {RUN}.dead-letter. Payloads are JSON.")
-    return spec.to_specification().to_yaml()
+    # FastStream lists channels in set order (which varies between processes): sort for a stable file
+    return yaml.safe_dump(yaml.safe_load(spec.to_specification().to_yaml()), sort_keys=True, width=100)
 
 
 def event_schemas() -> str:
