@@ -16,7 +16,7 @@ import time
 
 import simpy
 
-from simulator.model import Replication, draw_shared
+from simulator.model import Replications, draw_shared
 from simulator.transport import InProcessTransport
 from socialsim.configload import SCENARIO_DIR, load_scenario, with_run_options
 
@@ -49,7 +49,7 @@ def main() -> None:
     sc = with_run_options(load_scenario(SCENARIO_DIR / f"{args.scenario}.yaml"), customers=args.customers, days=args.days)
     t0 = time.perf_counter()
     shared = draw_shared(sc, 0)
-    rep = Replication(sc, 0, InProcessTransport(), keep_events=False, series_every_ticks=24, shared=shared)
+    rep = Replications(sc, [0], InProcessTransport(), keep_events=False, series_every_ticks=24, shared={0: shared})
     setup = time.perf_counter() - t0
     gc.freeze()
     t1 = time.perf_counter()

@@ -1,9 +1,9 @@
 """A strategy service's logic, free of any framework: bytes in, events or a dead letter out.
 
-It validates each message, collects ticks with a `TickAssembler`, asks the pure `Policy` to
-decide and returns what to publish. A fresh replication (a higher replication number) starts a
-fresh policy, exactly as the in-process transport does. Kept apart from FastStream so that the
-same code is unit-tested without a broker and driven by one in production.
+It validates each message, collects ticks with a `TickAssembler` per replication, asks the pure
+`Policy` of that replication to decide and returns what to publish. Each replication has its own
+policy, exactly as the in-process transport has, and is forgotten after its final tick. Kept
+apart from FastStream so the same code is unit-tested without a broker and driven by one.
 """
 
 from __future__ import annotations
@@ -35,30 +35,42 @@ class Decisions:
     dead_letters: list[DeadLetter] = field(default_factory=list)
 
 
+@dataclass
+class _Replication:
+    policy: Policy
+    assembler: TickAssembler = field(default_factory=TickAssembler)
+
+
 class StrategyService:
     def __init__(self, strategy: Strategy, arm: str, run: str):
         self.strategy, self.arm, self.run = strategy, arm, run
-        self.replication = -1
-        self.policy = Policy(strategy, arm)
-        self.assembler = TickAssembler()
+        self.replications: dict[int, _Replication] = {}
+        self.finished: set[int] = set()
         self.ticks_handled = 0
 
     def receive(self, records: list[Record]) -> Decisions:
         out = Decisions()
+        touched: list[int] = []
         for rec in records:
-            reason = self._admit(rec)
+            reason = self._admit(rec, touched)
             if reason:
                 original = (rec.value or b"").decode("utf-8", errors="replace")
                 out.dead_letters.append(DeadLetter(topic=rec.topic, partition=rec.partition, offset=rec.offset,
                                                    reason=reason, original=original))
-        for batch in self.assembler.ready():
-            reply = self.policy.handle(batch)
-            self.ticks_handled += 1
-            for event in (*reply.responses, *reply.broadcasts, reply.done):
-                out.outbound.append(Outbound(run=self.run, replication=self.replication, event=event))
+        for rep in sorted(set(touched)):
+            state = self.replications[rep]
+            for batch in state.assembler.ready():
+                reply = state.policy.handle(batch)
+                self.ticks_handled += 1
+                for event in (*reply.responses, *reply.broadcasts, reply.done):
+                    out.outbound.append(Outbound(run=self.run, replication=rep, event=event))
+                if batch.closed.final:
+                    self.finished.add(rep)
+                    del self.replications[rep]
+                    break
         return out
 
-    def _admit(self, rec: Record) -> str | None:
+    def _admit(self, rec: Record, touched: list[int]) -> str | None:
         """Validate one record; return why it is unusable, or None once it is queued."""
         try:
             msg = decode_inbound(rec.value or b"")
@@ -66,11 +78,11 @@ class StrategyService:
             return f"not a valid event: {exc}"
         if msg.run != self.run:
             return f"event for run {msg.run!r}, this service serves run {self.run!r}"
-        if msg.replication < self.replication:
-            return f"event for finished replication {msg.replication} (now {self.replication})"
-        if msg.replication > self.replication:
-            self.replication = msg.replication
-            self.policy = Policy(self.strategy, self.arm)
-            self.assembler = TickAssembler()
-        self.assembler.add(msg.event)
+        if msg.replication in self.finished:
+            return None  # a redelivered event of a replication already completed: changes nothing
+        state = self.replications.get(msg.replication)
+        if state is None:
+            state = self.replications[msg.replication] = _Replication(Policy(self.strategy, self.arm))
+        state.assembler.add(msg.event)
+        touched.append(msg.replication)
         return None

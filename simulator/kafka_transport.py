@@ -54,19 +54,19 @@ class KafkaTransport:
         self.health_check = health_check
         self.tick_timeout_s = tick_timeout_s
         self.loop = asyncio.new_event_loop()
-        self.replication = -1
+        self.replications: list[int] = []
         self.dead_letters = 0
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._arm_of_topic = {topics(run, arm)[1]: arm for arm in arms}
 
     # ---- Transport protocol -----------------------------------------------------------------
-    def open(self, arms: dict[str, Strategy], replication: int) -> None:
-        self.replication = replication
+    def open(self, arms: dict[str, Strategy], replications: list[int]) -> None:
+        self.replications = replications
         if self._producer is None:
             self.loop.run_until_complete(self._start())
 
-    def exchange(self, batches: dict[str, TickBatch]) -> dict[str, TickReply]:
+    def exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
         return self.loop.run_until_complete(self._exchange(batches))
 
     def close(self) -> None:
@@ -109,23 +109,23 @@ class KafkaTransport:
         await self._producer.stop()
         self._producer = self._consumer = None
 
-    async def _exchange(self, batches: dict[str, TickBatch]) -> dict[str, TickReply]:
+    async def _exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
         await self._publish(batches)
         return await self._collect(next(iter(batches.values())).closed.tick, list(batches))
 
-    async def _publish(self, batches: dict[str, TickBatch]) -> None:
+    async def _publish(self, batches: dict[tuple[int, str], TickBatch]) -> None:
         sent = []
-        for arm, batch in batches.items():
+        for (rep, arm), batch in batches.items():
             conversations = topics(self.run, arm)[0]
             for c in batch.conversations:
-                value = encode(Inbound(run=self.run, replication=self.replication, event=c))
+                value = encode(Inbound(run=self.run, replication=rep, event=c))
                 sent.append(await self._producer.send(conversations, value, key=key(c.customer)))
-            marker = encode(Inbound(run=self.run, replication=self.replication, event=batch.closed))
+            marker = encode(Inbound(run=self.run, replication=rep, event=batch.closed))
             sent.append(await self._producer.send(conversations, marker, key=key(None)))
         await asyncio.gather(*sent)
 
-    async def _collect(self, tick: int, arms: list[str]) -> dict[str, TickReply]:
-        pending = {arm: _Pending() for arm in arms}
+    async def _collect(self, tick: int, keys: list[tuple[int, str]]) -> dict[tuple[int, str], TickReply]:
+        pending = {k: _Pending() for k in keys}
         deadline = time.monotonic() + self.tick_timeout_s
         last_check = time.monotonic()
         while not all(p.complete() for p in pending.values()):
@@ -138,11 +138,11 @@ class KafkaTransport:
                 self.health_check()
                 last_check = now
             if now > deadline:
-                late = [arm for arm, p in pending.items() if not p.complete()]
+                late = sorted({arm for (_, arm), p in pending.items() if not p.complete()})
                 raise TransportError(f"no complete reply to tick {tick} within {self.tick_timeout_s:.0f} s from arm(s) {', '.join(late)}")
-        return {arm: p.reply() for arm, p in pending.items()}
+        return {k: p.reply() for k, p in pending.items()}
 
-    async def _ingest(self, tp: TopicPartition, rec, tick: int, pending: dict[str, _Pending]) -> None:
+    async def _ingest(self, tp: TopicPartition, rec, tick: int, pending: dict[tuple[int, str], _Pending]) -> None:
         try:
             msg = decode_outbound(rec.value or b"")
         except msgspec.DecodeError as exc:
@@ -152,9 +152,9 @@ class KafkaTransport:
             await self._dead_letter(tp, rec, f"event for run {msg.run!r}, this run is {self.run!r}")
             return
         event = msg.event
-        if msg.replication != self.replication or event.tick != tick:
+        p = pending.get((msg.replication, self._arm_of_topic[tp.topic]))
+        if p is None or event.tick != tick:
             return  # an earlier tick or replication redelivered: already applied
-        p = pending[self._arm_of_topic[tp.topic]]
         if isinstance(event, Response):
             p.responses.setdefault(event.id, event)
         elif isinstance(event, Broadcast):

@@ -1,4 +1,4 @@
-"""The SimPy model of one replication: every arm's world advancing in lockstep with the strategies.
+"""The SimPy model: every arm's world, in one or more replications, advancing in lockstep with the strategies.
 
 Two actors, each a small generator with `env` passed explicitly:
 
@@ -42,23 +42,34 @@ class Clock:
     series_every_ticks: int = 1
 
 
-class Replication:
-    def __init__(self, scenario: Scenario, replication: int, transport: Transport,
+Key = tuple[int, str]  # (replication, arm)
+
+
+class Replications:
+    """Several replications advancing together: one exchange per tick carries all of them, so a
+    networked transport pays its round trip once per tick rather than once per replication.
+    Replications never interact; running them together changes no number."""
+
+    def __init__(self, scenario: Scenario, replications: list[int], transport: Transport,
                  keep_events: bool = True, series_every_ticks: int = 1,
-                 on_tick: Callable[[int, int], None] | None = None, shared: Shared | None = None):
+                 on_tick: Callable[[int, int], None] | None = None, shared: dict[int, Shared] | None = None):
         world = scenario.world
         self.scenario = scenario
+        self.replications = replications
         self.transport = transport
-        self.shared = shared or draw_shared(scenario, replication)
-        self.worlds = {arm: ArmWorld(world, self.shared, Recorder(arm, replication, keep_events)) for arm in scenario.arms}
+        shared = shared or {rep: draw_shared(scenario, rep) for rep in replications}
+        self.worlds: dict[Key, ArmWorld] = {
+            (rep, arm): ArmWorld(world, shared[rep], Recorder(arm, rep, keep_events))
+            for rep in replications for arm in scenario.arms
+        }
         ticks = world.horizon.days * 1440 // world.horizon.tick_minutes
         self.clock = Clock(world.horizon.tick_minutes, ticks, series_every_ticks)
         self.on_tick = on_tick or (lambda tick, ticks: None)
         self.env = simpy.Environment()
         self.day_closed = self.env.event()
 
-    def run(self) -> dict[str, ArmWorld]:
-        self.transport.open(self.scenario.arms, self.shared.replication)
+    def run(self) -> dict[Key, ArmWorld]:
+        self.transport.open(self.scenario.arms, self.replications)
         try:
             self.env.process(self.lockstep(self.env))
             self.env.process(self.daily_life(self.env))
@@ -73,10 +84,10 @@ class Replication:
             yield env.timeout(c.tick_minutes)
             start, end = tick * c.tick_minutes, (tick + 1) * c.tick_minutes
             day, final = start // 1440, tick == c.ticks - 1
-            batches = {arm: w.close_tick(tick, start, end, day, final) for arm, w in self.worlds.items()}
+            batches = {key: w.close_tick(tick, start, end, day, final) for key, w in self.worlds.items()}
             replies = self.transport.exchange(batches)
-            for arm, w in self.worlds.items():
-                w.apply(replies[arm], tick)
+            for key, w in self.worlds.items():
+                w.apply(replies[key], tick)
             if end % 1440 == 0:  # daily_life takes the snapshot once the day has ended
                 fired, self.day_closed = self.day_closed, env.event()
                 fired.succeed((day, tick))

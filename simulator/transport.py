@@ -1,9 +1,10 @@
 """The seam between the simulated world and the strategy services (DESIGN §4, the lockstep).
 
-Per tick the world hands every arm its `TickBatch` and gets back one `TickReply` per arm. The
-in-process transport calls the policies directly; the Kafka transport publishes the same events
-and waits for the same replies. Both see every arm of a replication at once, so a networked
-transport can let the arms' services work in parallel.
+Per tick the world hands every (replication, arm) its `TickBatch` and gets back one `TickReply`
+for each. The in-process transport calls the policies directly; the Kafka transport publishes
+the same events and waits for the same replies. Both see every arm of every replication in
+flight at once, so a networked transport can let the arms' services work in parallel and pays
+one round trip per tick.
 """
 
 from __future__ import annotations
@@ -21,11 +22,11 @@ class TransportError(RuntimeError):
 class Transport(Protocol):
     name: str
 
-    def open(self, arms: dict[str, Strategy], replication: int) -> None:
-        """Prepare fresh strategy state for every arm (called once per replication)."""
+    def open(self, arms: dict[str, Strategy], replications: list[int]) -> None:
+        """Prepare fresh strategy state for every arm of these replications."""
 
-    def exchange(self, batches: dict[str, TickBatch]) -> dict[str, TickReply]:
-        """Deliver one tick to every arm and return each arm's reply."""
+    def exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
+        """Deliver one tick to every (replication, arm) and return each one's reply."""
 
     def close(self) -> None:
         """Release what `open` acquired."""
@@ -39,13 +40,13 @@ class InProcessTransport:
     def __init__(self) -> None:
         self._policies: dict = {}
 
-    def open(self, arms: dict[str, Strategy], replication: int) -> None:
+    def open(self, arms: dict[str, Strategy], replications: list[int]) -> None:
         from services.policy import Policy  # the composition of world and policy happens here only
 
-        self._policies = {arm: Policy(strategy, arm) for arm, strategy in arms.items()}
+        self._policies = {(rep, arm): Policy(strategy, arm) for rep in replications for arm, strategy in arms.items()}
 
-    def exchange(self, batches: dict[str, TickBatch]) -> dict[str, TickReply]:
-        return {arm: self._policies[arm].handle(batch) for arm, batch in batches.items()}
+    def exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
+        return {key: self._policies[key].handle(batch) for key, batch in batches.items()}
 
     def close(self) -> None:
         self._policies = {}

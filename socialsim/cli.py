@@ -93,14 +93,13 @@ def compare(
         fail(exc)
     sha = config_sha256(sc)
     out = out or Path("runs") / sc.name
-    ticks = sc.world.horizon.days * 1440 // sc.world.horizon.tick_minutes
     try:
         with open_transport(transport, sc, path, set_ or [], sha, bootstrap, partitions, external_services, run_id) as tr, \
                 Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                          console=err_console, transient=False, disable=not err_console.is_terminal) as bar:
-            task = bar.add_task(f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=sc.replications * ticks)
+            task = bar.add_task(f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=None)
             result = run(sc, tr, keep_events=not no_events,
-                         progress=lambda rep, tick, n: bar.update(task, completed=rep * ticks + tick + 1))
+                         progress=lambda done, total: bar.update(task, completed=done, total=total))
     except (BrokerError, TransportError) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None

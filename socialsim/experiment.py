@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from simulator.model import Replication
+from simulator.model import Replications
 from simulator.transport import Transport
 
 from .contracts.scenario import Scenario
@@ -42,20 +42,24 @@ class RunResult:
                 "transport": self.transport, "config_sha256": config_sha256, "arms": arms, "paired": paired}
 
 
-def run(scenario: Scenario, transport: Transport, *, keep_events: bool = True,
-        series_every_ticks: int = 1, progress: Callable[[int, int, int], None] | None = None) -> RunResult:
-    """progress(replication, tick, ticks) is called after every tick."""
+def run(scenario: Scenario, transport: Transport, *, keep_events: bool = True, series_every_ticks: int = 1,
+        in_flight: int = 8, progress: Callable[[int, int], None] | None = None) -> RunResult:
+    """Run every replication, `in_flight` at a time in one lockstep; progress(done ticks, all ticks)."""
     per_arm = {arm: {m: [] for m in METRICS} for arm in scenario.arms}
     result = RunResult(scenario=scenario, transport=transport.name, per_arm=per_arm)
-    for rep in range(scenario.replications):
-        on_tick = (lambda tick, ticks, rep=rep: progress(rep, tick, ticks)) if progress else None
-        worlds = Replication(scenario, rep, transport, keep_events, series_every_ticks, on_tick).run()
-        for arm, w in worlds.items():
-            for metric, value in outcomes(scenario.world, scenario.arms[arm], w).items():
-                per_arm[arm][metric].append(value)
-            result.series.extend({"arm": arm, "replication": rep, **row} for row in w.rec.series)
-            if keep_events:
-                n = len(w.rec.rows)
-                cols = {"arm": [arm] * n, "replication": [rep] * n, **w.rec.event_columns()}
-                result.events.append(pa.table(cols, schema=EVENT_SCHEMA))
+    reps = list(range(scenario.replications))
+    groups = [reps[i:i + in_flight] for i in range(0, len(reps), in_flight)]
+    for g, group in enumerate(groups):
+        on_tick = (lambda tick, n, g=g: progress(g * n + tick + 1, len(groups) * n)) if progress else None
+        worlds = Replications(scenario, group, transport, keep_events, series_every_ticks, on_tick).run()
+        for rep in group:  # replication order, then arm order: the same whatever `in_flight` is
+            for arm in scenario.arms:
+                w = worlds[(rep, arm)]
+                for metric, value in outcomes(scenario.world, scenario.arms[arm], w).items():
+                    per_arm[arm][metric].append(value)
+                result.series.extend({"arm": arm, "replication": rep, **row} for row in w.rec.series)
+                if keep_events:
+                    n = len(w.rec.rows)
+                    cols = {"arm": [arm] * n, "replication": [rep] * n, **w.rec.event_columns()}
+                    result.events.append(pa.table(cols, schema=EVENT_SCHEMA))
     return result

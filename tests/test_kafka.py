@@ -76,8 +76,8 @@ class Noisy(KafkaTransport):
         await super()._publish(batches)
         await super()._publish(batches)  # duplicate delivery of the whole tick
         tick = next(iter(batches.values())).closed.tick
-        if tick == 3 and self.replication == 0:
-            arm = next(iter(batches))
+        if tick == 3:
+            arm = next(iter(batches))[1]
             unknown = json.dumps({"run": self.run, "replication": 0, "event": {"type": "coupon", "tick": 3}}).encode()
             for value in self.BAD[:2] + [unknown]:
                 await self._producer.send_and_wait(topics(self.run, arm)[0], value, key=b"x")
@@ -120,8 +120,8 @@ def test_a_killed_service_fails_the_run_quickly_naming_the_arm(broker):
             pids = [p.pid for p in k.services.processes.values()]
             killed_at = []
 
-            def kill(rep, tick, ticks):
-                if tick == 10 and not killed_at:
+            def kill(done, total):
+                if done == 10 and not killed_at:
                     os.kill(k.services.processes[victim].pid, signal.SIGKILL)
                     killed_at.append(time.monotonic())
 
