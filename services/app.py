@@ -10,6 +10,7 @@ dead-letter topic, then waits for the broker to confirm the whole tick.
 from __future__ import annotations
 
 import asyncio
+import logging
 from typing import Any
 
 from faststream import FastStream
@@ -31,7 +32,9 @@ async def _records(message: Any) -> list[Record]:
 def create_app(strategy: Strategy, arm: str, bootstrap: str, run: str, partitions: int) -> tuple[FastStream, StrategyService]:
     conversations, responses = topics(run, arm)
     dlq = dead_letter_topic(run)
-    broker = KafkaBroker(bootstrap, client_id=f"socialsim-{arm}", linger_ms=0, max_batch_size=1 << 20)
+    # one log line per consumed batch would be thousands per run: log warnings and errors only
+    broker = KafkaBroker(bootstrap, client_id=f"socialsim-{arm}", linger_ms=0, max_batch_size=1 << 20,
+                         log_level=logging.DEBUG)
     service = StrategyService(strategy, arm, run)
 
     # Partitions are assigned, not balanced by a consumer group: one service owns its arm's topic,

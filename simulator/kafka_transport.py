@@ -38,6 +38,11 @@ class _Pending:
         d = self.done
         return d is not None and len(self.responses) >= d.responses and len(self.broadcasts) >= d.broadcasts
 
+    def progress(self) -> str:
+        if self.done is None:
+            return f"no tick-done marker yet, {len(self.responses)} responses"
+        return f"{len(self.responses)}/{self.done.responses} responses, {len(self.broadcasts)}/{self.done.broadcasts} broadcasts"
+
     def reply(self) -> TickReply:
         assert self.done is not None
         responses = sorted(self.responses.values(), key=lambda r: (r.minute, r.conversation_id))
@@ -56,6 +61,7 @@ class KafkaTransport:
         self.loop = asyncio.new_event_loop()
         self.replications: list[int] = []
         self.dead_letters = 0
+
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
         self._arm_of_topic = {topics(run, arm)[1]: arm for arm in arms}
@@ -138,8 +144,10 @@ class KafkaTransport:
                 self.health_check()
                 last_check = now
             if now > deadline:
-                late = sorted({arm for (_, arm), p in pending.items() if not p.complete()})
-                raise TransportError(f"no complete reply to tick {tick} within {self.tick_timeout_s:.0f} s from arm(s) {', '.join(late)}")
+                late = {k: p for k, p in pending.items() if not p.complete()}
+                detail = "; ".join(f"{arm} replication {rep}: {p.progress()}" for (rep, arm), p in sorted(late.items()))
+                raise TransportError(f"no complete reply to tick {tick} within {self.tick_timeout_s:.0f} s from arm(s) "
+                                     f"{', '.join(sorted({arm for _, arm in late}))} ({detail})")
         return {k: p.reply() for k, p in pending.items()}
 
     async def _ingest(self, tp: TopicPartition, rec, tick: int, pending: dict[tuple[int, str], _Pending]) -> None:

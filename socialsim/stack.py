@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import tempfile
 import uuid
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
@@ -35,20 +36,25 @@ class Services:
 
     def __init__(self) -> None:
         self.processes: dict[str, subprocess.Popen] = {}
+        self.logs: dict[str, Path] = {}
+        self._dir = tempfile.TemporaryDirectory(prefix="socialsim-services-")
 
     def start(self, scenario_path: Path, sets: list[str], arms: list[str], bootstrap: str, run: str) -> None:
+        """Each service logs to a file: a pipe nobody reads would fill and block the service."""
         extra = [a for s in sets for a in ("--set", s)]
         for arm in arms:
             cmd = [sys.executable, "-m", "socialsim.cli", "service", "--scenario", str(scenario_path), "--arm", arm,
                    "--bootstrap", bootstrap, "--run-id", run, *extra]
-            self.processes[arm] = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, start_new_session=True)
+            self.logs[arm] = Path(self._dir.name) / f"{arm}.log"
+            with self.logs[arm].open("wb") as log:
+                self.processes[arm] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
     def check(self) -> None:
         for arm, proc in self.processes.items():
             code = proc.poll()
             if code is not None:
-                err = (proc.stderr.read().decode(errors="replace").strip().splitlines() or ["(no output)"])[-1] if proc.stderr else ""
-                raise ServiceDied(f"the strategy service for arm {arm!r} (pid {proc.pid}) exited with code {code}: {err}")
+                lines = self.logs[arm].read_text(errors="replace").strip().splitlines() or ["(no output)"]
+                raise ServiceDied(f"the strategy service for arm {arm!r} (pid {proc.pid}) exited with code {code}: {lines[-1]}")
 
     def stop(self) -> None:
         for proc in self.processes.values():
@@ -60,8 +66,7 @@ class Services:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-            if proc.stderr:
-                proc.stderr.close()
+        self._dir.cleanup()
 
 
 @dataclass
