@@ -46,7 +46,6 @@ class StrategyService:
         self.strategy, self.arm, self.run = strategy, arm, run
         self.replications: dict[int, _Replication] = {}
         self.finished: set[int] = set()
-        self.ticks_handled = 0
 
     def receive(self, records: list[Record]) -> Decisions:
         out = Decisions()
@@ -61,7 +60,6 @@ class StrategyService:
             state = self.replications[rep]
             for batch in state.assembler.ready():
                 reply = state.policy.handle(batch)
-                self.ticks_handled += 1
                 for event in (*reply.responses, *reply.broadcasts, reply.done):
                     out.outbound.append(Outbound(run=self.run, replication=rep, event=event))
                 if batch.closed.final:

@@ -5,7 +5,6 @@ Strategy services run as real OS processes, exactly as `compare --transport kafk
 
 from __future__ import annotations
 
-import asyncio
 import json
 import os
 import signal
