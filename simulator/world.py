@@ -43,6 +43,7 @@ class ArmWorld:
         self.topic_kinds = [world.topics[t] for t in self.topics]
         self.account_topic = np.array([k == "account" for k in self.topic_kinds])
         self.segments = shared.population.segment_names
+        self._segment_array = np.array(self.segments)  # vectorised name lookup for daily bills and lifecycle
         q = world.reactions.action_quality
         self.quality = np.array([[q[n].get(a, 0.0) for a in ACTIONS] for n in NEEDS])
         self.discount = world.economics.offer_discount
@@ -142,9 +143,9 @@ class ArmWorld:
         pop = self.shared.population
         minute = (day + 1) * 1440.0
         due, amounts = self.customers.bill(day)
-        self.rec.bills(day, minute - 1e-6, tick, due, np.array(self.segments)[pop.segment[due]], amounts)
+        self.rec.bills(day, minute - 1e-6, tick, due, self._segment_array[pop.segment[due]], amounts)
         churned, acquired = self.customers.end_of_day()
-        names = np.array(self.segments)
+        names = self._segment_array
         self.rec.lifecycle("churn", minute, tick, churned, names[pop.segment[churned]].tolist())
         self.rec.lifecycle("acquisition", minute, tick, acquired, names[pop.segment[acquired]].tolist())
 
