@@ -2,9 +2,10 @@
 
     socialsim service --scenario FILE --arm NAME --bootstrap HOST:PORT --run-id ID
 
-Consumes the arm's conversations topic in batches, lets `StrategyService` decide, publishes
-responses keyed by customer id (markers keyed "marker") and dead letters to the run's
-dead-letter topic, then waits for the broker to confirm the whole tick.
+Consumes the arm's conversations topics in batches, lets `StrategyService` decide, publishes
+responses keyed by customer id (markers keyed "marker") to the responses topic of the same
+generation and dead letters to the run's dead-letter topic, then waits for the broker to confirm
+the whole tick.
 """
 
 from __future__ import annotations
@@ -30,36 +31,67 @@ async def _records(message: Any) -> list[Record]:
 
 
 def create_app(strategy: Strategy, arm: str, bootstrap: str, run: str, partitions: int) -> tuple[FastStream, StrategyService]:
-    conversations, responses = topics(run, arm)
     dlq = dead_letter_topic(run)
     # one log line per consumed batch would be thousands per run: log warnings and errors only
     broker = KafkaBroker(bootstrap, client_id=f"socialsim-{arm}", linger_ms=0, max_batch_size=1 << 20,
                          log_level=logging.DEBUG)
     service = StrategyService(strategy, arm, run)
-
-    # Partitions are assigned, not balanced by a consumer group: one service owns its arm's topic,
-    # a group join would cost seconds per run, and a restarted service replays the topic from the
-    # start, rebuilding exactly the policy state it lost (replies to old ticks are ignored).
-    replies = broker.publisher(responses, title=f"{arm} responses",
-                               description="Outbound events (docs/events.schema.json): responses keyed by customer id, "
-                                           "broadcasts, and one tick-done marker per tick.")
     dead = broker.publisher(dlq, title="dead letters",
                             description="DeadLetter (docs/events.schema.json): what a service could not use, why, and the original bytes.")
+    generations = _Generations(broker, service, arm, run, partitions, dead)
+    generations.subscribe(0)
+    generations.subscribe(1)  # one ahead, so the first tick of the next generation is never waited for
+    return FastStream(broker), service
 
-    @broker.subscriber(partitions=[TopicPartition(conversations, p) for p in range(partitions)], batch=True,
-                       max_records=5000, batch_timeout_ms=5, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-                       auto_offset_reset="earliest", decoder=_records, title=f"{arm} conversations",
-                       description="Inbound events (docs/events.schema.json): conversations keyed by customer id, "
-                                   "and one tick-closed marker per tick.")
-    async def handle(batch: list[Any]) -> None:
-        decided = service.receive(batch)
+
+class _Generations:
+    """One subscriber per topic generation: the current one and the next, created as the run moves on.
+
+    Partitions are assigned, not balanced by a consumer group: one service owns its arm's topics,
+    and a group join would cost seconds per generation. When the first message of generation g
+    arrives, every message of g-1 has been answered (the simulator publishes g only then), so
+    g-1's subscriber stops and g+1's starts.
+    """
+
+    def __init__(self, broker: KafkaBroker, service: StrategyService, arm: str, run: str, partitions: int, dead: Any):
+        self.broker, self.service, self.arm, self.run, self.partitions, self.dead = broker, service, arm, run, partitions, dead
+        self.subscribers: dict[int, Any] = {}
+        self.current = 0
+
+    def subscribe(self, generation: int) -> Any:
+        conversations, responses = topics(self.run, self.arm, generation)
+        replies = self.broker.publisher(responses, title=f"{self.arm} responses, generation {generation}",
+                                        description="Outbound events (docs/events.schema.json): responses keyed by "
+                                                    "customer id, broadcasts, and one tick-done marker per tick.")
+        sub = self.broker.subscriber(partitions=[TopicPartition(conversations, p) for p in range(self.partitions)],
+                                     batch=True, max_records=5000, batch_timeout_ms=5, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+                                     auto_offset_reset="earliest", decoder=_records, title=f"{self.arm} conversations, generation {generation}",
+                                     description="Inbound events (docs/events.schema.json): conversations keyed by "
+                                                 "customer id, and one tick-closed marker per tick.")
+
+        @sub
+        async def handle(batch: list[Any]) -> None:
+            if generation > self.current:
+                await self._move_to(generation)
+            await self._answer(batch, replies)
+
+        self.subscribers[generation] = sub
+        return sub
+
+    async def _move_to(self, generation: int) -> None:
+        self.current = generation
+        old = self.subscribers.pop(generation - 1, None)
+        if old is not None:
+            await old.stop()
+        await self.subscribe(generation + 1).start()
+
+    async def _answer(self, batch: list[Record], replies: Any) -> None:
+        decided = self.service.receive(batch)
         pending = []
         for letter in decided.dead_letters:
-            pending.append(await dead.publish(encode(letter), key=arm.encode(), no_confirm=True))
+            pending.append(await self.dead.publish(encode(letter), key=self.arm.encode(), no_confirm=True))
         for out in decided.outbound:
             customer = getattr(out.event, "customer", None)
             pending.append(await replies.publish(encode(out), key=key(customer), no_confirm=True))
         if pending:
             await asyncio.gather(*pending)
-
-    return FastStream(broker), service

@@ -26,8 +26,10 @@ ARM, RUN = "ARM", "RUN"
 def document() -> str:
     application, _ = create_app(load_strategy(STRATEGY_DIR / "comms-led.yaml"), ARM, "localhost:9092", RUN, partitions=1)
     spec = AsyncAPI(application.broker, title="socialsim strategy service", version=socialsim.__version__,
-                    description=f"One service per arm. Topics are named per run and arm: {RUN}.{ARM}.conversations, "
-                                f"{RUN}.{ARM}.responses and {RUN}.dead-letter. Payloads are JSON.")
+                    description=f"One service per arm. Topics are named per run, arm and generation G (a fixed "
+                                f"number of consecutive ticks; a service reads the current and the next): "
+                                f"{RUN}.{ARM}.conversations.G, {RUN}.{ARM}.responses.G and {RUN}.dead-letter. "
+                                f"Payloads are JSON.")
     # FastStream lists channels in set order (which varies between processes): sort for a stable file
     return yaml.safe_dump(yaml.safe_load(spec.to_specification().to_yaml()), sort_keys=True, width=100)
 

@@ -5,6 +5,10 @@ with their count, then consumes the arm's responses until the tick-done marker h
 as many distinct responses and broadcasts as it announces. Replies are put back in the
 policy's canonical order, so the world sees exactly what the in-process transport gives it.
 Unusable messages on the responses topics go to the run's dead-letter topic.
+
+Every `ticks_per_topic` ticks the run moves to the next generation of topics (see
+`socialsim.contracts.wire`): it creates the generation after the new one, listens on the new
+one's responses, and deletes the generation two behind, which no service reads any more.
 """
 
 from __future__ import annotations
@@ -12,18 +16,24 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from typing import Protocol
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from socialsim.contracts.events import Broadcast, Response, TickBatch, TickDone, TickReply
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.wire import (DeadLetter, Inbound, dead_letter_topic, decode_outbound, encode, key,
-                                      topics)
+from socialsim.contracts.wire import (TICKS_PER_TOPIC, DeadLetter, Inbound, dead_letter_topic, decode_outbound,
+                                      encode, key, topics)
 
 from .transport import TransportError
 
 FETCH_MAX_WAIT_MS = 1  # the embedded broker answers a fetch only when its max wait expires
+
+
+class TopicAdmin(Protocol):
+    def create(self, names: list[str], partitions: int) -> None: ...
+    def delete(self, names: list[str]) -> None: ...
 
 
 class _Pending:
@@ -53,18 +63,22 @@ class _Pending:
 class KafkaTransport:
     name = "kafka"
 
-    def __init__(self, bootstrap: str, run: str, arms: list[str], *, health_check: Callable[[], None] = lambda: None,
-                 tick_timeout_s: float = 60.0):
+    def __init__(self, bootstrap: str, run: str, arms: list[str], admin: TopicAdmin, partitions: int, *,
+                 health_check: Callable[[], None] = lambda: None, tick_timeout_s: float = 60.0,
+                 ticks_per_topic: int = TICKS_PER_TOPIC):
         self.bootstrap, self.run, self.arms = bootstrap, run, arms
+        self.admin, self.partitions = admin, partitions
         self.health_check = health_check
         self.tick_timeout_s = tick_timeout_s
+        self.ticks_per_topic = ticks_per_topic
+        self.generation = 0
         self.loop = asyncio.new_event_loop()
         self.replications: list[int] = []
         self.dead_letters = 0
 
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
-        self._arm_of_topic = {topics(run, arm)[1]: arm for arm in arms}
+        self._arm_of_topic: dict[str, str] = {}
 
     # ---- Transport protocol -----------------------------------------------------------------
     def open(self, arms: dict[str, Strategy], replications: list[int]) -> None:
@@ -94,21 +108,24 @@ class KafkaTransport:
             await self._consumer.start()
         except Exception as exc:  # aiokafka raises several types for an unreachable broker
             raise TransportError(f"cannot reach a Kafka broker at {self.bootstrap}: {exc}") from None
-        parts = []
-        for topic in self._arm_of_topic:
-            found = self._consumer.partitions_for_topic(topic) or await self._partitions(topic)
-            parts += [TopicPartition(topic, p) for p in sorted(found)]
+        await self._listen(0)
+
+    async def _listen(self, generation: int) -> None:
+        """Consume the responses of `generation` (all of the previous one's have been collected)."""
+        self.generation = generation
+        self._arm_of_topic = {topics(self.run, arm, generation)[1]: arm for arm in self.arms}
+        parts = [TopicPartition(topic, p) for topic in self._arm_of_topic for p in range(self.partitions)]
         self._consumer.assign(parts)
         await self._consumer.seek_to_beginning(*parts)
 
-    async def _partitions(self, topic: str) -> set[int]:
-        for _ in range(100):
-            await self._consumer._client.force_metadata_update()  # noqa: SLF001 (no public refresh in aiokafka)
-            found = self._consumer.partitions_for_topic(topic)
-            if found:
-                return found
-            await asyncio.sleep(0.05)
-        raise TransportError(f"topic {topic} does not exist on {self.bootstrap}")
+    def _names(self, generation: int) -> list[str]:
+        return [t for arm in self.arms for t in topics(self.run, arm, generation)]
+
+    async def _advance(self, generation: int) -> None:
+        self.admin.create(self._names(generation + 1), self.partitions)
+        await self._listen(generation)
+        if generation >= 2:
+            self.admin.delete(self._names(generation - 2))
 
     async def _stop(self) -> None:
         await self._consumer.stop()
@@ -116,13 +133,16 @@ class KafkaTransport:
         self._producer = self._consumer = None
 
     async def _exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
+        tick = next(iter(batches.values())).closed.tick
+        if tick // self.ticks_per_topic != self.generation:
+            await self._advance(tick // self.ticks_per_topic)
         await self._publish(batches)
-        return await self._collect(next(iter(batches.values())).closed.tick, list(batches))
+        return await self._collect(tick, list(batches))
 
     async def _publish(self, batches: dict[tuple[int, str], TickBatch]) -> None:
         sent = []
         for (rep, arm), batch in batches.items():
-            conversations = topics(self.run, arm)[0]
+            conversations = topics(self.run, arm, self.generation)[0]
             for c in batch.conversations:
                 value = encode(Inbound(run=self.run, replication=rep, event=c))
                 sent.append(await self._producer.send(conversations, value, key=key(c.customer)))

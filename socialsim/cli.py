@@ -21,6 +21,7 @@ from .configerrors import ConfigError
 from .configload import SCENARIO_DIR, config_sha256, load_scenario, load_strategy, read_yaml, with_run_options
 from .contracts.scenario import ScenarioFile
 from .contracts.strategy import Strategy
+from .contracts.wire import TICKS_PER_TOPIC
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Who should own social media? Compare ownership strategies on a simulated company.")
@@ -49,7 +50,7 @@ TRANSPORTS = ("inproc", "kafka")
 
 @contextmanager
 def open_transport(name: str, sc, path: Path, sets: list[str], sha: str, bootstrap: str | None, partitions: int,
-                   external_services: bool, run_id: str | None):
+                   external_services: bool, run_id: str | None, log_dir: Path | None, ticks_per_topic: int):
     """The composition root's choice of transport: in-process, or Kafka with its processes."""
     if name == "inproc":
         from simulator.transport import InProcessTransport
@@ -59,7 +60,8 @@ def open_transport(name: str, sc, path: Path, sets: list[str], sha: str, bootstr
     from .stack import kafka_stack, new_run_id
 
     with kafka_stack(sc, path, sets, run_id or new_run_id(sha), bootstrap=bootstrap, partitions=partitions,
-                     external_services=external_services) as kafka_run:
+                     external_services=external_services, log_dir=log_dir,
+                     ticks_per_topic=ticks_per_topic) as kafka_run:
         yield kafka_run.transport
 
 
@@ -71,6 +73,7 @@ def compare(
     partitions: Annotated[int, typer.Option(min=1, max=64, help="partitions per topic for a Kafka run")] = 3,
     external_services: Annotated[bool, typer.Option("--external-services", help="do not start strategy services (they already run)")] = False,
     run_id: Annotated[Optional[str], typer.Option(help="name of the run's topics [default: generated]; give it to external services")] = None,
+    ticks_per_topic: Annotated[int, typer.Option(min=1, help="ticks per generation of a Kafka run's topics (bounds what a partition holds)")] = TICKS_PER_TOPIC,
     replications: Annotated[Optional[int], typer.Option(help="override the scenario's replications")] = None,
     seed: Annotated[Optional[int], typer.Option(help="override the scenario's seed")] = None,
     customers: Annotated[Optional[int], typer.Option(help="override world.population.customers")] = None,
@@ -94,7 +97,8 @@ def compare(
     sha = config_sha256(sc)
     out = out or Path("runs") / sc.name
     try:
-        with open_transport(transport, sc, path, set_ or [], sha, bootstrap, partitions, external_services, run_id) as tr, \
+        with open_transport(transport, sc, path, set_ or [], sha, bootstrap, partitions, external_services, run_id,
+                            out / "logs", ticks_per_topic) as tr, \
                 Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
                          console=err_console, transient=False, disable=not err_console.is_terminal) as bar:
             task = bar.add_task(f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=None)
@@ -185,7 +189,7 @@ def service(
             raise ConfigError([f"--arm: unknown arm {arm!r}; the scenario's arms: {', '.join(sc.arms)}"])
         wait_reachable(bootstrap, 10.0)
         admin = TopicAdmin(bootstrap)
-        partitions = admin.partitions(topics(run_id, arm)[0], timeout_s=120.0)  # the run creates its topics
+        partitions = admin.partitions(topics(run_id, arm, 0)[0], timeout_s=120.0)  # the run creates its topics
         admin.close()
     except ConfigError as exc:
         fail(exc)

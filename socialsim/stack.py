@@ -20,6 +20,7 @@ from simulator.transport import TransportError
 
 from .broker import EmbeddedBroker, wait_reachable
 from .contracts.scenario import Scenario
+from .contracts.wire import TICKS_PER_TOPIC
 from .topics import TopicAdmin, run_topics
 
 
@@ -32,12 +33,18 @@ def new_run_id(config_sha256: str) -> str:
 
 
 class Services:
-    """One `socialsim service` process per arm."""
+    """One `socialsim service` process per arm, each logging to `<log_dir>/<arm>.log`.
 
-    def __init__(self) -> None:
+    With no `log_dir` the logs go to a temporary directory removed at the end; a run that keeps
+    its outputs keeps them beside the outputs, so a failed run can be diagnosed afterwards.
+    """
+
+    def __init__(self, log_dir: Path | None = None) -> None:
         self.processes: dict[str, subprocess.Popen] = {}
         self.logs: dict[str, Path] = {}
-        self._dir = tempfile.TemporaryDirectory(prefix="socialsim-services-")
+        self._temp = None if log_dir else tempfile.TemporaryDirectory(prefix="socialsim-services-")
+        self.log_dir = Path(log_dir or self._temp.name)
+        self.log_dir.mkdir(parents=True, exist_ok=True)
 
     def start(self, scenario_path: Path, sets: list[str], arms: list[str], bootstrap: str, run: str) -> None:
         """Each service logs to a file: a pipe nobody reads would fill and block the service."""
@@ -45,7 +52,7 @@ class Services:
         for arm in arms:
             cmd = [sys.executable, "-m", "socialsim.cli", "service", "--scenario", str(scenario_path), "--arm", arm,
                    "--bootstrap", bootstrap, "--run-id", run, *extra]
-            self.logs[arm] = Path(self._dir.name) / f"{arm}.log"
+            self.logs[arm] = self.log_dir / f"{arm}.log"
             with self.logs[arm].open("wb") as log:
                 self.processes[arm] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
 
@@ -66,7 +73,8 @@ class Services:
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        self._dir.cleanup()
+        if self._temp is not None:
+            self._temp.cleanup()
 
 
 @dataclass
@@ -82,8 +90,8 @@ class KafkaRun:
 
 @contextmanager
 def kafka_stack(scenario: Scenario, scenario_path: Path, sets: list[str], run: str, *, bootstrap: str | None = None,
-                partitions: int = 3, external_services: bool = False,
-                transport_class: type[KafkaTransport] = KafkaTransport) -> Iterator[KafkaRun]:
+                partitions: int = 3, external_services: bool = False, log_dir: Path | None = None,
+                ticks_per_topic: int = TICKS_PER_TOPIC, transport_class: type[KafkaTransport] = KafkaTransport) -> Iterator[KafkaRun]:
     arms = list(scenario.arms)
     with ExitStack() as stack:
         broker = None
@@ -95,13 +103,13 @@ def kafka_stack(scenario: Scenario, scenario_path: Path, sets: list[str], run: s
             wait_reachable(bootstrap, 5.0)
         admin = TopicAdmin(bootstrap)
         stack.callback(admin.close)
-        names = run_topics(run, arms)
-        admin.create(names, partitions)
-        stack.callback(admin.delete, names)
-        services = Services()
+        admin.create(run_topics(run, arms), partitions)
+        stack.callback(admin.delete_run, run)
+        services = Services(log_dir)
         stack.callback(services.stop)
         if not external_services:
             services.start(scenario_path, sets, arms, bootstrap, run)
-        transport = transport_class(bootstrap, run, arms, health_check=services.check)
+        transport = transport_class(bootstrap, run, arms, admin, partitions, health_check=services.check,
+                                    ticks_per_topic=ticks_per_topic)
         stack.callback(transport.shutdown)
         yield KafkaRun(transport, services, bootstrap, run, broker)

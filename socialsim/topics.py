@@ -11,8 +11,13 @@ from .broker import BrokerError
 from .contracts.wire import dead_letter_topic, topics
 
 
+def generation_topics(run: str, arms: list[str], generation: int) -> list[str]:
+    return [t for arm in arms for t in topics(run, arm, generation)]
+
+
 def run_topics(run: str, arms: list[str]) -> list[str]:
-    return [t for arm in arms for t in topics(run, arm)] + [dead_letter_topic(run)]
+    """What a run needs before its first tick: the first two generations and the dead-letter topic."""
+    return generation_topics(run, arms, 0) + generation_topics(run, arms, 1) + [dead_letter_topic(run)]
 
 
 class TopicAdmin:
@@ -31,6 +36,15 @@ class TopicAdmin:
     def delete(self, names: list[str]) -> None:
         existing = set(self._admin.list_topics())
         doomed = [n for n in names if n in existing]
+        if doomed:
+            self._admin.delete_topics(doomed)
+
+    def list(self) -> list[str]:
+        return sorted(self._admin.list_topics())
+
+    def delete_run(self, run: str) -> None:
+        """Every topic of the run, whichever generations it reached."""
+        doomed = [n for n in self.list() if n.startswith(f"{run}.")]
         if doomed:
             self._admin.delete_topics(doomed)
 

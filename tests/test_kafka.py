@@ -21,6 +21,7 @@ from socialsim.cli import app
 from socialsim.configload import SCENARIO_DIR, config_sha256
 from socialsim.contracts.wire import dead_letter_topic, topics
 from socialsim.experiment import run
+from socialsim.topics import TopicAdmin
 from socialsim.stack import ServiceDied, kafka_stack, new_run_id
 from simulator.transport import InProcessTransport
 from tests.conftest import small
@@ -43,10 +44,16 @@ def _compare(tmp, name, *args):
 
 
 @pytest.mark.parametrize("scenario,seed", [("credit-card-issuer", 11), ("telecom-carrier", 12)])
-@pytest.mark.parametrize("partitions", [1, 6])
-def test_kafka_run_equals_in_process_run(broker, tmp_path, scenario, seed, partitions):
-    kafka = _compare(tmp_path, "kafka", scenario, "--seed", str(seed), "--transport", "kafka",
-                     "--bootstrap", broker.bootstrap, "--partitions", str(partitions))
+@pytest.mark.parametrize("partitions,ticks_per_topic", [(1, 200), (6, 7)])
+def test_kafka_run_equals_in_process_run(broker, tmp_path, scenario, seed, partitions, ticks_per_topic):
+    """Also across topic generations (48 ticks in generations of 7), leaving none of them behind."""
+    run_id = f"parity-{scenario}-{partitions}"
+    kafka = _compare(tmp_path, "kafka", scenario, "--seed", str(seed), "--transport", "kafka", "--run-id", run_id,
+                     "--bootstrap", broker.bootstrap, "--partitions", str(partitions),
+                     "--ticks-per-topic", str(ticks_per_topic))
+    admin = TopicAdmin(broker.bootstrap)
+    assert [t for t in admin.list() if t.startswith(run_id)] == []
+    admin.close()
     inproc = _compare(tmp_path, "inproc", scenario, "--seed", str(seed))
     k, i = json.loads((kafka / "summary.json").read_text()), json.loads((inproc / "summary.json").read_text())
     assert (k.pop("transport"), i.pop("transport")) == ("kafka", "inproc")
