@@ -16,9 +16,13 @@ from typing import Any
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker, TopicPartition
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import CollectorRegistry
 
 from socialsim.contracts.strategy import Strategy
 from socialsim.contracts.wire import dead_letter_topic, encode, key, topics
+from socialsim.telemetry.meter import PolicyMeter
+from socialsim.telemetry.names import FASTSTREAM_PREFIX
 
 from .service import Record, StrategyService
 
@@ -30,12 +34,15 @@ async def _records(message: Any) -> list[Record]:
     return [Record(r.topic, r.partition, r.offset, r.value) for r in message.raw_message]
 
 
-def create_app(strategy: Strategy, arm: str, bootstrap: str, run: str, partitions: int) -> tuple[FastStream, StrategyService]:
+def create_app(strategy: Strategy, arm: str, bootstrap: str, run: str, partitions: int,
+               registry: CollectorRegistry | None = None, meter: PolicyMeter | None = None) -> tuple[FastStream, StrategyService]:
+    """With a `registry`, FastStream's Kafka middleware records messages in and out on it (app_name = arm)."""
     dlq = dead_letter_topic(run)
+    middlewares = [KafkaPrometheusMiddleware(registry=registry, app_name=arm, metrics_prefix=FASTSTREAM_PREFIX)] if registry else []
     # one log line per consumed batch would be thousands per run: log warnings and errors only
     broker = KafkaBroker(bootstrap, client_id=f"socialsim-{arm}", linger_ms=0, max_batch_size=1 << 20,
-                         log_level=logging.DEBUG)
-    service = StrategyService(strategy, arm, run)
+                         log_level=logging.DEBUG, middlewares=middlewares)
+    service = StrategyService(strategy, arm, run, meter)
     dead = broker.publisher(dlq, title="dead letters",
                             description="DeadLetter (docs/events.schema.json): what a service could not use, why, and the original bytes.")
     generations = _Generations(broker, service, arm, run, partitions, dead)

@@ -90,6 +90,7 @@ class Policy:
         open_, close = self._shift_window(start, end)
         if q.headcount <= 0 or open_ >= close:
             return
+        q.staffed_minutes += q.headcount * (close - open_)
         now = max(q.free_at, open_)
         while now < close:
             picked = q.next_item(now, close)
@@ -102,6 +103,7 @@ class Policy:
             target = self._handoff_target(dept, item)
             if target is not None:
                 now += self.s.handle_minutes.get("acknowledge", 0.0) / q.headcount  # triage before passing on
+                q.worked_minutes += self.s.handle_minutes.get("acknowledge", 0.0)
                 item.handoffs += 1
                 item.ready = now + self.s.handoff_minutes
                 self.queues[target].push(item)
@@ -110,6 +112,7 @@ class Policy:
             pitched = self._pitch(dept, item)
             minutes = self.s.handle_minutes.get(action, 0.0) + (self.s.pitch_minutes if pitched else 0.0)
             now += minutes / q.headcount
+            q.worked_minutes += minutes
             item.done = True
             out.append(self._response(item, tick, dept, action, now, pitched))
         q.free_at = now

@@ -34,6 +34,8 @@ class DepartmentQueue:
     name: str
     headcount: float  # agents on shift at once; the pool is served as one server this much faster
     free_at: float = 0.0
+    staffed_minutes: float = 0.0  # agent-minutes on shift so far (read by measurement only)
+    worked_minutes: float = 0.0  # agent-minutes spent handling conversations so far (read by measurement only)
     _future: list[tuple[float, str, Item]] = field(default_factory=list)
     _ready: list[tuple[tuple[float, float, str], Item]] = field(default_factory=list)
 

@@ -9,10 +9,14 @@ apart from FastStream so the same code is unit-tested without a broker and drive
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import msgspec
 
 from socialsim.contracts.strategy import Strategy
+
+if TYPE_CHECKING:
+    from socialsim.telemetry.meter import PolicyMeter
 from socialsim.contracts.wire import DeadLetter, Outbound, decode_inbound
 
 from .assembler import TickAssembler
@@ -42,8 +46,9 @@ class _Replication:
 
 
 class StrategyService:
-    def __init__(self, strategy: Strategy, arm: str, run: str):
-        self.strategy, self.arm, self.run = strategy, arm, run
+    def __init__(self, strategy: Strategy, arm: str, run: str, meter: PolicyMeter | None = None):
+        """`meter`, if given, sees the policy after each tick and counts dead letters (`PolicyMeter`)."""
+        self.strategy, self.arm, self.run, self.meter = strategy, arm, run, meter
         self.replications: dict[int, _Replication] = {}
         self.finished: set[int] = set()
 
@@ -60,12 +65,16 @@ class StrategyService:
             state = self.replications[rep]
             for batch in state.assembler.ready():
                 reply = state.policy.handle(batch)
+                if self.meter is not None:
+                    self.meter.observe(self.arm, rep, state.policy, batch.closed, reply)
                 for event in (*reply.responses, *reply.broadcasts, reply.done):
                     out.outbound.append(Outbound(run=self.run, replication=rep, event=event))
                 if batch.closed.final:
                     self.finished.add(rep)
                     del self.replications[rep]
                     break
+        if self.meter is not None and out.dead_letters:
+            self.meter.dead_letter(self.arm, len(out.dead_letters))
         return out
 
     def _admit(self, rec: Record, touched: list[int]) -> str | None:

@@ -6,7 +6,7 @@ as many distinct responses and broadcasts as it announces. Replies are put back 
 policy's canonical order, so the world sees exactly what the in-process transport gives it.
 Unusable messages on the responses topics go to the run's dead-letter topic.
 
-Every `ticks_per_topic` ticks the run moves to the next generation of topics (see
+Every `ticks_per_topic` exchanged ticks the run moves to the next generation of topics (see
 `socialsim.contracts.wire`): it creates the generation after the new one, listens on the new
 one's responses, and deletes the generation two behind, which no service reads any more.
 """
@@ -23,8 +23,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
 from socialsim.contracts.events import Broadcast, Response, TickBatch, TickDone, TickReply
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.wire import (TICKS_PER_TOPIC, DeadLetter, Inbound, dead_letter_topic, decode_outbound,
-                                      encode, key, topics)
+from socialsim.contracts.wire import TICKS_PER_TOPIC, DeadLetter, Inbound, dead_letter_topic, decode_outbound, encode, key, topics
 
 from .transport import TransportError
 
@@ -72,6 +71,7 @@ class KafkaTransport:
         self.tick_timeout_s = tick_timeout_s
         self.ticks_per_topic = ticks_per_topic
         self.generation = 0
+        self._exchanges = 0
         self.loop = asyncio.new_event_loop()
         self.replications: list[int] = []
         self.dead_letters = 0
@@ -134,8 +134,10 @@ class KafkaTransport:
 
     async def _exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
         tick = next(iter(batches.values())).closed.tick
-        if tick // self.ticks_per_topic != self.generation:
-            await self._advance(tick // self.ticks_per_topic)
+        # generations count exchanges, not ticks: a run of several lockstep groups restarts at tick 0
+        if self._exchanges // self.ticks_per_topic != self.generation:
+            await self._advance(self._exchanges // self.ticks_per_topic)
+        self._exchanges += 1
         await self._publish(batches)
         return await self._collect(tick, list(batches))
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import simpy
+import simpy.rt
 
 from socialsim.contracts.scenario import Scenario
 
@@ -43,6 +44,7 @@ class Clock:
 
 
 Key = tuple[int, str]  # (replication, arm)
+Watch = Callable[..., None]  # watch(tick, minute, worlds, final=False): measurement, never behaviour
 
 
 class Replications:
@@ -52,7 +54,10 @@ class Replications:
 
     def __init__(self, scenario: Scenario, replications: list[int], transport: Transport,
                  keep_events: bool = True, series_every_ticks: int = 1,
-                 on_tick: Callable[[int, int], None] | None = None, shared: dict[int, Shared] | None = None):
+                 on_tick: Callable[[int, int], None] | None = None, shared: dict[int, Shared] | None = None,
+                 watch: Watch | None = None, pace_s_per_minute: float | None = None):
+        """`pace_s_per_minute` runs on SimPy's real-time environment: that many wall seconds per
+        simulated minute (not strict: a slow tick is late, never an error)."""
         world = scenario.world
         self.scenario = scenario
         self.replications = replications
@@ -65,7 +70,9 @@ class Replications:
         ticks = world.horizon.days * 1440 // world.horizon.tick_minutes
         self.clock = Clock(world.horizon.tick_minutes, ticks, series_every_ticks)
         self.on_tick = on_tick or (lambda tick, ticks: None)
-        self.env = simpy.Environment()
+        self.watch = watch or (lambda tick, minute, worlds, final=False: None)
+        self.env = (simpy.Environment() if pace_s_per_minute is None
+                    else simpy.rt.RealtimeEnvironment(factor=pace_s_per_minute, strict=False))
         self.day_closed = self.env.event()
 
     def run(self) -> dict[Key, ArmWorld]:
@@ -74,6 +81,7 @@ class Replications:
             self.env.process(self.lockstep(self.env))
             self.env.process(self.daily_life(self.env))
             self.env.run(until=self.clock.ticks * self.clock.tick_minutes + 1)
+            self.watch(self.clock.ticks - 1, float(self.clock.ticks * self.clock.tick_minutes), self.worlds, final=True)
         finally:
             self.transport.close()
         return self.worlds
@@ -94,6 +102,7 @@ class Replications:
             else:
                 self._snapshot(tick, float(end))
             self.on_tick(tick, c.ticks)
+            self.watch(tick, float(end), self.worlds)
 
     def _snapshot(self, tick: int, minute: float) -> None:
         if tick % self.clock.series_every_ticks == 0 or tick == self.clock.ticks - 1:

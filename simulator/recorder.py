@@ -23,6 +23,7 @@ class Recorder:
     revenue_dollars: float = 0.0
     revenue_by_day: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     conversations: int = 0
+    conversations_by_intent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     help_seeking: int = 0
     helped: int = 0
     answered: int = 0
@@ -33,6 +34,8 @@ class Recorder:
     negative_wom_posts: int = 0
     churned: int = 0
     acquisitions: int = 0
+    churned_by_segment: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    acquisitions_by_segment: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     broadcasts: int = 0
     rows: list[tuple] = field(default_factory=list)  # one tuple per event, in EVENT_COLUMNS order
     series: list[dict] = field(default_factory=list)
@@ -50,6 +53,7 @@ class Recorder:
 
     def conversation(self, c, help_seeking: bool) -> None:
         self.conversations += 1
+        self.conversations_by_intent[c.intent] += 1
         self.help_seeking += help_seeking
         self._event(event_id=c.id, kind="conversation", minute=c.minute, tick=c.tick, customer=c.customer,
                     segment=c.segment, topic=c.topic, intent=c.intent, conversation_id=c.id)
@@ -97,6 +101,9 @@ class Recorder:
                     action="offer" if b.offer else "campaign", reach=reached)
 
     def lifecycle(self, kind: str, minute: float, tick: int, nodes: np.ndarray, segments: np.ndarray) -> None:
+        by_segment = self.churned_by_segment if kind == "churn" else self.acquisitions_by_segment
+        for seg in segments:
+            by_segment[seg] += 1
         if kind == "churn":
             self.churned += len(nodes)
         else:

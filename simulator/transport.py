@@ -9,10 +9,13 @@ one round trip per tick.
 
 from __future__ import annotations
 
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from socialsim.contracts.events import TickBatch, TickReply
 from socialsim.contracts.strategy import Strategy
+
+if TYPE_CHECKING:
+    from socialsim.telemetry.meter import PolicyMeter
 
 
 class TransportError(RuntimeError):
@@ -37,8 +40,10 @@ class InProcessTransport:
 
     name = "inproc"
 
-    def __init__(self) -> None:
+    def __init__(self, meter: PolicyMeter | None = None) -> None:
+        """`meter`, if given, sees every policy after each tick (`PolicyMeter.observe`)."""
         self._policies: dict = {}
+        self.meter = meter
 
     def open(self, arms: dict[str, Strategy], replications: list[int]) -> None:
         from services.policy import Policy  # the composition of world and policy happens here only
@@ -46,7 +51,11 @@ class InProcessTransport:
         self._policies = {(rep, arm): Policy(strategy, arm) for rep in replications for arm, strategy in arms.items()}
 
     def exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
-        return {key: self._policies[key].handle(batch) for key, batch in batches.items()}
+        replies = {key: self._policies[key].handle(batch) for key, batch in batches.items()}
+        if self.meter is not None:
+            for (rep, arm), reply in replies.items():
+                self.meter.observe(arm, rep, self._policies[(rep, arm)], batches[(rep, arm)].closed, reply)
+        return replies
 
     def close(self) -> None:
         self._policies = {}

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Optional
 
@@ -16,12 +17,13 @@ from rich.table import Table
 
 from simulator.transport import TransportError
 
-from .broker import BrokerError, EmbeddedBroker, wait_reachable
+from .broker import BrokerError, EmbeddedBroker, free_port, wait_reachable
 from .configerrors import ConfigError
 from .configload import SCENARIO_DIR, config_sha256, load_scenario, load_strategy, read_yaml, with_run_options
 from .contracts.scenario import ScenarioFile
 from .contracts.strategy import Strategy
 from .contracts.wire import TICKS_PER_TOPIC
+from .pace import parse_pace
 
 app = typer.Typer(add_completion=False, no_args_is_help=True,
                   help="Who should own social media? Compare ownership strategies on a simulated company.")
@@ -48,69 +50,159 @@ def resolve_scenario_path(scenario: str) -> Path:
 TRANSPORTS = ("inproc", "kafka")
 
 
+@dataclass
+class RunRequest:
+    """What `compare` and `live` were asked for, once validated: the composition root's input."""
+
+    sc: object
+    path: Path
+    sets: list[str]
+    transport: str = "inproc"
+    bootstrap: str | None = None
+    partitions: int = 3
+    external_services: bool = False
+    run_id: str | None = None
+    ticks_per_topic: int = TICKS_PER_TOPIC
+    out: Path = Path("runs")
+    keep_events: bool = True
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    pace_s_per_minute: float | None = None
+
+
 @contextmanager
-def open_transport(name: str, sc, path: Path, sets: list[str], sha: str, bootstrap: str | None, partitions: int,
-                   external_services: bool, run_id: str | None, log_dir: Path | None, ticks_per_topic: int):
+def open_transport(req: RunRequest, sha: str, telemetry):
     """The composition root's choice of transport: in-process, or Kafka with its processes."""
-    if name == "inproc":
+    if req.transport == "inproc":
         from simulator.transport import InProcessTransport
 
-        yield InProcessTransport()
+        yield InProcessTransport(meter=telemetry.meter)
         return
     from .stack import kafka_stack, new_run_id
 
-    with kafka_stack(sc, path, sets, run_id or new_run_id(sha), bootstrap=bootstrap, partitions=partitions,
-                     external_services=external_services, log_dir=log_dir,
-                     ticks_per_topic=ticks_per_topic) as kafka_run:
+    service_ports = {arm: free_port() for arm in req.sc.arms} if req.metrics_port is not None else None
+    with kafka_stack(req.sc, req.path, req.sets, req.run_id or new_run_id(sha), bootstrap=req.bootstrap,
+                     partitions=req.partitions, external_services=req.external_services, log_dir=req.out / "logs",
+                     ticks_per_topic=req.ticks_per_topic, service_metrics_ports=service_ports,
+                     metrics_host=req.metrics_host) as kafka_run:
+        if req.metrics_port is not None:
+            write_targets(req.out / "prometheus-targets.json", req.metrics_host, req.metrics_port, service_ports or {})
         yield kafka_run.transport
+
+
+def execute(req: RunRequest) -> None:
+    """Run, serving metrics if asked, then write outputs and print the comparison."""
+    from .experiment import run
+    from .outputs import write_outputs
+    from .report import render
+    from .telemetry.server import serving
+    from .telemetry.wiring import for_run
+
+    sc = req.sc
+    sha = config_sha256(sc)
+    telemetry = for_run(sc, policies_here=req.transport == "inproc", enabled=req.metrics_port is not None)
+    # a live run keeps every replication in one lockstep, so simulated time never restarts
+    in_flight = sc.replications if req.pace_s_per_minute is not None else 8
+    try:
+        with serving(telemetry.registry, req.metrics_port, req.metrics_host), \
+                open_transport(req, sha, telemetry) as tr, \
+                Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
+                         console=err_console, transient=False, disable=not err_console.is_terminal) as bar:
+            if req.metrics_port is not None:
+                err_console.print(f"metrics: http://{req.metrics_host}:{req.metrics_port}/metrics", highlight=False)
+            task = bar.add_task(f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=None)
+            result = run(sc, tr, keep_events=req.keep_events, in_flight=in_flight, watch=telemetry.readings,
+                         pace_s_per_minute=req.pace_s_per_minute,
+                         progress=lambda done, total: bar.update(task, completed=done, total=total))
+    except (BrokerError, TransportError, OSError) as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted: every process the run started has been stopped", highlight=False)
+        raise typer.Exit(130) from None
+    summary = write_outputs(result, req.out, sha, str(req.path))
+    (req.out / "report.html").write_text(render(summary, result.series, sc.description), encoding="utf-8")
+    print_table(summary)
+    out_console.print(f"report: {(req.out / 'report.html').resolve()}")
+
+
+def write_targets(path: Path, host: str, port: int, service_ports: dict[str, int]) -> None:
+    """Prometheus file_sd targets of a run: point a Prometheus `file_sd_configs` at this file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    groups = [{"targets": [f"{host}:{port}"], "labels": {"component": "simulator"}}]
+    groups += [{"targets": [f"{host}:{p}"], "labels": {"component": "service", "service_arm": arm}}
+               for arm, p in service_ports.items()]
+    path.write_text(json.dumps(groups, indent=2) + "\n", encoding="utf-8")
+
+
+def load_request(scenario: str, sets: list[str] | None, transport: str, **options) -> RunRequest:
+    """Load and check what the user asked for; a config error exits 2 naming file and field."""
+    path = resolve_scenario_path(scenario)
+    run_options = {k: options.pop(k) for k in ("seed", "replications", "customers", "days")}
+    try:
+        sc = with_run_options(load_scenario(path, sets or []), **run_options)
+        if transport not in TRANSPORTS:
+            raise ConfigError([f"--transport: unknown transport {transport!r}; allowed: {', '.join(TRANSPORTS)}"])
+    except ConfigError as exc:
+        fail(exc)
+    out = options.pop("out", None) or Path("runs") / sc.name
+    return RunRequest(sc=sc, path=path, sets=sets or [], transport=transport, out=out, **options)
+
+
+TransportOpt = Annotated[str, typer.Option(help="how the world talks to the strategies: inproc or kafka")]
+BootstrapOpt = Annotated[Optional[str], typer.Option(help="Kafka bootstrap HOST:PORT [default: start an embedded broker]")]
+PartitionsOpt = Annotated[int, typer.Option(min=1, max=64, help="partitions per topic for a Kafka run")]
+ExternalOpt = Annotated[bool, typer.Option("--external-services", help="do not start strategy services (they already run)")]
+RunIdOpt = Annotated[Optional[str], typer.Option(help="name of the run's topics [default: generated]; give it to external services")]
+TicksOpt = Annotated[int, typer.Option(min=1, help="ticks per generation of a Kafka run's topics (bounds what a partition holds)")]
+RepsOpt = Annotated[Optional[int], typer.Option(help="override the scenario's replications")]
+SeedOpt = Annotated[Optional[int], typer.Option(help="override the scenario's seed")]
+CustomersOpt = Annotated[Optional[int], typer.Option(help="override world.population.customers")]
+DaysOpt = Annotated[Optional[int], typer.Option(help="override world.horizon.days")]
+OutOpt = Annotated[Optional[Path], typer.Option(help="output directory [default: runs/<scenario>]")]
+SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="dotted.path=value; arms.ARM.path=value overrides one arm's strategy")]
+MetricsHostOpt = Annotated[str, typer.Option(help="address /metrics listens on")]
 
 
 @app.command()
 def compare(
     scenario: Annotated[str, typer.Argument(help="scenario YAML file, or the name of a shipped scenario")],
-    transport: Annotated[str, typer.Option(help="how the world talks to the strategies: inproc or kafka")] = "inproc",
-    bootstrap: Annotated[Optional[str], typer.Option(help="Kafka bootstrap HOST:PORT [default: start an embedded broker]")] = None,
-    partitions: Annotated[int, typer.Option(min=1, max=64, help="partitions per topic for a Kafka run")] = 3,
-    external_services: Annotated[bool, typer.Option("--external-services", help="do not start strategy services (they already run)")] = False,
-    run_id: Annotated[Optional[str], typer.Option(help="name of the run's topics [default: generated]; give it to external services")] = None,
-    ticks_per_topic: Annotated[int, typer.Option(min=1, help="ticks per generation of a Kafka run's topics (bounds what a partition holds)")] = TICKS_PER_TOPIC,
-    replications: Annotated[Optional[int], typer.Option(help="override the scenario's replications")] = None,
-    seed: Annotated[Optional[int], typer.Option(help="override the scenario's seed")] = None,
-    customers: Annotated[Optional[int], typer.Option(help="override world.population.customers")] = None,
-    days: Annotated[Optional[int], typer.Option(help="override world.horizon.days")] = None,
-    out: Annotated[Optional[Path], typer.Option(help="output directory [default: runs/<scenario>]")] = None,
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="dotted.path=value; arms.ARM.path=value overrides one arm's strategy")] = None,
+    transport: TransportOpt = "inproc", bootstrap: BootstrapOpt = None, partitions: PartitionsOpt = 3,
+    external_services: ExternalOpt = False, run_id: RunIdOpt = None, ticks_per_topic: TicksOpt = TICKS_PER_TOPIC,
+    replications: RepsOpt = None, seed: SeedOpt = None, customers: CustomersOpt = None, days: DaysOpt = None,
+    out: OutOpt = None, set_: SetOpt = None,
     no_events: Annotated[bool, typer.Option("--no-events", help="skip events.parquet (large runs)")] = False,
+    metrics_port: Annotated[Optional[int], typer.Option(min=0, max=65535, help="serve Prometheus /metrics on this port during the run")] = None,
+    metrics_host: MetricsHostOpt = "127.0.0.1",
 ) -> None:
     """Run every arm of SCENARIO on common random numbers; print a table per metric and write outputs."""
-    from .experiment import run
-    from .outputs import write_outputs
-    from .report import render
+    execute(load_request(scenario, set_, transport, bootstrap=bootstrap, partitions=partitions,
+                         external_services=external_services, run_id=run_id, ticks_per_topic=ticks_per_topic,
+                         replications=replications, seed=seed, customers=customers, days=days, out=out,
+                         keep_events=not no_events, metrics_port=metrics_port, metrics_host=metrics_host))
 
-    path = resolve_scenario_path(scenario)
+
+@app.command()
+def live(
+    scenario: Annotated[str, typer.Argument(help="scenario YAML file, or the name of a shipped scenario")],
+    metrics_port: Annotated[int, typer.Option(min=0, max=65535, help="serve Prometheus /metrics on this port")],
+    pace: Annotated[str, typer.Option(help="simulated time = wall time, e.g. 1d=2s (units s, m, h, d)")] = "1d=2s",
+    metrics_host: MetricsHostOpt = "127.0.0.1",
+    transport: TransportOpt = "inproc", bootstrap: BootstrapOpt = None, partitions: PartitionsOpt = 3,
+    external_services: ExternalOpt = False, run_id: RunIdOpt = None, ticks_per_topic: TicksOpt = TICKS_PER_TOPIC,
+    replications: RepsOpt = None, seed: SeedOpt = None, customers: CustomersOpt = None, days: DaysOpt = None,
+    out: OutOpt = None, set_: SetOpt = None,
+) -> None:
+    """Run SCENARIO paced against the wall clock, serving /metrics, so Prometheus sees it unfold; Ctrl-C stops."""
     try:
-        sc = with_run_options(load_scenario(path, set_ or []), seed=seed, replications=replications, customers=customers, days=days)
-        if transport not in TRANSPORTS:
-            raise ConfigError([f"--transport: unknown transport {transport!r}; allowed: {', '.join(TRANSPORTS)}"])
+        seconds_per_minute = parse_pace(pace)
     except ConfigError as exc:
         fail(exc)
-    sha = config_sha256(sc)
-    out = out or Path("runs") / sc.name
-    try:
-        with open_transport(transport, sc, path, set_ or [], sha, bootstrap, partitions, external_services, run_id,
-                            out / "logs", ticks_per_topic) as tr, \
-                Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                         console=err_console, transient=False, disable=not err_console.is_terminal) as bar:
-            task = bar.add_task(f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=None)
-            result = run(sc, tr, keep_events=not no_events,
-                         progress=lambda done, total: bar.update(task, completed=done, total=total))
-    except (BrokerError, TransportError) as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
-        raise typer.Exit(1) from None
-    summary = write_outputs(result, out, sha, str(path))
-    (out / "report.html").write_text(render(summary, result.series, sc.description), encoding="utf-8")
-    print_table(summary)
-    out_console.print(f"report: {(out / 'report.html').resolve()}")
+    execute(load_request(scenario, set_, transport, bootstrap=bootstrap, partitions=partitions,
+                         external_services=external_services, run_id=run_id, ticks_per_topic=ticks_per_topic,
+                         replications=replications, seed=seed, customers=customers, days=days, out=out,
+                         keep_events=False, metrics_port=metrics_port, metrics_host=metrics_host,
+                         pace_s_per_minute=seconds_per_minute))
 
 
 def compact(x: float) -> str:
@@ -174,6 +266,8 @@ def service(
     bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap HOST:PORT")],
     run_id: Annotated[str, typer.Option(help="the run whose topics to serve")] = "socialsim",
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="the same --set values the run uses")] = None,
+    metrics_port: Annotated[Optional[int], typer.Option(min=0, max=65535, help="serve Prometheus /metrics on this port")] = None,
+    metrics_host: MetricsHostOpt = "127.0.0.1",
 ) -> None:
     """Run one strategy as a Kafka microservice (what docker-compose and operators start)."""
     import asyncio
@@ -196,8 +290,13 @@ def service(
     except BrokerError as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None
-    application, _ = create_app(sc.arms[arm], arm, bootstrap, run_id, partitions)
-    asyncio.run(application.run())
+    from .telemetry.server import serving
+    from .telemetry.wiring import for_service
+
+    registry, meter = for_service(arm)
+    application, _ = create_app(sc.arms[arm], arm, bootstrap, run_id, partitions, registry=registry, meter=meter)
+    with serving(registry, metrics_port, metrics_host):
+        asyncio.run(application.run())
 
 
 @app.command()

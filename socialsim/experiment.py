@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from simulator.model import Replications
+from simulator.model import Replications, Watch
 from simulator.transport import Transport
 
 from .contracts.scenario import Scenario
@@ -43,15 +43,20 @@ class RunResult:
 
 
 def run(scenario: Scenario, transport: Transport, *, keep_events: bool = True, series_every_ticks: int = 1,
-        in_flight: int = 8, progress: Callable[[int, int], None] | None = None) -> RunResult:
-    """Run every replication, `in_flight` at a time in one lockstep; progress(done ticks, all ticks)."""
+        in_flight: int = 8, progress: Callable[[int, int], None] | None = None, watch: Watch | None = None,
+        pace_s_per_minute: float | None = None) -> RunResult:
+    """Run every replication, `in_flight` at a time in one lockstep; progress(done ticks, all ticks).
+
+    `watch` sees the worlds after every tick (metrics); `pace_s_per_minute` paces simulated time
+    against the wall clock (live runs). Neither changes a number of the result."""
     per_arm = {arm: {m: [] for m in METRICS} for arm in scenario.arms}
     result = RunResult(scenario=scenario, transport=transport.name, per_arm=per_arm)
     reps = list(range(scenario.replications))
     groups = [reps[i:i + in_flight] for i in range(0, len(reps), in_flight)]
     for g, group in enumerate(groups):
         on_tick = (lambda tick, n, g=g: progress(g * n + tick + 1, len(groups) * n)) if progress else None
-        worlds = Replications(scenario, group, transport, keep_events, series_every_ticks, on_tick).run()
+        worlds = Replications(scenario, group, transport, keep_events, series_every_ticks, on_tick, watch=watch,
+                              pace_s_per_minute=pace_s_per_minute).run()
         for rep in group:  # replication order, then arm order: the same whatever `in_flight` is
             for arm in scenario.arms:
                 w = worlds[(rep, arm)]

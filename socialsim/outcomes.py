@@ -47,23 +47,38 @@ METRICS: dict[str, tuple[str, bool]] = {
 }
 
 
-def outcomes(world: World, strategy: Strategy, arm: ArmWorld) -> dict[str, float]:
-    rec, c, econ, r = arm.rec, arm.customers, world.economics, world.reactions
+def clv(world: World, arm: ArmWorld) -> float:
+    c, econ = arm.customers, world.economics
     active = np.flatnonzero(c.status == CUSTOMER)
     hazard_per_year = c.churn_hazard_per_day(active) * 365.0
     monthly = c.pop.monthly_spend[active] * c.spend_multiplier(active)
-    clv = float(np.sum(12.0 * monthly * econ.gross_margin / (hazard_per_year + econ.annual_discount_rate + 1e-12)))
-    staff = sum(h * world.horizon.days * econ.staff_cost_dollars_per_hour.get(d, 0.0)
-                for d, h in strategy.staff_hours_per_day.items())
-    cost = staff + rec.broadcasts * econ.broadcast_cost_dollars
+    return float(np.sum(12.0 * monthly * econ.gross_margin / (hazard_per_year + econ.annual_discount_rate + 1e-12)))
+
+
+def cost(world: World, strategy: Strategy, arm: ArmWorld, days: float) -> float:
+    """Staff for `days` days plus the broadcasts sent so far [$]."""
+    econ = world.economics
+    staff = sum(h * days * econ.staff_cost_dollars_per_hour.get(d, 0.0) for d, h in strategy.staff_hours_per_day.items())
+    return staff + arm.rec.broadcasts * econ.broadcast_cost_dollars
+
+
+def roi(world: World, revenue: float, clv_dollars: float, cost_dollars: float) -> float:
+    return (world.economics.gross_margin * revenue + clv_dollars - cost_dollars) / cost_dollars if cost_dollars > 0 else 0.0
+
+
+def outcomes(world: World, strategy: Strategy, arm: ArmWorld) -> dict[str, float]:
+    rec, c, r = arm.rec, arm.customers, world.reactions
+    active = np.flatnonzero(c.status == CUSTOMER)
+    value = clv(world, arm)
+    spent = cost(world, strategy, arm, world.horizon.days)
     trust = c.trust[active]
     n_active = max(1, len(active))
     initial = int(c.pop.is_customer.sum())
     return {
         "revenue": rec.revenue_dollars,
-        "clv": clv,
-        "cost": cost,
-        "roi": (econ.gross_margin * rec.revenue_dollars + clv - cost) / cost if cost > 0 else 0.0,
+        "clv": value,
+        "cost": spent,
+        "roi": roi(world, rec.revenue_dollars, value, spent),
         "trust": float(trust.mean()) if len(trust) else 0.0,
         "helped_rate": rec.helped / rec.help_seeking if rec.help_seeking else 0.0,
         "nps": 100.0 * (int((trust >= r.promoter_trust).sum()) - int((trust < r.detractor_trust).sum())) / n_active,

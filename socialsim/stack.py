@@ -46,12 +46,14 @@ class Services:
         self.log_dir = Path(log_dir or self._temp.name)
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
-    def start(self, scenario_path: Path, sets: list[str], arms: list[str], bootstrap: str, run: str) -> None:
+    def start(self, scenario_path: Path, sets: list[str], arms: list[str], bootstrap: str, run: str,
+              metrics_ports: dict[str, int] | None = None, metrics_host: str = "127.0.0.1") -> None:
         """Each service logs to a file: a pipe nobody reads would fill and block the service."""
         extra = [a for s in sets for a in ("--set", s)]
         for arm in arms:
+            metrics = ["--metrics-port", str(metrics_ports[arm]), "--metrics-host", metrics_host] if metrics_ports else []
             cmd = [sys.executable, "-m", "socialsim.cli", "service", "--scenario", str(scenario_path), "--arm", arm,
-                   "--bootstrap", bootstrap, "--run-id", run, *extra]
+                   "--bootstrap", bootstrap, "--run-id", run, *extra, *metrics]
             self.logs[arm] = self.log_dir / f"{arm}.log"
             with self.logs[arm].open("wb") as log:
                 self.processes[arm] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -91,7 +93,8 @@ class KafkaRun:
 @contextmanager
 def kafka_stack(scenario: Scenario, scenario_path: Path, sets: list[str], run: str, *, bootstrap: str | None = None,
                 partitions: int = 3, external_services: bool = False, log_dir: Path | None = None,
-                ticks_per_topic: int = TICKS_PER_TOPIC, transport_class: type[KafkaTransport] = KafkaTransport) -> Iterator[KafkaRun]:
+                ticks_per_topic: int = TICKS_PER_TOPIC, service_metrics_ports: dict[str, int] | None = None,
+                metrics_host: str = "127.0.0.1", transport_class: type[KafkaTransport] = KafkaTransport) -> Iterator[KafkaRun]:
     arms = list(scenario.arms)
     with ExitStack() as stack:
         broker = None
@@ -108,7 +111,7 @@ def kafka_stack(scenario: Scenario, scenario_path: Path, sets: list[str], run: s
         services = Services(log_dir)
         stack.callback(services.stop)
         if not external_services:
-            services.start(scenario_path, sets, arms, bootstrap, run)
+            services.start(scenario_path, sets, arms, bootstrap, run, service_metrics_ports, metrics_host)
         transport = transport_class(bootstrap, run, arms, admin, partitions, health_check=services.check,
                                     ticks_per_topic=ticks_per_topic)
         stack.callback(transport.shutdown)

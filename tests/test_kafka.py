@@ -86,8 +86,8 @@ class Noisy(KafkaTransport):
             arm = next(iter(batches))[1]
             unknown = json.dumps({"run": self.run, "replication": 0, "event": {"type": "coupon", "tick": 3}}).encode()
             for value in self.BAD[:2] + [unknown]:
-                await self._producer.send_and_wait(topics(self.run, arm)[0], value, key=b"x")
-            await self._producer.send_and_wait(topics(self.run, arm)[1], b"garbage reply", key=b"x")
+                await self._producer.send_and_wait(topics(self.run, arm, self.generation)[0], value, key=b"x")
+            await self._producer.send_and_wait(topics(self.run, arm, self.generation)[1], b"garbage reply", key=b"x")
 
 
 def _dead_letters(bootstrap: str, run_id: str, expected: int) -> list[dict]:
@@ -102,17 +102,19 @@ def _dead_letters(bootstrap: str, run_id: str, expected: int) -> list[dict]:
 
 
 def test_duplicates_and_garbage_change_nothing_and_garbage_is_dead_lettered(broker):
+    """One replication at a time (the second restarts at tick 0) over generations of 5 ticks."""
     sc = small(customers=150, days=2)
     path = SCENARIO_DIR / "credit-card-issuer.yaml"
     baseline = run(sc, InProcessTransport(), keep_events=False)
     run_id = new_run_id(config_sha256(sc))
-    with kafka_stack(sc, path, [], run_id, bootstrap=broker.bootstrap, partitions=3, transport_class=Noisy) as k:
-        noisy = run(sc, k.transport, keep_events=False)
-        letters = _dead_letters(broker.bootstrap, run_id, 4)
+    with kafka_stack(sc, path, [], run_id, bootstrap=broker.bootstrap, partitions=3, transport_class=Noisy,
+                     ticks_per_topic=5) as k:
+        noisy = run(sc, k.transport, keep_events=False, in_flight=1)
+        letters = _dead_letters(broker.bootstrap, run_id, 8)
     assert noisy.per_arm == baseline.per_arm
     reasons = sorted(letter["reason"] for letter in letters)
-    assert len(letters) == 4, reasons
-    assert sum("not a valid event" in r for r in reasons) == 4
+    assert len(letters) == 8, reasons  # four per replication: tick 3 comes twice
+    assert sum("not a valid event" in r for r in reasons) == 8
     assert any("coupon" in r for r in reasons)
     originals = {letter["original"] for letter in letters}
     assert "garbage reply" in originals and '{"run": "x", "shape": "wrong"}' in originals

@@ -1,0 +1,70 @@
+"""Policy readings: what each arm's strategy has decided and how busy its departments are.
+
+Fed after every tick a policy handles (by the in-process transport, or by a strategy service),
+read by the collector from a scrape thread: a lock keeps the two apart. Values are summed over
+the run's replications, as an operator counts work whichever company it belongs to.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import Counter
+from dataclasses import dataclass, field
+
+from services.policy import Policy
+from socialsim.contracts.events import TickClosed, TickReply
+
+
+@dataclass
+class _Departments:
+    """One policy's latest cumulative queue figures, per department."""
+
+    backlog: dict[str, int] = field(default_factory=dict)
+    staffed_minutes: dict[str, float] = field(default_factory=dict)
+    worked_minutes: dict[str, float] = field(default_factory=dict)
+
+
+@dataclass
+class ArmOperations:
+    decisions: Counter = field(default_factory=Counter)  # (department, action) -> conversations
+    handoffs: int = 0
+    dead_letters: int = 0
+    sim_time_s: float = 0.0
+    backlog: Counter = field(default_factory=Counter)
+    staffed_s: Counter = field(default_factory=Counter)
+    busy_s: Counter = field(default_factory=Counter)
+
+
+class PolicyMeter:
+    def __init__(self, arms: list[str]):
+        self._lock = threading.Lock()
+        self._arms = {arm: ArmOperations() for arm in arms}
+        self._departments: dict[tuple[str, int], _Departments] = {}
+
+    def observe(self, arm: str, replication: int, policy: Policy, closed: TickClosed, reply: TickReply) -> None:
+        depts = _Departments(backlog={d: len(q) for d, q in policy.queues.items()},
+                             staffed_minutes={d: q.staffed_minutes for d, q in policy.queues.items()},
+                             worked_minutes={d: q.worked_minutes for d, q in policy.queues.items()})
+        with self._lock:
+            ops = self._arms[arm]
+            for r in reply.responses:
+                ops.decisions[(r.department or "none", r.action)] += 1
+                ops.handoffs += r.handoffs
+            ops.sim_time_s = max(ops.sim_time_s, closed.end_minute * 60.0)
+            self._departments[(arm, replication)] = depts
+
+    def dead_letter(self, arm: str, count: int = 1) -> None:
+        with self._lock:
+            self._arms[arm].dead_letters += count
+
+    def read(self) -> dict[str, ArmOperations]:
+        """A consistent copy, with department figures summed over replications."""
+        with self._lock:
+            out = {arm: ArmOperations(decisions=Counter(ops.decisions), handoffs=ops.handoffs,
+                                      dead_letters=ops.dead_letters, sim_time_s=ops.sim_time_s)
+                   for arm, ops in self._arms.items()}
+            for (arm, _), d in self._departments.items():
+                out[arm].backlog.update(d.backlog)
+                out[arm].staffed_s.update({k: v * 60.0 for k, v in d.staffed_minutes.items()})
+                out[arm].busy_s.update({k: v * 60.0 for k, v in d.worked_minutes.items()})
+        return out

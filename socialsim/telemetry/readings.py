@@ -1,0 +1,133 @@
+"""Outcome readings: what each arm's worlds look like now, as plain numbers, for the collector.
+
+Taken in the simulation's own thread at most once per `interval_s` of wall time (and at the
+end), so a scrape never reads arrays the model is changing and measuring costs a bounded share
+of the run. Values are means over the replications in flight: one simulated company per arm.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from simulator.customers import CUSTOMER
+from simulator.world import ArmWorld
+from socialsim.contracts.scenario import Scenario
+from socialsim.outcomes import clv, cost, roi
+
+from .names import FIRST_RESPONSE_BUCKETS_S
+
+
+@dataclass
+class ArmReading:
+    sim_time_s: float = 0.0
+    revenue: float = 0.0
+    cost: float = 0.0
+    clv: float = 0.0
+    roi: float = 0.0
+    trust: float = 0.0
+    nps: float = 0.0
+    active: float = 0.0
+    help_seeking: float = 0.0
+    helped: float = 0.0
+    answered: float = 0.0
+    broadcasts: float = 0.0
+    conversations: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # by intent
+    wom_reach: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # by valence
+    wom_posts: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    churned: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # by segment
+    acquired: dict[str, float] = field(default_factory=lambda: defaultdict(float))
+    first_response_buckets: list[float] = field(default_factory=lambda: [0.0] * len(FIRST_RESPONSE_BUCKETS_S))
+    first_response_count: float = 0.0
+    first_response_sum_s: float = 0.0
+
+
+class _FirstResponses:
+    """Cumulative histogram of one world's first-response delays, fed incrementally."""
+
+    def __init__(self) -> None:
+        self.seen = 0
+        self.buckets = np.zeros(len(FIRST_RESPONSE_BUCKETS_S))
+        self.total_s = 0.0
+
+    def update(self, minutes: list[float]) -> None:
+        fresh = np.asarray(minutes[self.seen:], dtype=float) * 60.0
+        self.seen = len(minutes)
+        if len(fresh):
+            self.buckets += (fresh[:, None] <= np.asarray(FIRST_RESPONSE_BUCKETS_S)[None, :]).sum(axis=0)
+            self.total_s += float(fresh.sum())
+
+
+class Readings:
+    """An observer of the lockstep: `readings(tick, minute, worlds)` after every tick."""
+
+    def __init__(self, scenario: Scenario, interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic):
+        self.scenario, self.interval_s, self.clock = scenario, interval_s, clock
+        self.latest: dict[str, ArmReading] = {}
+        self._last = float("-inf")
+        self._histograms: dict[tuple[int, str], _FirstResponses] = {}
+
+    def __call__(self, tick: int, minute: float, worlds: dict[tuple[int, str], ArmWorld], final: bool = False) -> None:
+        now = self.clock()
+        if final or now - self._last >= self.interval_s:
+            self._last = now
+            self.latest = self.read(minute, worlds)  # one reference swap: a scrape sees old or new, never half
+
+    def read(self, minute: float, worlds: dict[tuple[int, str], ArmWorld]) -> dict[str, ArmReading]:
+        sc = self.scenario
+        out = {arm: ArmReading(sim_time_s=minute * 60.0) for arm in sc.arms}
+        reps = {arm: 0 for arm in sc.arms}
+        for (rep, arm), w in worlds.items():
+            reps[arm] += 1
+            self._add(out[arm], sc.arms[arm], (rep, arm), w, minute)
+        for arm, r in out.items():
+            _scale(r, 1.0 / max(1, reps[arm]))
+            r.sim_time_s = minute * 60.0
+        return out
+
+    def _add(self, r: ArmReading, strategy, key: tuple[int, str], w: ArmWorld, minute: float) -> None:
+        world, rec, c = self.scenario.world, w.rec, w.customers
+        active = c.status == CUSTOMER
+        trust = c.trust[active]
+        n = max(1, int(active.sum()))
+        value, spent = clv(world, w), cost(world, strategy, w, minute / 1440.0)
+        r.revenue += rec.revenue_dollars
+        r.cost += spent
+        r.clv += value
+        r.roi += roi(world, rec.revenue_dollars, value, spent)
+        r.trust += float(trust.mean()) if len(trust) else 0.0
+        rx = world.reactions
+        r.nps += 100.0 * (float((trust >= rx.promoter_trust).sum()) - float((trust < rx.detractor_trust).sum())) / n
+        r.active += int(active.sum())
+        r.help_seeking += rec.help_seeking
+        r.helped += rec.helped
+        r.answered += rec.answered
+        r.broadcasts += rec.broadcasts
+        for intent, count in rec.conversations_by_intent.items():
+            r.conversations[intent] += count
+        r.wom_reach["positive"] += rec.positive_wom_reach
+        r.wom_reach["negative"] += rec.negative_wom_reach
+        r.wom_posts["positive"] += rec.positive_wom_posts
+        r.wom_posts["negative"] += rec.negative_wom_posts
+        for seg in w.segments:
+            r.churned[seg] += rec.churned_by_segment.get(seg, 0)
+            r.acquired[seg] += rec.acquisitions_by_segment.get(seg, 0)
+        hist = self._histograms.setdefault(key, _FirstResponses())
+        hist.update(rec.first_response_minutes)
+        r.first_response_buckets = [a + b for a, b in zip(r.first_response_buckets, hist.buckets.tolist())]
+        r.first_response_count += hist.seen
+        r.first_response_sum_s += hist.total_s
+
+
+def _scale(r: ArmReading, k: float) -> None:
+    for name in ("revenue", "cost", "clv", "roi", "trust", "nps", "active", "help_seeking", "helped", "answered",
+                 "broadcasts", "first_response_count", "first_response_sum_s"):
+        setattr(r, name, getattr(r, name) * k)
+    for d in (r.conversations, r.wom_reach, r.wom_posts, r.churned, r.acquired):
+        for label in d:
+            d[label] *= k
+    r.first_response_buckets = [b * k for b in r.first_response_buckets]
