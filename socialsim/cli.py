@@ -299,6 +299,28 @@ def service(
         asyncio.run(application.run())
 
 
+dashboards_app = typer.Typer(help="Grafana dashboards: push the committed ones to a Grafana.", no_args_is_help=True)
+app.add_typer(dashboards_app, name="dashboards")
+
+
+@dashboards_app.command("push")
+def dashboards_push(
+    url: Annotated[str, typer.Option(help="Grafana base URL, e.g. http://localhost:3000")],
+    token: Annotated[str, typer.Option(envvar="GRAFANA_TOKEN", help="service account token [env GRAFANA_TOKEN]")],
+    folder: Annotated[str, typer.Option(help="folder title the dashboards go into")] = "socialsim",
+    datasource_uid: Annotated[Optional[str], typer.Option(help="uid of that Grafana's Prometheus datasource [default: socialsim-prometheus]")] = None,
+) -> None:
+    """Upload the Strategy comparison, Customer journey and Operations dashboards (overwriting by uid)."""
+    from dashboards.push import PushError, push
+
+    try:
+        uids = push(url, token, folder, datasource_uid)
+    except PushError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    out_console.print(f"pushed {len(uids)} dashboards to {url}: {', '.join(uids)}")
+
+
 @app.command()
 def broker(port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 9092) -> None:
     """Start the embedded Kafka-protocol broker (Tansu, memory storage) until Ctrl-C."""

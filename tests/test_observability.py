@@ -1,0 +1,184 @@
+"""Metrics, rules and dashboards, proved against a real Prometheus that scrapes a real live run.
+
+Grafana cannot run here, so each committed dashboard is checked panel by panel: its PromQL must
+return data from a Prometheus (Debian's package, installed by .ci/run) that scraped a live run
+over Kafka — the simulator and one strategy service per arm, on the embedded broker.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from pathlib import Path
+
+import pytest
+import yaml
+
+from dashboards.render import DASHBOARDS, JSON_DIR, RULES
+from socialsim.broker import EmbeddedBroker, free_port
+
+ROOT = Path(__file__).resolve().parent.parent
+ARMS = ["marketing-led", "comms-led", "support-led", "captain-and-crew"]
+
+
+def _tool(name: str) -> str:
+    path = shutil.which(name)
+    if path is None:
+        if os.environ.get("CI"):
+            pytest.fail(f"{name} is not installed: .ci/run installs Debian's prometheus package")
+        pytest.skip(f"{name} is not installed (apt-get install -y prometheus)")
+    return path
+
+
+def _get(url: str, timeout: float = 5.0) -> bytes:
+    with urllib.request.urlopen(url, timeout=timeout) as response:
+        return response.read()
+
+
+def _query(prometheus: str, expr: str) -> list[dict]:
+    body = json.loads(_get(f"{prometheus}/api/v1/query?" + urllib.parse.urlencode({"query": expr})))
+    assert body["status"] == "success", (expr, body)
+    return body["data"]["result"]
+
+
+def _panels() -> list[tuple[str, str, str, str]]:
+    """(dashboard, panel title, expr, legend) of every query of every committed dashboard."""
+    out = []
+    for name in DASHBOARDS:
+        board = json.loads((ROOT / JSON_DIR / f"{name}.json").read_text())
+        for panel in board["panels"]:
+            for target in panel.get("targets", []):
+                out.append((name, panel["title"], target["expr"], target.get("legendFormat", "")))
+    return out
+
+
+def _missing(prometheus: str) -> list[str]:
+    """Every panel query that returns nothing yet, or misses an arm it should compare."""
+    problems = []
+    for board, title, expr, legend in _panels():
+        result = _query(prometheus, expr)
+        label = "arm" if "{{arm}}" in legend else "app_name" if "{{app_name}}" in legend else None
+        seen = {r["metric"].get(label) for r in result} if label else set()
+        if not result:
+            problems.append(f"{board} / {title}: no data for {expr}")
+        elif label and not set(ARMS) <= seen:
+            problems.append(f"{board} / {title}: series for {sorted(seen)}, not every arm, from {expr}")
+    return problems
+
+
+@pytest.fixture(scope="module")
+def live_run(tmp_path_factory):
+    """A live Kafka run serving metrics, and a Prometheus scraping it every second."""
+    prometheus_bin = _tool("prometheus")
+    tmp = tmp_path_factory.mktemp("live")
+    broker = EmbeddedBroker.start()
+    port, prom_port = free_port(), free_port()
+    out = tmp / "run"
+    cmd = [sys.executable, "-m", "socialsim.cli", "live", "credit-card-issuer", "--transport", "kafka",
+           "--bootstrap", broker.bootstrap, "--metrics-port", str(port), "--pace", "1d=4s", "--days", "30",
+           "--customers", "400", "--replications", "2", "--out", str(out)]
+    run = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
+    config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+              "rule_files": [str(ROOT / RULES)],
+              "scrape_configs": [{"job_name": "socialsim", "file_sd_configs": [
+                  {"files": [str(out / "prometheus-targets.json")], "refresh_interval": "1s"}]}]}
+    (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
+    prom = subprocess.Popen([prometheus_bin, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'data'}",
+                             f"--web.listen-address=127.0.0.1:{prom_port}"],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield {"run": run, "metrics": f"http://127.0.0.1:{port}/metrics", "prometheus": f"http://127.0.0.1:{prom_port}",
+               "targets": out / "prometheus-targets.json"}
+    finally:
+        for proc in (run, prom):
+            if proc.poll() is None:
+                proc.terminate()
+                try:
+                    proc.wait(timeout=10)
+                except subprocess.TimeoutExpired:
+                    proc.kill()
+        broker.stop()
+
+
+def _wait_for_panels(prometheus: str, run: subprocess.Popen, timeout_s: float = 90.0) -> list[str]:
+    deadline = time.monotonic() + timeout_s
+    problems = ["not queried yet"]
+    while time.monotonic() < deadline and run.poll() is None:
+        try:
+            problems = _missing(prometheus)
+        except OSError as exc:  # Prometheus still starting
+            problems = [f"Prometheus not answering: {exc}"]
+        if not problems:
+            return []
+        time.sleep(2)
+    return problems
+
+
+def test_every_panel_has_data_for_every_arm_then_ctrl_c_stops_cleanly(live_run):
+    problems = _wait_for_panels(live_run["prometheus"], live_run["run"])
+    assert problems == [], "\n".join(problems)
+
+    # the text Prometheus scraped passes promtool's lint, for the simulator and every service
+    promtool = _tool("promtool")
+    targets = json.loads(live_run["targets"].read_text())
+    assert len(targets) == 1 + len(ARMS)
+    for group in targets:
+        text = _get(f"http://{group['targets'][0]}/metrics")
+        assert b"socialsim_" in text
+        lint = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True)
+        assert lint.returncode == 0 and not lint.stdout.strip() and not lint.stderr.strip(), (group, lint.stdout, lint.stderr)
+
+    # Ctrl-C: the run stops, says so, and stops the services it started
+    run = live_run["run"]
+    children = [p for p in os.listdir("/proc") if p.isdigit() and _parent(p) == run.pid]
+    assert children, "the live run started no services"
+    run.send_signal(signal.SIGINT)
+    assert run.wait(timeout=20) == 130
+    assert b"interrupted" in run.stdout.read()
+    time.sleep(0.2)
+    assert [c for c in children if os.path.exists(f"/proc/{c}") and _state(c) != "Z"] == []
+
+
+def _parent(pid: str) -> int | None:
+    try:
+        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def _state(pid: str) -> str:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
+    except OSError:
+        return "gone"
+
+
+def test_promtool_accepts_the_compose_config_and_the_rules():
+    promtool = _tool("promtool")
+    rules = subprocess.run([promtool, "check", "rules", str(ROOT / RULES)], capture_output=True, text=True)
+    assert rules.returncode == 0, rules.stdout + rules.stderr
+    # the compose config names its rule file by its path inside the container: check a copy that points here
+    config = yaml.safe_load((ROOT / "prometheus" / "prometheus.yml").read_text())
+    config["rule_files"] = [str(ROOT / RULES)]
+    local = ROOT / "prometheus" / ".check.yml"
+    try:
+        local.write_text(yaml.safe_dump(config))
+        checked = subprocess.run([promtool, "check", "config", str(local)], capture_output=True, text=True)
+    finally:
+        local.unlink()
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+
+
+def test_generated_dashboards_and_rules_are_current():
+    from dashboards.render import dashboard_json, rules_yaml
+
+    for name in DASHBOARDS:
+        assert (ROOT / JSON_DIR / f"{name}.json").read_text() == dashboard_json(name), f"run `python -m dashboards` ({name})"
+    assert (ROOT / RULES).read_text() == rules_yaml(), "run `python -m dashboards` (rules)"
