@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= credit-card-issuer
 
-.PHONY: install run run-kafka test bench validate schema docs up down clean
+.PHONY: install run run-inproc live test bench bench-kafka bench-metrics validate schema docs dashboards up down clean
 
 install: $(BIN)/socialsim
 
@@ -14,14 +14,26 @@ $(BIN)/socialsim: pyproject.toml
 	$(BIN)/pip install --quiet -e '.[test]'
 	touch $@
 
-run: install  ## compare the four strategies on the default scenario
-	$(BIN)/socialsim compare $(SCENARIO) --out runs/$(SCENARIO)
+run: install  ## compare the four strategies on the default scenario over Kafka (embedded broker + one service per arm)
+	$(BIN)/socialsim compare $(SCENARIO) --transport kafka --out runs/$(SCENARIO)
+
+run-inproc: install  ## the same comparison with the strategies called in-process (same numbers, faster)
+	$(BIN)/socialsim compare $(SCENARIO) --out runs/$(SCENARIO)-inproc
+
+live: install  ## a paced run serving /metrics on :9100 for Prometheus (Ctrl-C stops)
+	$(BIN)/socialsim live $(SCENARIO) --pace 1d=2s --metrics-port 9100
 
 test: install
 	$(BIN)/pytest
 
 bench: install  ## throughput of the in-process comparison beside a bare SimPy loop
 	$(BIN)/python bench/throughput.py
+
+bench-kafka: install  ## Kafka run beside the in-process run (20k customers x 180 days, 4 arms)
+	$(BIN)/python bench/transport.py
+
+bench-metrics: install  ## run time with and without /metrics served and scraped
+	$(BIN)/python bench/metrics_overhead.py
 
 validate: install
 	$(BIN)/socialsim validate config/scenarios/*.yaml config/strategies/*.yaml
@@ -40,8 +52,8 @@ down:
 clean:
 	rm -rf $(VENV) runs *.egg-info
 
-run-kafka: install  ## the same comparison over Kafka: embedded broker + one service process per arm
-	$(BIN)/socialsim compare $(SCENARIO) --transport kafka --out runs/$(SCENARIO)-kafka
-
 docs: install  ## regenerate the service contracts (AsyncAPI + event JSON Schemas)
 	$(BIN)/python -m services.asyncapi docs
+
+dashboards: install  ## regenerate dashboards/json and prometheus/rules.yml
+	$(BIN)/python -m dashboards

@@ -1,6 +1,6 @@
 """Wall time of a Kafka run beside the in-process run of the same config.
 
-    python bench/transport.py [--customers 20000] [--days 180] [--replications 1] [--partitions 3]
+    python bench/transport.py [--customers 20000] [--days 180] [--replications 2] [--partitions 3]
 
 The Kafka run uses the embedded broker and one strategy service process per arm, started and
 stopped as `socialsim compare --transport kafka` does; its start-up (broker, topics, services)
@@ -24,7 +24,7 @@ def main() -> None:
     ap.add_argument("--scenario", default="credit-card-issuer")
     ap.add_argument("--customers", type=int, default=20_000)
     ap.add_argument("--days", type=int, default=180)
-    ap.add_argument("--replications", type=int, default=1)
+    ap.add_argument("--replications", type=int, default=2)
     ap.add_argument("--partitions", type=int, default=3)
     args = ap.parse_args()
     path = SCENARIO_DIR / f"{args.scenario}.yaml"

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import signal
 import sys
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -100,6 +101,7 @@ def execute(req: RunRequest) -> None:
 
     sc = req.sc
     sha = config_sha256(sc)
+    signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` cleans up like Ctrl-C: every started process is stopped
     telemetry = for_run(sc, policies_here=req.transport == "inproc", enabled=req.metrics_port is not None)
     # a live run keeps every replication in one lockstep, so simulated time never restarts
     in_flight = sc.replications if req.pace_s_per_minute is not None else 8
@@ -124,6 +126,10 @@ def execute(req: RunRequest) -> None:
     (req.out / "report.html").write_text(render(summary, result.series, sc.description), encoding="utf-8")
     print_table(summary)
     out_console.print(f"report: {(req.out / 'report.html').resolve()}")
+
+
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
 
 
 def write_targets(path: Path, host: str, port: int, service_ports: dict[str, int]) -> None:

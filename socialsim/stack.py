@@ -19,6 +19,7 @@ from simulator.kafka_transport import KafkaTransport
 from simulator.transport import TransportError
 
 from .broker import EmbeddedBroker, wait_reachable
+from .children import die_with_parent
 from .contracts.scenario import Scenario
 from .contracts.wire import TICKS_PER_TOPIC
 from .topics import TopicAdmin, run_topics
@@ -56,7 +57,8 @@ class Services:
                    "--bootstrap", bootstrap, "--run-id", run, *extra, *metrics]
             self.logs[arm] = self.log_dir / f"{arm}.log"
             with self.logs[arm].open("wb") as log:
-                self.processes[arm] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+                self.processes[arm] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                                       preexec_fn=die_with_parent)
 
     def check(self) -> None:
         for arm, proc in self.processes.items():

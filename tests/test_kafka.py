@@ -8,6 +8,8 @@ from __future__ import annotations
 import json
 import os
 import signal
+import subprocess
+import sys
 import time
 
 import pyarrow.parquet as pq
@@ -146,3 +148,40 @@ def test_unreachable_broker_is_a_clear_error(tmp_path):
                                       "--bootstrap", "127.0.0.1:1", "--out", str(tmp_path / "x")])
     assert result.exit_code == 1
     assert "cannot reach a Kafka broker at 127.0.0.1:1" in result.output and "Traceback" not in result.output
+
+
+def _children(pid: int) -> list[int]:
+    out = []
+    for p in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            stat = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(stat[1]) == pid and stat[0] != "Z":
+            out.append(int(p))
+    return out
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
+    except OSError:
+        return False
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
+def test_a_killed_run_leaves_no_broker_or_service_behind(tmp_path, how):
+    """SIGTERM cleans up like Ctrl-C; after SIGKILL, when no cleanup can run, the kernel stops the children."""
+    run = subprocess.Popen([sys.executable, "-m", "socialsim.cli", "compare", "credit-card-issuer", "--transport", "kafka",
+                            "--days", "60", "--customers", "300", "--replications", "2", "--out", str(tmp_path)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.monotonic() + 30
+    while len(children := _children(run.pid)) < 5 and time.monotonic() < deadline:  # broker + 4 services
+        time.sleep(0.2)
+    assert len(children) == 5
+    run.send_signal(how)
+    run.wait(timeout=20)
+    deadline = time.monotonic() + 10
+    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert [c for c in children if _alive(c)] == []
