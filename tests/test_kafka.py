@@ -18,15 +18,16 @@ from kafka import KafkaConsumer
 from typer.testing import CliRunner
 
 from simulator.kafka_transport import KafkaTransport
+from simulator.transport import InProcessTransport
 from socialsim.broker import EmbeddedBroker
 from socialsim.cli import app
 from socialsim.configload import SCENARIO_DIR, config_sha256
 from socialsim.contracts.wire import dead_letter_topic, topics
 from socialsim.experiment import run
-from socialsim.topics import TopicAdmin
 from socialsim.stack import ServiceDied, kafka_stack, new_run_id
-from simulator.transport import InProcessTransport
+from socialsim.topics import TopicAdmin
 from tests.conftest import small
+from tests.processes import alive, children
 
 SMALL = ["--customers", "150", "--days", "2", "--replications", "2"]
 
@@ -150,24 +151,6 @@ def test_unreachable_broker_is_a_clear_error(tmp_path):
     assert "cannot reach a Kafka broker at 127.0.0.1:1" in result.output and "Traceback" not in result.output
 
 
-def _children(pid: int) -> list[int]:
-    out = []
-    for p in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            stat = open(f"/proc/{p}/stat").read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        if int(stat[1]) == pid and stat[0] != "Z":
-            out.append(int(p))
-    return out
-
-
-def _alive(pid: int) -> bool:
-    try:
-        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0] != "Z"
-    except OSError:
-        return False
-
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_a_killed_run_leaves_no_broker_or_service_behind(tmp_path, how):
@@ -176,12 +159,12 @@ def test_a_killed_run_leaves_no_broker_or_service_behind(tmp_path, how):
                             "--days", "60", "--customers", "300", "--replications", "2", "--out", str(tmp_path)],
                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 30
-    while len(children := _children(run.pid)) < 5 and time.monotonic() < deadline:  # broker + 4 services
+    while len(started := children(run.pid)) < 5 and time.monotonic() < deadline:  # broker + 4 services
         time.sleep(0.2)
-    assert len(children) == 5
+    assert len(started) == 5
     run.send_signal(how)
     run.wait(timeout=20)
     deadline = time.monotonic() + 10
-    while any(_alive(c) for c in children) and time.monotonic() < deadline:
+    while any(alive(c) for c in started) and time.monotonic() < deadline:
         time.sleep(0.2)
-    assert [c for c in children if _alive(c)] == []
+    assert [c for c in started if alive(c)] == []

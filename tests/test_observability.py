@@ -23,6 +23,7 @@ import yaml
 
 from dashboards.render import DASHBOARDS, JSON_DIR, RULES
 from socialsim.broker import EmbeddedBroker, free_port
+from tests.processes import alive, children
 
 ROOT = Path(__file__).resolve().parent.parent
 ARMS = ["marketing-led", "comms-led", "support-led", "captain-and-crew"]
@@ -137,27 +138,13 @@ def test_every_panel_has_data_for_every_arm_then_ctrl_c_stops_cleanly(live_run):
 
     # Ctrl-C: the run stops, says so, and stops the services it started
     run = live_run["run"]
-    children = [p for p in os.listdir("/proc") if p.isdigit() and _parent(p) == run.pid]
-    assert children, "the live run started no services"
+    started = children(run.pid)
+    assert len(started) == len(ARMS), "the live run should have started one service per arm"
     run.send_signal(signal.SIGINT)
     assert run.wait(timeout=20) == 130
     assert b"interrupted" in run.stdout.read()
     time.sleep(0.2)
-    assert [c for c in children if os.path.exists(f"/proc/{c}") and _state(c) != "Z"] == []
-
-
-def _parent(pid: str) -> int | None:
-    try:
-        return int(open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[1])
-    except (OSError, IndexError, ValueError):
-        return None
-
-
-def _state(pid: str) -> str:
-    try:
-        return open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()[0]
-    except OSError:
-        return "gone"
+    assert [c for c in started if alive(c)] == []
 
 
 def test_promtool_accepts_the_compose_config_and_the_rules():

@@ -1,8 +1,8 @@
 """The strategies as pure policies: queue discipline, capacity, hand-offs, panic, listening, tiering."""
 
+from services.policy import Policy
 from socialsim.configload import STRATEGY_DIR, load_strategy
 from socialsim.contracts.events import Conversation, Kpis, TickBatch, TickClosed
-from services.policy import Policy
 
 HOUR = 60.0
 

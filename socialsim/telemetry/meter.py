@@ -8,7 +8,9 @@ the run's replications, as an operator counts work whichever company it belongs 
 from __future__ import annotations
 
 import threading
+import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from services.policy import Policy
@@ -36,22 +38,32 @@ class ArmOperations:
 
 
 class PolicyMeter:
-    def __init__(self, arms: list[str]):
+    """Decisions are counted every tick; queue figures (counting a backlog walks the queue) are
+    sampled at most once per `interval_s` of wall time per policy, and on its final tick."""
+
+    def __init__(self, arms: list[str], interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic):
         self._lock = threading.Lock()
         self._arms = {arm: ArmOperations() for arm in arms}
         self._departments: dict[tuple[str, int], _Departments] = {}
+        self._sampled: dict[tuple[str, int], float] = {}
+        self.interval_s, self.clock = interval_s, clock
 
     def observe(self, arm: str, replication: int, policy: Policy, closed: TickClosed, reply: TickReply) -> None:
-        depts = _Departments(backlog={d: len(q) for d, q in policy.queues.items()},
-                             staffed_minutes={d: q.staffed_minutes for d, q in policy.queues.items()},
-                             worked_minutes={d: q.worked_minutes for d, q in policy.queues.items()})
+        key, now = (arm, replication), self.clock()
+        depts = None
+        if closed.final or now - self._sampled.get(key, float("-inf")) >= self.interval_s:
+            self._sampled[key] = now
+            depts = _Departments(backlog={d: len(q) for d, q in policy.queues.items()},
+                                 staffed_minutes={d: q.staffed_minutes for d, q in policy.queues.items()},
+                                 worked_minutes={d: q.worked_minutes for d, q in policy.queues.items()})
         with self._lock:
             ops = self._arms[arm]
             for r in reply.responses:
                 ops.decisions[(r.department or "none", r.action)] += 1
                 ops.handoffs += r.handoffs
             ops.sim_time_s = max(ops.sim_time_s, closed.end_minute * 60.0)
-            self._departments[(arm, replication)] = depts
+            if depts is not None:
+                self._departments[key] = depts
 
     def dead_letter(self, arm: str, count: int = 1) -> None:
         with self._lock:
