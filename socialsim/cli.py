@@ -77,17 +77,20 @@ def open_transport(req: RunRequest, sha: str, telemetry):
     if req.transport == "inproc":
         from simulator.transport import InProcessTransport
 
+        if req.metrics_port is not None:
+            write_targets(req.out / "prometheus-targets.json", req.metrics_host, req.metrics_port, {})
         yield InProcessTransport(meter=telemetry.meter)
         return
     from .stack import kafka_stack, new_run_id
 
-    service_ports = {arm: free_port() for arm in req.sc.arms} if req.metrics_port is not None else None
+    started_here = req.metrics_port is not None and not req.external_services
+    service_ports = {arm: free_port() for arm in req.sc.arms} if started_here else None
+    if req.metrics_port is not None:
+        write_targets(req.out / "prometheus-targets.json", req.metrics_host, req.metrics_port, service_ports or {})
     with kafka_stack(req.sc, req.path, req.sets, req.run_id or new_run_id(sha), bootstrap=req.bootstrap,
                      partitions=req.partitions, external_services=req.external_services, log_dir=req.out / "logs",
                      ticks_per_topic=req.ticks_per_topic, service_metrics_ports=service_ports,
                      metrics_host=req.metrics_host) as kafka_run:
-        if req.metrics_port is not None:
-            write_targets(req.out / "prometheus-targets.json", req.metrics_host, req.metrics_port, service_ports or {})
         yield kafka_run.transport
 
 
@@ -178,7 +181,7 @@ def compare(
     replications: RepsOpt = None, seed: SeedOpt = None, customers: CustomersOpt = None, days: DaysOpt = None,
     out: OutOpt = None, set_: SetOpt = None,
     no_events: Annotated[bool, typer.Option("--no-events", help="skip events.parquet (large runs)")] = False,
-    metrics_port: Annotated[Optional[int], typer.Option(min=0, max=65535, help="serve Prometheus /metrics on this port during the run")] = None,
+    metrics_port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port during the run")] = None,
     metrics_host: MetricsHostOpt = "127.0.0.1",
 ) -> None:
     """Run every arm of SCENARIO on common random numbers; print a table per metric and write outputs."""
@@ -191,7 +194,7 @@ def compare(
 @app.command()
 def live(
     scenario: Annotated[str, typer.Argument(help="scenario YAML file, or the name of a shipped scenario")],
-    metrics_port: Annotated[int, typer.Option(min=0, max=65535, help="serve Prometheus /metrics on this port")],
+    metrics_port: Annotated[int, typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port")],
     pace: Annotated[str, typer.Option(help="simulated time = wall time, e.g. 1d=2s (units s, m, h, d)")] = "1d=2s",
     metrics_host: MetricsHostOpt = "127.0.0.1",
     transport: TransportOpt = "inproc", bootstrap: BootstrapOpt = None, partitions: PartitionsOpt = 3,
@@ -272,7 +275,7 @@ def service(
     bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap HOST:PORT")],
     run_id: Annotated[str, typer.Option(help="the run whose topics to serve")] = "socialsim",
     set_: Annotated[Optional[list[str]], typer.Option("--set", help="the same --set values the run uses")] = None,
-    metrics_port: Annotated[Optional[int], typer.Option(min=0, max=65535, help="serve Prometheus /metrics on this port")] = None,
+    metrics_port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port")] = None,
     metrics_host: MetricsHostOpt = "127.0.0.1",
 ) -> None:
     """Run one strategy as a Kafka microservice (what docker-compose and operators start)."""
