@@ -27,6 +27,9 @@ EVENT_SCHEMA = pa.schema([
     ("conversation_id", pa.string()), ("helped", pa.bool_()),
 ])
 
+# A post by `author` is seen by `follower`; shared by every arm of a replication
+NETWORK_SCHEMA = pa.schema([("replication", pa.int32()), ("author", pa.int32()), ("follower", pa.int32())])
+
 
 @dataclass
 class RunResult:
@@ -35,6 +38,7 @@ class RunResult:
     per_arm: dict[str, dict[str, list[float]]]  # arm -> metric -> value per replication
     series: list[dict] = field(default_factory=list)
     events: list[pa.Table] = field(default_factory=list)
+    network: list[pa.Table] = field(default_factory=list)  # follower edges, one table per replication
 
     def summary(self, config_sha256: str) -> dict:
         arms, paired = summarise(self.per_arm, {m: hi for m, (_, hi) in METRICS.items()})
@@ -57,6 +61,11 @@ def run(scenario: Scenario, transport: Transport, *, keep_events: bool = True, s
         on_tick = (lambda tick, n, g=g: progress(g * n + tick + 1, len(groups) * n)) if progress else None
         worlds = Replications(scenario, group, transport, keep_events, series_every_ticks, on_tick, watch=watch,
                               pace_s_per_minute=pace_s_per_minute).run()
+        if keep_events:
+            for rep in group:
+                author, follower = worlds[(rep, next(iter(scenario.arms)))].shared.network.edges()
+                result.network.append(pa.table({"replication": pa.array([rep] * len(author), pa.int32()),
+                                                 "author": author, "follower": follower}, schema=NETWORK_SCHEMA))
         for rep in group:  # replication order, then arm order: the same whatever `in_flight` is
             for arm in scenario.arms:
                 w = worlds[(rep, arm)]

@@ -1,4 +1,4 @@
-"""Write a run's outputs: manifest.json, summary.json, series.parquet, events.parquet (schemas in README)."""
+"""Write a run's outputs: manifest.json, summary.json, series.parquet, events.parquet, network.parquet (schemas in README)."""
 
 from __future__ import annotations
 
@@ -53,4 +53,6 @@ def write_outputs(result: RunResult, out: Path, config_sha256: str, source: str)
     pq.write_table(pa.Table.from_pylist(result.series), out / "series.parquet")
     events = pa.concat_tables(result.events) if result.events else EVENT_SCHEMA.empty_table()
     pq.write_table(events, out / "events.parquet")
+    if result.network:
+        pq.write_table(pa.concat_tables(result.network), out / "network.parquet")
     return summary

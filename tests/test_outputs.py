@@ -1,7 +1,9 @@
 """A whole run through the CLI: the event log's bookkeeping, and every output file's shape."""
 
 import json
+from collections import Counter
 
+import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
@@ -66,6 +68,17 @@ def test_series_has_a_row_per_arm_replication_and_tick(out):
     for arm in s["arms"]:
         rows = last.filter(pc.equal(last["arm"], arm))
         assert pc.mean(rows["revenue_dollars"]).as_py() == pytest.approx(s["arms"][arm]["revenue"]["mean"], rel=1e-9)
+
+
+def test_word_of_mouth_reach_can_be_recomputed_from_the_network_alone(out):
+    network = pq.read_table(out / "network.parquet")
+    assert sorted(pc.unique(network["replication"]).to_pylist()) == list(range(REPS))
+    followers = Counter(zip(network["replication"].to_pylist(), network["author"].to_pylist()))
+    events = pq.read_table(out / "events.parquet")
+    wom = events.filter(pc.is_in(events["kind"], value_set=pa.array(["wom_positive", "wom_negative"])))
+    assert wom.num_rows > 0
+    pairs = zip(wom["replication"].to_pylist(), wom["customer"].to_pylist())
+    assert wom["reach"].to_pylist() == [followers[(rep, author)] for rep, author in pairs]
 
 
 def test_manifest_and_report(out):
