@@ -14,13 +14,13 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from socialsim.contracts.strategy import Strategy
-
-if TYPE_CHECKING:
-    from socialsim.telemetry.meter import PolicyMeter
 from socialsim.contracts.wire import DeadLetter, Outbound, decode_inbound
 
 from .assembler import TickAssembler
 from .policy import Policy
+
+if TYPE_CHECKING:
+    from socialsim.telemetry.meter import PolicyMeter
 
 
 @dataclass

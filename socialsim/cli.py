@@ -21,7 +21,7 @@ from simulator.transport import TransportError
 from .broker import BrokerError, EmbeddedBroker, free_port, wait_reachable
 from .configerrors import ConfigError
 from .configload import SCENARIO_DIR, config_sha256, load_scenario, load_strategy, read_yaml, with_run_options
-from .contracts.scenario import ScenarioFile
+from .contracts.scenario import Scenario, ScenarioFile
 from .contracts.strategy import Strategy
 from .contracts.wire import TICKS_PER_TOPIC
 from .pace import parse_pace
@@ -55,7 +55,7 @@ TRANSPORTS = ("inproc", "kafka")
 class RunRequest:
     """What `compare` and `live` were asked for, once validated: the composition root's input."""
 
-    sc: object
+    sc: Scenario
     path: Path
     sets: list[str]
     transport: str = "inproc"

@@ -62,26 +62,34 @@ def cost(world: World, strategy: Strategy, arm: ArmWorld, days: float) -> float:
     return staff + arm.rec.broadcasts * econ.broadcast_cost_dollars
 
 
+def trust_and_nps(world: World, arm: ArmWorld) -> tuple[float, float]:
+    """Mean trust of active customers [0..1] and their NPS by trust thresholds [-100..100]."""
+    c, r = arm.customers, world.reactions
+    trust = c.trust[c.status == CUSTOMER]
+    if not len(trust):
+        return 0.0, 0.0
+    promoters, detractors = int((trust >= r.promoter_trust).sum()), int((trust < r.detractor_trust).sum())
+    return float(trust.mean()), 100.0 * (promoters - detractors) / len(trust)
+
+
 def roi(world: World, revenue: float, clv_dollars: float, cost_dollars: float) -> float:
     return (world.economics.gross_margin * revenue + clv_dollars - cost_dollars) / cost_dollars if cost_dollars > 0 else 0.0
 
 
 def outcomes(world: World, strategy: Strategy, arm: ArmWorld) -> dict[str, float]:
-    rec, c, r = arm.rec, arm.customers, world.reactions
-    active = np.flatnonzero(c.status == CUSTOMER)
+    rec, c = arm.rec, arm.customers
     value = clv(world, arm)
     spent = cost(world, strategy, arm, world.horizon.days)
-    trust = c.trust[active]
-    n_active = max(1, len(active))
+    trust, nps = trust_and_nps(world, arm)
     initial = int(c.pop.is_customer.sum())
     return {
         "revenue": rec.revenue_dollars,
         "clv": value,
         "cost": spent,
         "roi": roi(world, rec.revenue_dollars, value, spent),
-        "trust": float(trust.mean()) if len(trust) else 0.0,
+        "trust": trust,
         "helped_rate": rec.helped / rec.help_seeking if rec.help_seeking else 0.0,
-        "nps": 100.0 * (int((trust >= r.promoter_trust).sum()) - int((trust < r.detractor_trust).sum())) / n_active,
+        "nps": nps,
         "churn_rate": rec.churned / (initial + rec.acquisitions),
         "response_rate": rec.answered / rec.conversations if rec.conversations else 0.0,
         # with nothing answered, report the full wait before customers gave up rather than a flattering 0

@@ -10,14 +10,15 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from simulator.customers import CUSTOMER
 from simulator.world import ArmWorld
 from socialsim.contracts.scenario import Scenario
-from socialsim.outcomes import clv, cost, roi
+from socialsim.contracts.strategy import Strategy
+from socialsim.outcomes import clv, cost, roi, trust_and_nps
 
 from .names import FIRST_RESPONSE_BUCKETS_S
 
@@ -86,23 +87,19 @@ class Readings:
             self._add(out[arm], sc.arms[arm], (rep, arm), w, minute)
         for arm, r in out.items():
             _scale(r, 1.0 / max(1, reps[arm]))
-            r.sim_time_s = minute * 60.0
         return out
 
-    def _add(self, r: ArmReading, strategy, key: tuple[int, str], w: ArmWorld, minute: float) -> None:
-        world, rec, c = self.scenario.world, w.rec, w.customers
-        active = c.status == CUSTOMER
-        trust = c.trust[active]
-        n = max(1, int(active.sum()))
+    def _add(self, r: ArmReading, strategy: Strategy, key: tuple[int, str], w: ArmWorld, minute: float) -> None:
+        world, rec = self.scenario.world, w.rec
         value, spent = clv(world, w), cost(world, strategy, w, minute / 1440.0)
+        trust, nps = trust_and_nps(world, w)
         r.revenue += rec.revenue_dollars
         r.cost += spent
         r.clv += value
         r.roi += roi(world, rec.revenue_dollars, value, spent)
-        r.trust += float(trust.mean()) if len(trust) else 0.0
-        rx = world.reactions
-        r.nps += 100.0 * (float((trust >= rx.promoter_trust).sum()) - float((trust < rx.detractor_trust).sum())) / n
-        r.active += int(active.sum())
+        r.trust += trust
+        r.nps += nps
+        r.active += int((w.customers.status == CUSTOMER).sum())
         r.help_seeking += rec.help_seeking
         r.helped += rec.helped
         r.answered += rec.answered
@@ -124,10 +121,15 @@ class Readings:
 
 
 def _scale(r: ArmReading, k: float) -> None:
-    for name in ("revenue", "cost", "clv", "roi", "trust", "nps", "active", "help_seeking", "helped", "answered",
-                 "broadcasts", "first_response_count", "first_response_sum_s"):
-        setattr(r, name, getattr(r, name) * k)
-    for d in (r.conversations, r.wom_reach, r.wom_posts, r.churned, r.acquired):
-        for label in d:
-            d[label] *= k
-    r.first_response_buckets = [b * k for b in r.first_response_buckets]
+    """Sums over replications -> means; simulated time is shared, not summed."""
+    for f in fields(r):
+        if f.name == "sim_time_s":
+            continue
+        value = getattr(r, f.name)
+        if isinstance(value, dict):
+            for label in value:
+                value[label] *= k
+        elif isinstance(value, list):
+            setattr(r, f.name, [v * k for v in value])
+        else:
+            setattr(r, f.name, value * k)
