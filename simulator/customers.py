@@ -98,6 +98,14 @@ class Customers:
         return Reaction(helped=helped, purchase_dollars=dollars, trust_after=self.trust[node], wom_valence=valence)
 
     # ---- word of mouth --------------------------------------------------------------------
+    def talk_valence(self, nodes: np.ndarray) -> np.ndarray:
+        """What a customer's chatter about the brand says to their followers: promoters recommend
+        (+1), detractors warn (-1), passives say nothing that moves anyone (0). This is the NPS
+        reading of trust, and why positive word of mouth outnumbers negative where most
+        customers are satisfied (East, Hammond & Wright 2007)."""
+        t = self.trust[nodes]
+        return np.where(t >= self.r.promoter_trust, 1, np.where(t < self.r.detractor_trust, -1, 0)).astype(np.int8)
+
     def hear(self, authors: np.ndarray, valence: np.ndarray) -> np.ndarray:
         """Followers of each author see the post; returns the reach of each post [people]."""
         reach = self.net.reach(authors)

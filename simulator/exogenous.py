@@ -4,7 +4,8 @@ Every arm sees the same candidates (common random numbers). Each person has cand
 the highest rate their state could ever give them; an arm keeps a candidate when its uniform
 `u` falls under (current rate / highest rate) — Lewis–Shedler thinning. So a customer whom an
 arm helped, and who now complains more readily (the squeaky wheel), posts a *superset* of what
-the same customer posts in an arm that did not, and everything else stays aligned.
+the same customer posts in an arm that did not, and everything else stays aligned. Posting
+times follow the world's hour-of-day activity profile.
 """
 
 from __future__ import annotations
@@ -45,12 +46,14 @@ def draw_candidates(world: World, pop: Population, seed: int, replication: int) 
     rng = generator(seed, replication, "candidates")
     segs = list(world.segments.values())
     topics = list(world.topics)
-    minutes = world.horizon.days * 1440.0
     rate = np.array([s.conversations_per_month for s in segs])[pop.segment] * max_rate_multiplier(world)
     counts = rng.poisson(rate * world.horizon.days / DAYS_PER_MONTH)
     node = np.repeat(np.arange(pop.size, dtype=np.int32), counts)
     total = len(node)
-    minute = rng.random(total) * minutes
+    hourly = np.asarray(world.activity_by_hour, dtype=float)
+    day = rng.integers(0, world.horizon.days, total)
+    hour = rng.choice(24, size=total, p=hourly / hourly.sum())
+    minute = day * 1440.0 + (hour + rng.random(total)) * 60.0
     intent = np.empty(total, dtype=np.int8)
     topic = np.empty(total, dtype=np.int16)
     seg_of = pop.segment[node]

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 EVENT_COLUMNS = ("event_id", "kind", "minute", "tick", "customer", "segment", "topic", "intent",
-                 "department", "action", "delay_minutes", "amount_dollars", "reach", "conversation_id", "helped")
+                 "department", "action", "delay_minutes", "amount_dollars", "reach", "conversation_id", "helped", "trust")
 
 
 @dataclass
@@ -42,10 +42,10 @@ class Recorder:
 
     def _event(self, event_id, kind, minute, tick, customer=None, segment=None, topic=None, intent=None,
                department=None, action=None, delay_minutes=None, amount_dollars=None, reach=None,
-               conversation_id=None, helped=None) -> None:
+               conversation_id=None, helped=None, trust=None) -> None:
         if self.keep_events:
             self.rows.append((event_id, kind, minute, tick, customer, segment, topic, intent, department, action,
-                              delay_minutes, amount_dollars, reach, conversation_id, helped))
+                              delay_minutes, amount_dollars, reach, conversation_id, helped, trust))
 
     def event_columns(self) -> dict[str, list]:
         columns = list(zip(*self.rows)) if self.rows else [() for _ in EVENT_COLUMNS]
@@ -58,14 +58,16 @@ class Recorder:
         self._event(event_id=c.id, kind="conversation", minute=c.minute, tick=c.tick, customer=c.customer,
                     segment=c.segment, topic=c.topic, intent=c.intent, conversation_id=c.id)
 
-    def response(self, r, segment: str, topic: str, intent: str, helped: bool, seeking: bool) -> None:
+    def response(self, r, segment: str, topic: str, intent: str, helped: bool, seeking: bool, trust: float) -> None:
+        """`trust` is the customer's trust right after reacting: what a survey after the reply would read."""
         self.helped += helped and seeking
         if r.action != "none":
             self.answered += 1
             self.first_response_minutes.append(r.delay_minutes)
         self._event(event_id=r.id, kind="response", minute=r.minute, tick=r.tick, customer=r.customer, segment=segment,
                     topic=topic, intent=intent, department=r.department or None, action=r.action,
-                    delay_minutes=r.delay_minutes, conversation_id=r.conversation_id, helped=bool(helped))
+                    delay_minutes=r.delay_minutes, conversation_id=r.conversation_id, helped=bool(helped),
+                    trust=trust)
 
     def purchase(self, event_id: str, minute: float, tick: int, customer: int, segment: str, dollars: float,
                  source: str, conversation_id: str | None = None) -> None:
@@ -85,7 +87,10 @@ class Recorder:
                             action="recurring", amount_dollars=amount)
 
     def word_of_mouth(self, event_id: str, minute: float, tick: int, customer: int, segment: str, valence: int,
-                      reach: int, conversation_id: str | None) -> None:
+                      reach: int, conversation_id: str | None, origin: str) -> None:
+        """`origin` (kept in the `action` column): voice, a post to the brand its author's followers
+        see; talk, chatter carrying a promoter's or detractor's view; reaction, advocacy or a rant
+        after the brand's response."""
         if valence > 0:
             self.positive_wom_reach += reach
             self.positive_wom_posts += 1
@@ -93,7 +98,7 @@ class Recorder:
             self.negative_wom_reach += reach
             self.negative_wom_posts += 1
         self._event(event_id=event_id, kind="wom_positive" if valence > 0 else "wom_negative", minute=minute, tick=tick,
-                    customer=customer, segment=segment, reach=reach, conversation_id=conversation_id)
+                    customer=customer, segment=segment, action=origin, reach=reach, conversation_id=conversation_id)
 
     def broadcast(self, b, reached: int) -> None:
         self.broadcasts += 1

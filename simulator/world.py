@@ -14,7 +14,7 @@ from socialsim.contracts.events import Conversation, Kpis, TickBatch, TickClosed
 from socialsim.contracts.vocabulary import ACTIONS, INTENTS, NEEDS
 from socialsim.contracts.world import World
 
-from .customers import CUSTOMER, I_COMPLAINT, I_PRAISE, I_PURCHASE, I_QUESTION, Customers
+from .customers import CUSTOMER, I_CHATTER, I_COMPLAINT, I_PRAISE, I_PURCHASE, I_QUESTION, Customers
 from .exogenous import Candidates
 from .network import Network
 from .population import Population
@@ -75,20 +75,25 @@ class ArmWorld:
         return TickBatch(conversations=convs, closed=closed)
 
     def _public_posts(self, idx: np.ndarray, tick: int) -> None:
-        """Praise and complaints are public: the author's followers see them whatever the brand does."""
+        """What followers see whatever the brand does: praise and complaints posted to the brand
+        (voice), and chatter about it, which carries its author's view (talk)."""
         cand = self.shared.candidates
         intent = cand.intent[idx]
-        public = idx[(intent == I_PRAISE) | (intent == I_COMPLAINT)]
-        self._word_of_mouth(public, np.where(cand.intent[public] == I_PRAISE, 1, -1), tick, "post")
+        voice = idx[(intent == I_PRAISE) | (intent == I_COMPLAINT)]
+        self._word_of_mouth(voice, np.where(cand.intent[voice] == I_PRAISE, 1, -1), tick, "voice")
+        chatter = idx[intent == I_CHATTER]
+        valence = self.customers.talk_valence(cand.node[chatter])
+        said = valence != 0
+        self._word_of_mouth(chatter[said], valence[said], tick, "talk")
 
-    def _word_of_mouth(self, idx: np.ndarray, valence: np.ndarray, tick: int, why: str) -> None:
+    def _word_of_mouth(self, idx: np.ndarray, valence: np.ndarray, tick: int, origin: str) -> None:
         cand, pop = self.shared.candidates, self.shared.population
         nodes = cand.node[idx]
         reach = self.customers.hear(nodes, valence)
         rep = self.shared.replication
         for i, node, v, n in zip(idx.tolist(), nodes.tolist(), valence.tolist(), reach.tolist()):
-            self.rec.word_of_mouth(f"{self.rec.arm}:wom-{why}:{rep}-{i}", float(cand.minute[i]), tick, node,
-                                   self.segments[pop.segment[node]], v, n, f"{rep}-{i}")
+            self.rec.word_of_mouth(f"{self.rec.arm}:wom-{origin}:{rep}-{i}", float(cand.minute[i]), tick, node,
+                                   self.segments[pop.segment[node]], v, n, f"{rep}-{i}", origin)
 
     # ---- tick close: ingest -----------------------------------------------------------------
     def apply(self, reply: TickReply, tick: int) -> None:
@@ -118,13 +123,14 @@ class ArmWorld:
         seek_all = seeking | (intent == I_PURCHASE)
         for k, r in enumerate(responses):
             seg = self.segments[pop.segment[node[k]]]
-            self.rec.response(r, seg, self.topics[topic[k]], INTENTS[intent[k]], bool(out.helped[k]), bool(seek_all[k]))
+            self.rec.response(r, seg, self.topics[topic[k]], INTENTS[intent[k]], bool(out.helped[k]), bool(seek_all[k]),
+                             float(out.trust_after[k]))
             if out.purchase_dollars[k] > 0:
                 self.rec.purchase(f"{r.id}:purchase", r.minute, tick, int(node[k]), seg, float(out.purchase_dollars[k]),
                                   "offer" if r.action == "offer" else ("pitch" if r.pitched and intent[k] != I_PURCHASE else "conversation"),
                                   r.conversation_id)
-        talk = np.flatnonzero(out.wom_valence != 0)
-        self._word_of_mouth(idx[talk], out.wom_valence[talk], tick, "reaction")
+        spoke = np.flatnonzero(out.wom_valence != 0)
+        self._word_of_mouth(idx[spoke], out.wom_valence[spoke], tick, "reaction")
 
     def _broadcast(self, b, tick: int, k: int) -> None:
         pop = self.shared.population

@@ -24,7 +24,7 @@ EVENT_SCHEMA = pa.schema([
     ("minute", pa.float64()), ("tick", pa.int32()), ("customer", pa.int64()), ("segment", pa.string()),
     ("topic", pa.string()), ("intent", pa.string()), ("department", pa.string()), ("action", pa.string()),
     ("delay_minutes", pa.float64()), ("amount_dollars", pa.float64()), ("reach", pa.int64()),
-    ("conversation_id", pa.string()), ("helped", pa.bool_()),
+    ("conversation_id", pa.string()), ("helped", pa.bool_()), ("trust", pa.float64()),
 ])
 
 # A post by `author` is seen by `follower`; shared by every arm of a replication

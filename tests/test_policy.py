@@ -55,11 +55,12 @@ def test_nights_are_unstaffed():
 
 
 def test_only_support_resolves_account_problems_after_a_handoff():
-    p = Policy(strategy("marketing-led"), "arm")
+    s = strategy("marketing-led")
+    p = Policy(s, "arm")
     responses = tick(p, 9, [conv(1, 9 * HOUR, "complaint", kind="account")]).responses + tick(p, 10, []).responses
     (r,) = responses
     assert (r.department, r.action, r.handoffs) == ("support", "resolve", 1)
-    assert r.delay_minutes >= 60  # the hand-off delay
+    assert r.delay_minutes >= s.handoff_minutes + s.handle_minutes["resolve"]  # hand-off delay, then the work
 
 
 def test_comms_alone_cannot_resolve_and_de_escalates_instead():

@@ -102,25 +102,25 @@ class Reactions(Strict):
         default_factory=lambda: {"conversational": 1.2, "neutral": 1.0, "promotional": 0.8},
         description="how a response's tone scales the trust it wins, by tone [multiplier]",
     )
-    help_half_life_minutes: float = Field(120.0, gt=0, description="delay after which a response's chance of helping has halved [minutes]")
-    trust_gain_helped: float = Field(0.08, ge=0, le=1, description="trust gained when helped, times service_sensitivity [trust]")
-    trust_loss_unhelped: float = Field(0.03, ge=0, le=1, description="trust lost when answered but not helped [trust]")
-    trust_loss_ignored: float = Field(0.06, ge=0, le=1, description="trust lost when a help-seeking post gets no answer [trust]")
+    help_half_life_minutes: float = Field(25.0, gt=0, description="delay after which a response's chance of helping has halved [minutes]")
+    trust_gain_helped: float = Field(0.04, ge=0, le=1, description="trust gained when helped, times service_sensitivity [trust]")
+    trust_loss_unhelped: float = Field(0.012, ge=0, le=1, description="trust lost when answered but not helped [trust]")
+    trust_loss_ignored: float = Field(0.012, ge=0, le=1, description="trust lost when a help-seeking post gets no answer [trust]")
     complaint_weight: float = Field(1.5, ge=0, description="how much more a complaint's outcome moves trust than a question's [multiplier]")
-    trust_gain_acknowledged: float = Field(0.02, ge=0, le=1, description="trust gained when praise or chatter is acknowledged [trust]")
-    pitch_annoyance: float = Field(0.05, ge=0, le=1, description="trust lost when someone who did not ask gets a sales pitch [trust]")
+    trust_gain_acknowledged: float = Field(0.01, ge=0, le=1, description="trust gained when praise or chatter is acknowledged [trust]")
+    pitch_annoyance: float = Field(0.015, ge=0, le=1, description="trust lost when someone who did not ask gets a sales pitch [trust]")
     pitch_conversion: float = Field(0.04, ge=0, le=1, description="chance an unsolicited pitch leads to a purchase, times promotion_sensitivity [probability]")
     comeback_uplift: float = Field(0.5, ge=0, le=5, description="rise in a helped customer's rate of questions and complaints (the squeaky wheel) [fraction]")
     comeback_cap: float = Field(3.0, ge=1, le=10, description="ceiling on the question/complaint rate multiplier [multiplier]")
     purchase_conversion_unanswered: float = Field(0.15, ge=0, le=1, description="chance a purchase-intent post becomes a purchase with no answer [probability]")
     purchase_conversion_helped: float = Field(0.5, ge=0, le=1, description="chance a purchase-intent post becomes a purchase when the answer helped [probability]")
-    advocacy_after_help: float = Field(0.25, ge=0, le=1, description="chance a helped customer posts praise to their followers [probability]")
-    rant_after_neglect: float = Field(0.3, ge=0, le=1, description="chance an unhelped complainer posts criticism to their followers [probability]")
-    wom_trust_effect: float = Field(0.002, ge=0, le=1, description="trust change of a customer who sees a friend's post about the brand [trust per post]")
+    advocacy_after_help: float = Field(0.3, ge=0, le=1, description="chance a helped customer posts praise to their followers [probability]")
+    rant_after_neglect: float = Field(0.15, ge=0, le=1, description="chance an unhelped complainer posts criticism to their followers [probability]")
+    wom_trust_effect: float = Field(0.0003, ge=0, le=1, description="trust change of a customer who sees a friend's post about the brand [trust per post]")
     wom_acquisition_hazard: float = Field(0.02, ge=0, le=1, description="added chance of becoming a customer per positive post a prospect sees [1 / post]")
     wom_deterrence: float = Field(0.02, ge=0, le=1, description="removed chance of becoming a customer per negative post a prospect sees [1 / post]")
     organic_acquisition_per_year: float = Field(0.05, ge=0, le=5, description="hazard of a prospect becoming a customer with no word of mouth [1 / year]")
-    spend_trust_elasticity: float = Field(1.0, ge=0, le=10, description="relative change in recurring spend per unit of trust above baseline [1 / trust]")
+    spend_trust_elasticity: float = Field(2.0, ge=0, le=10, description="relative change in recurring spend per unit of trust above baseline [1 / trust]")
     churn_trust_elasticity: float = Field(4.0, ge=0, le=20, description="churn hazard is multiplied by exp(-elasticity x (trust - baseline)) [1 / trust]")
     trust_memory_days: float = Field(120.0, gt=0, description="time constant with which trust drifts back to baseline [days]")
     broadcast_conversion: float = Field(0.004, ge=0, le=1, description="chance a reached follower buys after a campaign, times promotion_sensitivity [probability]")
@@ -129,8 +129,8 @@ class Reactions(Strict):
     campaign_acquisition_hazard: float = Field(0.01, ge=0, le=1, description="chance a reached prospect becomes a customer, times promotion_sensitivity [probability]")
     fatigue_recovery_days: float = Field(7.0, gt=0, description="time constant with which promotion fatigue fades [days]")
     tune_out_fatigue: float = Field(6.0, gt=0, description="fatigue (promotions seen, decaying) above which a follower stops seeing broadcasts [promotions]")
-    promoter_trust: float = Field(0.85, ge=0, le=1, description="trust at or above which a customer is an NPS promoter (scores 9-10) [0..1]")
-    detractor_trust: float = Field(0.65, ge=0, le=1, description="trust below which a customer is an NPS detractor (scores 0-6) [0..1]")
+    promoter_trust: float = Field(0.74, ge=0, le=1, description="trust at or above which a customer is an NPS promoter (scores 9-10) [0..1]")
+    detractor_trust: float = Field(0.62, ge=0, le=1, description="trust below which a customer is an NPS detractor (scores 0-6) [0..1]")
 
     @model_validator(mode="after")
     def _quality_table(self) -> Reactions:
@@ -145,6 +145,14 @@ class Reactions(Strict):
         return self
 
 
+# Relative posting activity by hour of day, 00:00 first. An assumption, not a calibrated figure:
+# the familiar shape of social-media activity (quiet from 01:00 to 06:00, rising through the
+# morning, a plateau over the working day and a peak in the evening). It matters because a
+# strategy's shift covers only part of the day: posts written when nobody is on shift wait.
+_DEFAULT_ACTIVITY = [0.5, 0.3, 0.2, 0.15, 0.15, 0.2, 0.4, 0.7, 1.0, 1.2, 1.3, 1.4,
+                     1.5, 1.4, 1.3, 1.3, 1.3, 1.4, 1.5, 1.6, 1.6, 1.4, 1.1, 0.8]
+
+
 class World(Strict):
     company: str = Field(..., min_length=1, description="company name, for reports")
     currency: str = Field("USD", description="currency of every money figure")
@@ -154,9 +162,15 @@ class World(Strict):
     segments: dict[str, Segment] = Field(..., min_length=1)
     economics: Economics = Economics()
     reactions: Reactions = Reactions()
+    activity_by_hour: list[float] = Field(
+        default_factory=lambda: list(_DEFAULT_ACTIVITY), min_length=24, max_length=24,
+        description="relative rate at which people post in each hour of the day, 00:00 first; 24 non-negative weights, not all zero [weight]",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> World:
+        if min(self.activity_by_hour) < 0 or sum(self.activity_by_hour) <= 0:
+            raise ValueError("activity_by_hour must be 24 non-negative weights with a positive sum")
         _check_weights({k: s.share for k, s in self.segments.items()}, "segment shares")
         for name, seg in self.segments.items():
             unknown = set(seg.topics) - set(self.topics)
