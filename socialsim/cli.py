@@ -308,6 +308,45 @@ def service(
         asyncio.run(application.run())
 
 
+@app.command()
+def facts(
+    json_: Annotated[bool, typer.Option("--json", help="print the results as a JSON list instead of a table")] = False,
+    replications: RepsOpt = None, seed: SeedOpt = None, customers: CustomersOpt = None, days: DaysOpt = None,
+) -> None:
+    """Reproduce published findings with virtual studies on the default world; exit 1 if any fails."""
+    from .facts.suite import run_facts
+
+    try:
+        results = run_facts(replications=replications, seed=seed, customers=customers, days=days,
+                            progress=lambda text: err_console.print(f"simulating {text}", highlight=False))
+    except ConfigError as exc:
+        fail(exc)
+    if json_:
+        sys.stdout.write(json.dumps([r.as_dict() for r in results], indent=2) + "\n")
+    else:
+        print_facts(results)
+    raise typer.Exit(0 if all(r.passed for r in results) else 1)
+
+
+def print_facts(results) -> None:
+    table = Table(title="published facts: simulated mean and 95% CI over replications")
+    for column, justify in (("fact", "left"), ("source", "left"), ("measure", "left"), ("published", "right"),
+                            ("simulated [95% CI]", "right"), ("band", "right"), ("", "left")):
+        table.add_column(column, justify=justify)  # type: ignore[arg-type]
+    for r in results:
+        for k, m in enumerate(r.measures):
+            band = m.measure.band
+            cells = (r.fact.id if k == 0 else "", r.fact.source if k == 0 else "", f"{m.measure.name} [{m.measure.unit}]",
+                     "" if m.measure.published is None else f"{m.measure.published:.3g}",
+                     f"{m.mean:.3g} [{m.ci95[0]:.3g}, {m.ci95[1]:.3g}]",
+                     f"{band[0]:.3g} .. {band[1]:.3g}" + (" (whole CI)" if m.measure.rule == "ci" else ""),
+                     "pass" if m.passed else "FAIL")
+            table.add_row(*(escape(c) for c in cells))
+    out_console.print(table)
+    passed = sum(r.passed for r in results)
+    out_console.print(f"{passed} of {len(results)} facts reproduced", highlight=False)
+
+
 dashboards_app = typer.Typer(help="Grafana dashboards: push the committed ones to a Grafana.", no_args_is_help=True)
 app.add_typer(dashboards_app, name="dashboards")
 
