@@ -312,12 +312,15 @@ def service(
 def facts(
     json_: Annotated[bool, typer.Option("--json", help="print the results as a JSON list instead of a table")] = False,
     replications: RepsOpt = None, seed: SeedOpt = None, customers: CustomersOpt = None, days: DaysOpt = None,
+    set_: SetOpt = None,
 ) -> None:
-    """Reproduce published findings with virtual studies on the default world; exit 1 if any fails."""
+    """Reproduce published findings with virtual studies on the default world; exit 1 if any fails.
+
+    --set changes the world of every studied scenario, to see which evidence an assumption breaks."""
     from .facts.suite import run_facts
 
     try:
-        results = run_facts(replications=replications, seed=seed, customers=customers, days=days,
+        results = run_facts(sets=set_, replications=replications, seed=seed, customers=customers, days=days,
                             progress=lambda text: err_console.print(f"simulating {text}", highlight=False))
     except ConfigError as exc:
         fail(exc)

@@ -151,11 +151,10 @@ class SqueakyWheel:
 
     follow_up_days: float = 60.0
 
-    def _complainers(self, events: pd.DataFrame) -> pd.DataFrame:
+    def _complainers(self, events: pd.DataFrame, horizon_minutes: float) -> pd.DataFrame:
         complaints = service_posts(events, ("complaint",)).sort_values(["minute", "conversation_id"], kind="stable")
-        horizon = float(events["minute"].max())
         first = complaints.drop_duplicates(["arm", "customer"], keep="first")
-        first = first[first["minute"] <= horizon - self.follow_up_days * 1440.0]
+        first = first[first["minute"] <= horizon_minutes - self.follow_up_days * 1440.0]
         later = complaints.merge(first[["arm", "customer", "minute"]].rename(columns={"minute": "first_minute"}), on=["arm", "customer"])
         window = later[(later["minute"] > later["first_minute"]) & (later["minute"] <= later["first_minute"] + self.follow_up_days * 1440.0)]
         counts = window.groupby(["arm", "customer"]).size().rename("next_complaints")
@@ -163,15 +162,17 @@ class SqueakyWheel:
         first["next_complaints"] = first["next_complaints"] * 30.0 / self.follow_up_days
         return first
 
-    def differences(self, events: pd.DataFrame) -> tuple[float, float]:
-        first = self._complainers(events)
+    def differences(self, events: pd.DataFrame, horizon_minutes: float) -> tuple[float, float]:
+        """(next-complaint rate, trust) of helped minus unhelped complainers; `horizon_minutes`
+        is the run's length (world.horizon.days x 1440 in manifest.json)."""
+        first = self._complainers(events, horizon_minutes)
         mix = segment_mix(first)
         helped, unhelped = first[first["helped"]], first[~first["helped"]]
         return (standardised_mean(helped, "next_complaints", mix) - standardised_mean(unhelped, "next_complaints", mix),
                 standardised_mean(helped, "trust", mix) - standardised_mean(unhelped, "trust", mix))
 
-    def next_complaints(self, events: pd.DataFrame) -> float:
-        return self.differences(events)[0]
+    def next_complaints(self, events: pd.DataFrame, horizon_minutes: float) -> float:
+        return self.differences(events, horizon_minutes)[0]
 
-    def trust(self, events: pd.DataFrame) -> float:
-        return self.differences(events)[1]
+    def trust(self, events: pd.DataFrame, horizon_minutes: float) -> float:
+        return self.differences(events, horizon_minutes)[1]

@@ -58,9 +58,9 @@ class FactResult:
                 "measures": [m.as_dict() for m in self.measures]}
 
 
-def studied_scenario(name: str, arms: set[str], **run_options) -> Scenario:
-    """A shipped scenario with only the studied arms (run options as on the command line)."""
-    sc = with_run_options(load_scenario(SCENARIO_DIR / f"{name}.yaml"), **run_options)
+def studied_scenario(name: str, arms: set[str], sets: list[str] | None = None, **run_options) -> Scenario:
+    """A shipped scenario with only the studied arms (`--set` values and run options as on the command line)."""
+    sc = with_run_options(load_scenario(SCENARIO_DIR / f"{name}.yaml", sets or []), **run_options)
     return sc.model_copy(update={"arms": {a: s for a, s in sc.arms.items() if a in arms}})
 
 
@@ -79,14 +79,16 @@ def evaluate(fact: Fact, sc: Scenario, events: pd.DataFrame) -> FactResult:
     return FactResult(fact, tuple(measures), sc.replications)
 
 
-def run_facts(facts: tuple[Fact, ...] = FACTS, *, progress: Callable[[str], None] | None = None,
-              **run_options) -> list[FactResult]:
-    """Every fact's study, in catalogue order; `run_options` are seed, replications, customers, days."""
+def run_facts(facts: tuple[Fact, ...] = FACTS, *, sets: list[str] | None = None,
+              progress: Callable[[str], None] | None = None, **run_options) -> list[FactResult]:
+    """Every fact's study, in catalogue order. `sets` change the world of every studied scenario
+    (`world.reactions.help_half_life_minutes=60`: does the evidence still hold?); `run_options`
+    are seed, replications, customers, days."""
     results: dict[str, FactResult] = {}
     by_scenario = sorted(facts, key=lambda f: f.scenario)
     for name, group in groupby(by_scenario, key=lambda f: f.scenario):
         group = list(group)
-        sc = studied_scenario(name, {f.arm for f in group}, **run_options)
+        sc = studied_scenario(name, {f.arm for f in group}, sets, **run_options)
         if progress:
             progress(f"{name}: {', '.join(sc.arms)} x {sc.replications} replications")
         events = simulate(sc)
