@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= credit-card-issuer
 
-.PHONY: install run run-inproc live test bench bench-kafka bench-metrics validate schema docs dashboards up down clean
+.PHONY: install run run-inproc live test facts bench bench-kafka bench-metrics validate schema docs dashboards up down clean
 
 install: $(BIN)/socialsim
 
@@ -25,6 +25,9 @@ live: install  ## a paced run serving /metrics on :9100 for Prometheus (Ctrl-C s
 
 test: install
 	$(BIN)/pytest
+
+facts: install  ## reproduce the published facts with virtual studies on the default world (exit 1 if one fails)
+	$(BIN)/socialsim facts
 
 bench: install  ## throughput of the in-process comparison beside a bare SimPy loop
 	$(BIN)/python bench/throughput.py

@@ -20,7 +20,7 @@ from simulator.transport import TransportError
 
 from .broker import BrokerError, EmbeddedBroker, free_port, wait_reachable
 from .configerrors import ConfigError
-from .configload import SCENARIO_DIR, config_sha256, load_scenario, load_strategy, read_yaml, with_run_options
+from .configload import config_sha256, load_scenario, load_strategy, read_yaml, resolve_scenario_path, with_run_options
 from .contracts.scenario import Scenario, ScenarioFile
 from .contracts.strategy import Strategy
 from .contracts.wire import TICKS_PER_TOPIC
@@ -38,14 +38,6 @@ def fail(error: ConfigError) -> None:
     for line in error.lines:
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_BAD_INPUT)
-
-
-def resolve_scenario_path(scenario: str) -> Path:
-    """A path, or the name of a shipped scenario (`credit-card-issuer`)."""
-    path = Path(scenario)
-    if not path.exists() and (SCENARIO_DIR / f"{scenario}.yaml").is_file():
-        return SCENARIO_DIR / f"{scenario}.yaml"
-    return path
 
 
 TRANSPORTS = ("inproc", "kafka")
@@ -313,14 +305,16 @@ def facts(
     json_: Annotated[bool, typer.Option("--json", help="print the results as a JSON list instead of a table")] = False,
     replications: RepsOpt = None, seed: SeedOpt = None, customers: CustomersOpt = None, days: DaysOpt = None,
     set_: SetOpt = None,
+    scenario: Annotated[Optional[str], typer.Option(help="run every study on this scenario (file or shipped name) instead of each fact's own")] = None,
 ) -> None:
     """Reproduce published findings with virtual studies on the default world; exit 1 if any fails.
 
-    --set changes the world of every studied scenario, to see which evidence an assumption breaks."""
+    --set changes the world of every studied scenario, to see which evidence an assumption breaks;
+    --scenario runs the studies on another company, to see which evidence holds there."""
     from .facts.suite import run_facts
 
     try:
-        results = run_facts(sets=set_, replications=replications, seed=seed, customers=customers, days=days,
+        results = run_facts(sets=set_, scenario=scenario, replications=replications, seed=seed, customers=customers, days=days,
                             progress=lambda text: err_console.print(f"simulating {text}", highlight=False))
     except ConfigError as exc:
         fail(exc)

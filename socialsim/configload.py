@@ -25,6 +25,14 @@ STRATEGY_DIR = CONFIG_DIR / "strategies"
 SCENARIO_DIR = CONFIG_DIR / "scenarios"
 
 
+def resolve_scenario_path(scenario: str) -> Path:
+    """A path, or the name of a shipped scenario (`credit-card-issuer`)."""
+    path = Path(scenario)
+    if not path.exists() and (SCENARIO_DIR / f"{scenario}.yaml").is_file():
+        return SCENARIO_DIR / f"{scenario}.yaml"
+    return path
+
+
 def read_yaml(path: Path) -> dict[str, Any]:
     if not path.is_file():
         raise ConfigError([f"{path}: file not found"])

@@ -14,7 +14,7 @@ import pyarrow.parquet as pq
 
 from .experiment import EVENT_SCHEMA, RunResult
 
-_VERSIONED = ("socialsim", "simpy", "numpy", "scipy", "pydantic", "msgspec", "pyarrow", "networkx")
+_VERSIONED = ("socialsim", "simpy", "numpy", "scipy", "pydantic", "msgspec", "pyarrow", "pandas", "networkx")
 
 
 def _git_commit() -> str | None:

@@ -137,3 +137,11 @@ def test_typical_care_reads_unanswered_share_and_median_reply():
                 *_post("d", 3, 0.0, False, intent=c), *_post("q", 4, 0.0, False)])
     assert studies.unanswered_complaints(log) == pytest.approx(1 / 3)
     assert studies.median_first_reply(log) == pytest.approx(40.0)
+
+
+def test_facts_on_a_scenario_without_the_studied_arm_names_its_arms(tmp_path, scenario_path):
+    renamed = tmp_path / "no-marketing.yaml"
+    renamed.write_text(scenario_path.read_text(encoding="utf-8").replace("- name: marketing-led", "- name: sales-led"), encoding="utf-8")
+    result = CliRunner().invoke(app, ["facts", "--scenario", str(renamed), "--replications", "2"])
+    assert result.exit_code == 2
+    assert "marketing-led" in result.output and "sales-led" in result.output and str(renamed) in result.output

@@ -8,14 +8,15 @@ arm, event for event.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from itertools import groupby
 
 import pandas as pd
 import pyarrow as pa
 
 from simulator.transport import InProcessTransport
-from socialsim.configload import SCENARIO_DIR, load_scenario, with_run_options
+from socialsim.configerrors import ConfigError
+from socialsim.configload import load_scenario, resolve_scenario_path, with_run_options
 from socialsim.contracts.scenario import Scenario
 from socialsim.experiment import run
 from socialsim.stats import mean_ci
@@ -59,8 +60,13 @@ class FactResult:
 
 
 def studied_scenario(name: str, arms: set[str], sets: list[str] | None = None, **run_options) -> Scenario:
-    """A shipped scenario with only the studied arms (`--set` values and run options as on the command line)."""
-    sc = with_run_options(load_scenario(SCENARIO_DIR / f"{name}.yaml", sets or []), **run_options)
+    """A scenario (file or shipped name) with only the studied arms (`--set` values and run
+    options as on the command line)."""
+    path = resolve_scenario_path(name)
+    sc = with_run_options(load_scenario(path, sets or []), **run_options)
+    missing = sorted(arms - set(sc.arms))
+    if missing:
+        raise ConfigError([f"{path}: arms: the facts study arm(s) {', '.join(missing)}; this scenario's arms: {', '.join(sc.arms)}"])
     return sc.model_copy(update={"arms": {a: s for a, s in sc.arms.items() if a in arms}})
 
 
@@ -79,11 +85,14 @@ def evaluate(fact: Fact, sc: Scenario, events: pd.DataFrame) -> FactResult:
     return FactResult(fact, tuple(measures), sc.replications)
 
 
-def run_facts(facts: tuple[Fact, ...] = FACTS, *, sets: list[str] | None = None,
+def run_facts(facts: tuple[Fact, ...] = FACTS, *, sets: list[str] | None = None, scenario: str | None = None,
               progress: Callable[[str], None] | None = None, **run_options) -> list[FactResult]:
     """Every fact's study, in catalogue order. `sets` change the world of every studied scenario
-    (`world.reactions.help_half_life_minutes=60`: does the evidence still hold?); `run_options`
-    are seed, replications, customers, days."""
+    (`world.reactions.help_half_life_minutes=60`: does the evidence still hold?); `scenario`
+    studies another company instead of each fact's own; `run_options` are seed, replications,
+    customers, days."""
+    if scenario is not None:
+        facts = tuple(replace(f, scenario=scenario) for f in facts)
     results: dict[str, FactResult] = {}
     by_scenario = sorted(facts, key=lambda f: f.scenario)
     for name, group in groupby(by_scenario, key=lambda f: f.scenario):
