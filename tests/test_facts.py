@@ -53,7 +53,7 @@ def test_an_arm_studied_alone_is_the_same_arm():
 
 def test_facts_json_has_the_public_keys_and_the_exit_code_follows_it():
     result = CliRunner().invoke(app, ["facts", "--json", "--replications", "2", "--customers", "400", "--days", "45"])
-    rows = json.loads(result.stdout)
+    rows = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))
     assert [r["id"] for r in rows] == [f.id for f in FACTS]
     for row in rows:
         assert {"id", "source", "published", "simulated", "ci95", "band", "passed"} <= set(row)

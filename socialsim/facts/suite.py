@@ -7,6 +7,7 @@ arm, event for event.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import groupby
@@ -24,6 +25,11 @@ from socialsim.stats import mean_ci
 from .catalogue import FACTS, Fact, Measure
 
 
+def _finite(x: float) -> float | None:
+    """JSON has no infinity or NaN: an open band end, or a study with an empty group, is null."""
+    return x if math.isfinite(x) else None
+
+
 @dataclass(frozen=True)
 class MeasureResult:
     measure: Measure
@@ -34,8 +40,9 @@ class MeasureResult:
 
     def as_dict(self) -> dict:
         m = self.measure
-        return {"name": m.name, "unit": m.unit, "published": m.published, "simulated": self.mean, "ci95": list(self.ci95),
-                "band": list(m.band), "rule": m.rule, "passed": self.passed}
+        return {"name": m.name, "unit": m.unit, "published": m.published, "simulated": _finite(self.mean),
+                "ci95": [_finite(x) for x in self.ci95], "band": [_finite(x) for x in m.band], "rule": m.rule,
+                "passed": self.passed}
 
 
 @dataclass(frozen=True)
