@@ -97,11 +97,11 @@ def reply_uplift(events: pd.DataFrame) -> float:
     return SpendUplift()(with_bill_ratio(service_posts(events), events))
 
 
-def uplift_ratio(fast: SpendUplift, other: SpendUplift):
-    """A study: the uplift of `other` replies over the uplift of `fast` ones [ratio]."""
+def uplift_ratio(of: SpendUplift, over: SpendUplift):
+    """A study: the spend uplift of the replies `of` selects over that of the replies `over` selects [ratio]."""
     def study(events: pd.DataFrame) -> float:
         posts = with_bill_ratio(service_posts(events), events)
-        return ratio(other(posts), fast(posts))
+        return ratio(of(posts), over(posts))
     return study
 
 
