@@ -145,3 +145,19 @@ def test_facts_on_a_scenario_without_the_studied_arm_names_its_arms(tmp_path, sc
     result = CliRunner().invoke(app, ["facts", "--scenario", str(renamed), "--replications", "2"])
     assert result.exit_code == 2
     assert "marketing-led" in result.output and "sales-led" in result.output and str(renamed) in result.output
+
+
+def test_a_study_redone_from_the_written_outputs_gives_the_suites_figures(tmp_path):
+    """An analyst with only events.parquet and manifest.json gets the suite's numbers."""
+    options = ["--customers", "600", "--days", "90", "--replications", "2"]
+    out = tmp_path / "run"
+    result = CliRunner().invoke(app, ["compare", "telecom-carrier", *options, "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    events = pd.read_parquet(out / "events.parquet").query("arm == 'marketing-led'")
+    horizon = json.loads((out / "manifest.json").read_text())["resolved_config"]["world"]["horizon"]["days"] * DAY
+    redone = [(studies.unanswered_complaints(e), studies.SqueakyWheel().trust(e, horizon)) for _, e in events.groupby("replication")]
+
+    squeaky, care = (f for f in FACTS if f.id in ("squeaky-wheel", "typical-care"))
+    by_suite = {r.fact.id: r for r in run_facts((care, squeaky), customers=600, days=90, replications=2)}
+    assert [u for u, _ in redone] == list(by_suite["typical-care"].measures[0].per_replication)
+    assert [t for _, t in redone] == pytest.approx(list(by_suite["squeaky-wheel"].measures[1].per_replication), rel=1e-12)
