@@ -312,6 +312,7 @@ def facts(
     --set changes the world of every studied scenario, to see which evidence an assumption breaks;
     --scenario runs the studies on another company, to see which evidence holds there."""
     from .facts.suite import run_facts
+    from .facts.table import facts_table
 
     try:
         results = run_facts(sets=set_, scenario=scenario, replications=replications, seed=seed, customers=customers, days=days,
@@ -321,27 +322,9 @@ def facts(
     if json_:
         sys.stdout.write(json.dumps([r.as_dict() for r in results], indent=2) + "\n")
     else:
-        print_facts(results)
+        out_console.print(facts_table(results))
+        out_console.print(f"{sum(r.passed for r in results)} of {len(results)} facts reproduced", highlight=False)
     raise typer.Exit(0 if all(r.passed for r in results) else 1)
-
-
-def print_facts(results) -> None:
-    table = Table(title="published facts: simulated mean and 95% CI over replications")
-    for column, justify in (("fact", "left"), ("source", "left"), ("measure", "left"), ("published", "right"),
-                            ("simulated [95% CI]", "right"), ("band", "right"), ("", "left")):
-        table.add_column(column, justify=justify)  # type: ignore[arg-type]
-    for r in results:
-        for k, m in enumerate(r.measures):
-            band = m.measure.band
-            cells = (r.fact.id if k == 0 else "", r.fact.source if k == 0 else "", f"{m.measure.name} [{m.measure.unit}]",
-                     "" if m.measure.published is None else f"{m.measure.published:.3g}",
-                     f"{m.mean:.3g} [{m.ci95[0]:.3g}, {m.ci95[1]:.3g}]",
-                     f"{band[0]:.3g} .. {band[1]:.3g}" + (" (whole CI)" if m.measure.rule == "ci" else ""),
-                     "pass" if m.passed else "FAIL")
-            table.add_row(*(escape(c) for c in cells))
-    out_console.print(table)
-    passed = sum(r.passed for r in results)
-    out_console.print(f"{passed} of {len(results)} facts reproduced", highlight=False)
 
 
 dashboards_app = typer.Typer(help="Grafana dashboards: push the committed ones to a Grafana.", no_args_is_help=True)
