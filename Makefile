@@ -4,14 +4,14 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= credit-card-issuer
 
-.PHONY: install run run-inproc live test facts bench bench-kafka bench-metrics validate schema docs dashboards up down clean
+.PHONY: install lint run run-inproc live test test-fast facts bench bench-kafka bench-metrics validate schema docs dashboards up down clean
 
 install: $(BIN)/socialsim
 
 $(BIN)/socialsim: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[test]'
+	$(BIN)/pip install --quiet -e '.[test,lint]'
 	touch $@
 
 run: install  ## compare the four strategies on the default scenario over Kafka (embedded broker + one service per arm)
@@ -23,8 +23,17 @@ run-inproc: install  ## the same comparison with the strategies called in-proces
 live: install  ## a paced run serving /metrics on :9100 for Prometheus (Ctrl-C stops)
 	$(BIN)/socialsim live $(SCENARIO) --pace 1d=2s --metrics-port 9100
 
-test: install
+lint: install  ## ruff (lint + format), mypy (strict on contracts, world and strategies), import-linter layers
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports
+
+test: install  ## every tier: unit, integration (real broker, real Prometheus), end to end
 	$(BIN)/pytest
+
+test-fast: install  ## the unit tier only (under a minute)
+	$(BIN)/pytest tests/unit
 
 facts: install  ## reproduce the published facts with virtual studies on the default world (exit 1 if one fails)
 	$(BIN)/socialsim facts
@@ -56,7 +65,7 @@ clean:
 	rm -rf $(VENV) runs *.egg-info
 
 docs: install  ## regenerate the service contracts (AsyncAPI + event JSON Schemas)
-	$(BIN)/python -m services.asyncapi docs
+	$(BIN)/socialsim contracts docs
 
 dashboards: install  ## regenerate dashboards/json and prometheus/rules.yml
 	$(BIN)/python -m dashboards

@@ -17,8 +17,8 @@ import time
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
-from socialsim.broker import EmbeddedBroker
-from socialsim.topics import TopicAdmin
+from socialsim.kafka.broker import EmbeddedBroker
+from socialsim.kafka.topics import TopicAdmin
 
 
 async def measure(bootstrap: str, batches: int, step: int) -> list[float]:

@@ -15,16 +15,15 @@ import threading
 import time
 import urllib.request
 
-from simulator.transport import InProcessTransport
-from socialsim.broker import free_port
+from socialsim.bootstrap import inprocess_transport, run_telemetry
+from socialsim.comparison import run
 from socialsim.configload import SCENARIO_DIR, load_scenario, with_run_options
-from socialsim.experiment import run
+from socialsim.kafka.broker import free_port
 from socialsim.telemetry.server import serving
-from socialsim.telemetry.wiring import for_run
 
 
 def timed(sc, metered: bool) -> float:
-    telemetry = for_run(sc, policies_here=True, enabled=metered)
+    telemetry = run_telemetry(sc, policies_here=True, enabled=metered)
     port = free_port() if metered else None
     stop = threading.Event()
 
@@ -37,7 +36,13 @@ def timed(sc, metered: bool) -> float:
         if metered:
             scraper.start()
         start = time.perf_counter()
-        run(sc, InProcessTransport(meter=telemetry.meter), keep_events=False, series_every_ticks=24, watch=telemetry.readings)
+        run(
+            sc,
+            inprocess_transport(telemetry.meter),
+            keep_events=False,
+            series_every_ticks=24,
+            watch=telemetry.readings,
+        )
         elapsed = time.perf_counter() - start
         stop.set()
     return elapsed
@@ -51,15 +56,21 @@ def main() -> None:
     ap.add_argument("--replications", type=int, default=2)
     ap.add_argument("--repeats", type=int, default=3)
     args = ap.parse_args()
-    sc = with_run_options(load_scenario(SCENARIO_DIR / f"{args.scenario}.yaml"), customers=args.customers,
-                          days=args.days, replications=args.replications)
+    sc = with_run_options(
+        load_scenario(SCENARIO_DIR / f"{args.scenario}.yaml"),
+        customers=args.customers,
+        days=args.days,
+        replications=args.replications,
+    )
     plain, metered = [], []
     for _ in range(args.repeats):  # interleaved, so drift in machine load hits both alike
         plain.append(timed(sc, False))
         metered.append(timed(sc, True))
     p, m = statistics.median(plain), statistics.median(metered)
-    print(f"scenario {sc.name}: {args.customers:,} customers x {args.days} days, {len(sc.arms)} arms, "
-          f"{args.replications} replications, {args.repeats} repeats")
+    print(
+        f"scenario {sc.name}: {args.customers:,} customers x {args.days} days, {len(sc.arms)} arms, "
+        f"{args.replications} replications, {args.repeats} repeats"
+    )
     print(f"without metrics (median)   {p:8.2f} s   {[round(x, 2) for x in plain]}")
     print(f"with /metrics scraped 1/s  {m:8.2f} s   {[round(x, 2) for x in metered]}")
     print(f"overhead                   {100 * (m - p) / p:8.1f} %  (aim < 5%)")

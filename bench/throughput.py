@@ -17,7 +17,7 @@ import time
 import simpy
 
 from simulator.model import Replications, draw_shared
-from simulator.transport import InProcessTransport
+from socialsim.bootstrap import inprocess_transport
 from socialsim.configload import SCENARIO_DIR, load_scenario, with_run_options
 
 
@@ -46,10 +46,14 @@ def main() -> None:
     ap.add_argument("--customers", type=int, default=100_000)
     ap.add_argument("--days", type=int, default=365)
     args = ap.parse_args()
-    sc = with_run_options(load_scenario(SCENARIO_DIR / f"{args.scenario}.yaml"), customers=args.customers, days=args.days)
+    sc = with_run_options(
+        load_scenario(SCENARIO_DIR / f"{args.scenario}.yaml"), customers=args.customers, days=args.days
+    )
     t0 = time.perf_counter()
     shared = draw_shared(sc, 0)
-    rep = Replications(sc, [0], InProcessTransport(), keep_events=False, series_every_ticks=24, shared={0: shared})
+    rep = Replications(
+        sc, [0], inprocess_transport(), keep_events=False, series_every_ticks=24, shared={0: shared}
+    )
     setup = time.perf_counter() - t0
     gc.freeze()
     t1 = time.perf_counter()
@@ -57,10 +61,15 @@ def main() -> None:
     model = time.perf_counter() - t1
     gc.unfreeze()
     conversations = sum(w.rec.conversations for w in worlds.values())
-    responses = sum(w.rec.answered for w in worlds.values()) + sum(w.rec.conversations - w.rec.answered for w in worlds.values())
+    responses = sum(w.rec.answered for w in worlds.values()) + sum(
+        w.rec.conversations - w.rec.answered for w in worlds.values()
+    )
     events = conversations + responses
     bare = bare_simpy(min(args.customers, 100_000), events)
-    print(f"scenario {sc.name}: {args.customers:,} customers x {args.days} days, {len(sc.arms)} arms, 1 replication")
+    print(
+        f"scenario {sc.name}: {args.customers:,} customers x {args.days} days, "
+        f"{len(sc.arms)} arms, 1 replication"
+    )
     print(f"setup (population, network, candidates)  {setup:8.1f} s")
     print(f"model run (all arms, in-process)         {model:8.1f} s")
     print(f"conversations simulated (all arms)       {conversations:,}")

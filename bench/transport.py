@@ -13,10 +13,10 @@ from __future__ import annotations
 import argparse
 import time
 
-from simulator.transport import InProcessTransport
+from socialsim.bootstrap import inprocess_transport
+from socialsim.comparison import run
 from socialsim.configload import SCENARIO_DIR, config_sha256, load_scenario, with_run_options
-from socialsim.experiment import run
-from socialsim.stack import kafka_stack, new_run_id
+from socialsim.kafka.stack import kafka_stack, new_run_id
 
 
 def main() -> None:
@@ -28,10 +28,12 @@ def main() -> None:
     ap.add_argument("--partitions", type=int, default=3)
     args = ap.parse_args()
     path = SCENARIO_DIR / f"{args.scenario}.yaml"
-    sc = with_run_options(load_scenario(path), customers=args.customers, days=args.days, replications=args.replications)
+    sc = with_run_options(
+        load_scenario(path), customers=args.customers, days=args.days, replications=args.replications
+    )
 
     t0 = time.perf_counter()
-    inproc = run(sc, InProcessTransport(), keep_events=False, series_every_ticks=24)
+    inproc = run(sc, inprocess_transport(), keep_events=False, series_every_ticks=24)
     inproc_s = time.perf_counter() - t0
 
     t1 = time.perf_counter()
@@ -44,11 +46,16 @@ def main() -> None:
         raise SystemExit("the Kafka run's outcomes differ from the in-process run's")
 
     exchanges = args.days * 1440 // int(sc.world.horizon.tick_minutes)  # one per tick: replications share it
-    print(f"scenario {sc.name}: {args.customers:,} customers x {args.days} days, {len(sc.arms)} arms, "
-          f"{args.replications} replication(s), {args.partitions} partitions")
+    print(
+        f"scenario {sc.name}: {args.customers:,} customers x {args.days} days, {len(sc.arms)} arms, "
+        f"{args.replications} replication(s), {args.partitions} partitions"
+    )
     print(f"in-process run                        {inproc_s:8.1f} s")
     print(f"Kafka start-up (broker, topics, services) {setup_s:4.1f} s")
-    print(f"Kafka run                             {kafka_s:8.1f} s   ({1000 * kafka_s / exchanges:.1f} ms per tick)")
+    print(
+        f"Kafka run                             {kafka_s:8.1f} s   "
+        f"({1000 * kafka_s / exchanges:.1f} ms per tick)"
+    )
     print(f"ratio Kafka / in-process (run only)   {kafka_s / inproc_s:8.2f}")
     print("outcomes identical: yes")
 

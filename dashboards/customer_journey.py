@@ -13,22 +13,71 @@ UID = "socialsim-customer-journey"
 
 
 def build() -> dashboard.Dashboard:
-    return (new_dashboard("socialsim / Customer journey", UID,
-                          "Word of mouth over the follower network, acquisitions and churn by segment, per arm.")
-            .with_row(dashboard.Row("Word of mouth"))
-            .with_panel(compare("Positive word-of-mouth reach", "Followers reached by posts praising the brand.", "none",
-                                f'avg by (arm) ({n.WOM_REACH}{{valence="positive"}})'))
-            .with_panel(compare("Negative word-of-mouth reach", "Followers reached by posts criticising the brand.", "none",
-                                f'avg by (arm) ({n.WOM_REACH}{{valence="negative"}})'))
-            .with_panel(compare("Positive per negative reach", "Positive reach divided by negative reach.", "none",
-                                rules.WOM_BALANCE))
-            .with_panel(panel("Word-of-mouth posts", "Posts about the brand, by valence.", "none",
-                              query(f"avg by (arm, valence) ({n.WOM_POSTS})", f"{PER_ARM} {{{{valence}}}}")))
-            .with_row(dashboard.Row("Customers"))
-            .with_panel(compare("Acquisitions", "Prospects who became customers so far.", "none", rules.ACQUISITIONS))
-            .with_panel(compare("Active customers", "Customers at the end of the latest tick.", "none",
-                                f"avg by (arm) ({n.ACTIVE})"))
-            .with_panel(panel("Acquisitions by segment", "Prospects who became customers, by segment.", "none",
-                              query(f"avg by (arm, segment) ({n.ACQUIRED})", f"{PER_ARM} {{{{segment}}}}")))
-            .with_panel(panel("Churn by segment", "Customers lost, by segment.", "none",
-                              query(f"avg by (arm, segment) ({n.CHURNED})", f"{PER_ARM} {{{{segment}}}}"))))
+    return (
+        new_dashboard(
+            "socialsim / Customer journey",
+            UID,
+            "Word of mouth over the follower network, acquisitions and churn by segment, per arm.",
+        )
+        .with_row(dashboard.Row("Word of mouth"))
+        .with_panel(
+            compare(
+                "Positive word-of-mouth reach",
+                "Followers reached by posts praising the brand.",
+                "none",
+                f'avg by (arm) ({n.WOM_REACH}{{valence="positive"}})',
+            )
+        )
+        .with_panel(
+            compare(
+                "Negative word-of-mouth reach",
+                "Followers reached by posts criticising the brand.",
+                "none",
+                f'avg by (arm) ({n.WOM_REACH}{{valence="negative"}})',
+            )
+        )
+        .with_panel(
+            compare(
+                "Positive per negative reach",
+                "Positive reach divided by negative reach.",
+                "none",
+                rules.WOM_BALANCE,
+            )
+        )
+        .with_panel(
+            panel(
+                "Word-of-mouth posts",
+                "Posts about the brand, by valence.",
+                "none",
+                query(f"avg by (arm, valence) ({n.WOM_POSTS})", f"{PER_ARM} {{{{valence}}}}"),
+            )
+        )
+        .with_row(dashboard.Row("Customers"))
+        .with_panel(
+            compare("Acquisitions", "Prospects who became customers so far.", "none", rules.ACQUISITIONS)
+        )
+        .with_panel(
+            compare(
+                "Active customers",
+                "Customers at the end of the latest tick.",
+                "none",
+                f"avg by (arm) ({n.ACTIVE})",
+            )
+        )
+        .with_panel(
+            panel(
+                "Acquisitions by segment",
+                "Prospects who became customers, by segment.",
+                "none",
+                query(f"avg by (arm, segment) ({n.ACQUIRED})", f"{PER_ARM} {{{{segment}}}}"),
+            )
+        )
+        .with_panel(
+            panel(
+                "Churn by segment",
+                "Customers lost, by segment.",
+                "none",
+                query(f"avg by (arm, segment) ({n.CHURNED})", f"{PER_ARM} {{{{segment}}}}"),
+            )
+        )
+    )

@@ -17,9 +17,16 @@ WIDTH, HEIGHT = 12, 8  # half the grid's 24 columns, 8 rows
 
 
 def new_dashboard(title: str, uid: str, description: str) -> dashboard.Dashboard:
-    return (dashboard.Dashboard(title).uid(uid).description(description)
-            .tags(["socialsim", "generated"]).refresh("5s").time("now-15m", "now").timezone("browser")
-            .editable())
+    return (
+        dashboard.Dashboard(title)
+        .uid(uid)
+        .description(description)
+        .tags(["socialsim", "generated"])
+        .refresh("5s")
+        .time("now-15m", "now")
+        .timezone("browser")
+        .editable()
+    )
 
 
 def query(expr: str, legend: str = PER_ARM, ref: str = "A") -> prometheus.Dataquery:
@@ -27,10 +34,24 @@ def query(expr: str, legend: str = PER_ARM, ref: str = "A") -> prometheus.Dataqu
 
 
 def panel(title: str, description: str, unit: str, *queries: prometheus.Dataquery) -> timeseries.Panel:
-    p = (timeseries.Panel().title(title).description(description).unit(unit).datasource(DATASOURCE)
-         .height(HEIGHT).span(WIDTH).line_width(2).fill_opacity(0)
-         .legend(common.VizLegendOptions().display_mode(LegendDisplayMode.TABLE).placement(LegendPlacement.BOTTOM)
-                 .show_legend(True).calcs(["lastNotNull"])))
+    p = (
+        timeseries.Panel()
+        .title(title)
+        .description(description)
+        .unit(unit)
+        .datasource(DATASOURCE)
+        .height(HEIGHT)
+        .span(WIDTH)
+        .line_width(2)
+        .fill_opacity(0)
+        .legend(
+            common.VizLegendOptions()
+            .display_mode(LegendDisplayMode.TABLE)
+            .placement(LegendPlacement.BOTTOM)
+            .show_legend(True)
+            .calcs(["lastNotNull"])
+        )
+    )
     for q in queries:
         p = p.with_target(q)
     return p

@@ -13,26 +13,80 @@ UID = "socialsim-operations"
 
 
 def build() -> dashboard.Dashboard:
-    return (new_dashboard("socialsim / Operations", UID,
-                          "The pipeline: department queues and staff per arm, and the Kafka services' throughput.")
-            .with_row(dashboard.Row("Departments"))
-            .with_panel(panel("Backlog", "Conversations waiting in each department's queue.", "none",
-                              query(f"sum by (arm, department) ({n.BACKLOG})", f"{PER_ARM} {{{{department}}}}")))
-            .with_panel(panel("Staff utilisation", "Agent time handling conversations / agent time on shift, "
-                              "since the run began.", "percentunit",
-                              query(rules.UTILISATION, f"{PER_ARM} {{{{department}}}}")))
-            .with_panel(compare("Hand-offs", "Conversations passed from one department to another.", "none",
-                                f"sum by (arm) ({n.HANDOFFS})"))
-            .with_panel(panel("Decisions", "Conversations closed, by department and action (none: the customer "
-                              "gave up waiting).", "none",
-                              query(f"sum by (arm, department, action) ({n.DECISIONS})",
-                                    f"{PER_ARM} {{{{department}}}} {{{{action}}}}")))
-            .with_row(dashboard.Row("Pipeline"))
-            .with_panel(compare("Dead letters", "Messages a service could not use, sent to the dead-letter topic.",
-                                "none", f"sum by (arm) ({n.DEAD_LETTERS})"))
-            .with_panel(compare("Strategy lag", "How far the strategy's handling is behind the world, in simulated "
-                                "time: the consumer lag that matters in lockstep.", "s", rules.POLICY_LAG))
-            .with_panel(panel("Messages consumed", "Kafka messages each service received per second.", "ops",
-                              query(f"sum by (app_name) (rate({n.RECEIVED}[1m]))", "{{app_name}}")))
-            .with_panel(panel("Messages published", "Kafka messages each service published per second.", "ops",
-                              query(f"sum by (app_name) (rate({n.PUBLISHED}[1m]))", "{{app_name}}"))))
+    return (
+        new_dashboard(
+            "socialsim / Operations",
+            UID,
+            "The pipeline: department queues and staff per arm, and the Kafka services' throughput.",
+        )
+        .with_row(dashboard.Row("Departments"))
+        .with_panel(
+            panel(
+                "Backlog",
+                "Conversations waiting in each department's queue.",
+                "none",
+                query(f"sum by (arm, department) ({n.BACKLOG})", f"{PER_ARM} {{{{department}}}}"),
+            )
+        )
+        .with_panel(
+            panel(
+                "Staff utilisation",
+                "Agent time handling conversations / agent time on shift, since the run began.",
+                "percentunit",
+                query(rules.UTILISATION, f"{PER_ARM} {{{{department}}}}"),
+            )
+        )
+        .with_panel(
+            compare(
+                "Hand-offs",
+                "Conversations passed from one department to another.",
+                "none",
+                f"sum by (arm) ({n.HANDOFFS})",
+            )
+        )
+        .with_panel(
+            panel(
+                "Decisions",
+                "Conversations closed, by department and action (none: the customer gave up waiting).",
+                "none",
+                query(
+                    f"sum by (arm, department, action) ({n.DECISIONS})",
+                    f"{PER_ARM} {{{{department}}}} {{{{action}}}}",
+                ),
+            )
+        )
+        .with_row(dashboard.Row("Pipeline"))
+        .with_panel(
+            compare(
+                "Dead letters",
+                "Messages a service could not use, sent to the dead-letter topic.",
+                "none",
+                f"sum by (arm) ({n.DEAD_LETTERS})",
+            )
+        )
+        .with_panel(
+            compare(
+                "Strategy lag",
+                "How far the strategy's handling is behind the world, in simulated "
+                "time: the consumer lag that matters in lockstep.",
+                "s",
+                rules.POLICY_LAG,
+            )
+        )
+        .with_panel(
+            panel(
+                "Messages consumed",
+                "Kafka messages each service received per second.",
+                "ops",
+                query(f"sum by (app_name) (rate({n.RECEIVED}[1m]))", "{{app_name}}"),
+            )
+        )
+        .with_panel(
+            panel(
+                "Messages published",
+                "Kafka messages each service published per second.",
+                "ops",
+                query(f"sum by (app_name) (rate({n.PUBLISHED}[1m]))", "{{app_name}}"),
+            )
+        )
+    )

@@ -52,11 +52,19 @@ def push(url: str, token: str, folder: str = "socialsim", datasource_uid: str | 
             board = json.loads((PACKAGE_JSON / f"{name}.json").read_text(encoding="utf-8"))
             if datasource_uid:
                 board = with_datasource(board, datasource_uid)
-            api.dashboard.update_dashboard({"dashboard": board, "folderUid": FOLDER_UID, "overwrite": True,
-                                            "message": "socialsim dashboards push"})
+            api.dashboard.update_dashboard(
+                {
+                    "dashboard": board,
+                    "folderUid": FOLDER_UID,
+                    "overwrite": True,
+                    "message": "socialsim dashboards push",
+                }
+            )
             pushed.append(board["uid"])
         return pushed
     except GrafanaException as exc:
-        raise PushError(f"Grafana at {url} refused the upload: HTTP {exc.status_code} {exc.message}") from None
+        raise PushError(
+            f"Grafana at {url} refused the upload: HTTP {exc.status_code} {exc.message}"
+        ) from None
     except OSError as exc:
         raise PushError(f"cannot reach Grafana at {url}: {exc}") from None

@@ -10,15 +10,20 @@ from grafana_foundation_sdk.cog.encoder import JSONEncoder
 from . import customer_journey, operations, strategy_comparison
 from .rules import rules_document
 
-DASHBOARDS = {"strategy-comparison": strategy_comparison, "customer-journey": customer_journey,
-              "operations": operations}
+DASHBOARDS = {
+    "strategy-comparison": strategy_comparison,
+    "customer-journey": customer_journey,
+    "operations": operations,
+}
 JSON_DIR = Path("dashboards/json")
 RULES = Path("prometheus/rules.yml")
 
 
 def dashboard_json(name: str) -> str:
     model = DASHBOARDS[name].build().build()
-    for k, p in enumerate(model.panels or [], start=1):  # Grafana wants unique panel ids; builders leave them unset
+    for k, p in enumerate(
+        model.panels or [], start=1
+    ):  # Grafana wants unique panel ids; builders leave them unset
         p.id_val = k
     return JSONEncoder(sort_keys=True, indent=2).encode(model) + "\n"
 

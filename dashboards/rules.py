@@ -31,31 +31,52 @@ RECORDING = {
     FIRST_RESPONSE_P90: _quantile(0.9),
     CHURN: f"sum by (arm) ({n.CHURNED})",
     ACQUISITIONS: f"sum by (arm) ({n.ACQUIRED})",
-    UTILISATION: f"sum by (arm, department) ({n.STAFF_BUSY}) / sum by (arm, department) ({n.STAFF_ON_SHIFT} > 0)",
+    UTILISATION: (
+        f"sum by (arm, department) ({n.STAFF_BUSY}) / sum by (arm, department) ({n.STAFF_ON_SHIFT} > 0)"
+    ),
     POLICY_LAG: f"max by (arm) ({n.SIM_TIME}) - max by (arm) ({n.POLICY_TIME})",
-    WOM_BALANCE: (f'sum by (arm) ({n.WOM_REACH}{{valence="positive"}}) '
-                  f'/ sum by (arm) ({n.WOM_REACH}{{valence="negative"}} > 0)'),
+    WOM_BALANCE: (
+        f'sum by (arm) ({n.WOM_REACH}{{valence="positive"}}) '
+        f'/ sum by (arm) ({n.WOM_REACH}{{valence="negative"}} > 0)'
+    ),
 }
 
 ALERTS = [
-    {"alert": "TrustCollapsing",
-     "expr": f"delta({n.TRUST}[10m]) < -0.1",
-     "for": "1m", "labels": {"severity": "warning"},
-     "annotations": {"summary": "Mean customer trust in arm {{ $labels.arm }} fell by more than 0.1 in 10 minutes"}},
-    {"alert": "DeadLettersRising",
-     "expr": f"increase({n.DEAD_LETTERS}[5m]) > 0",
-     "for": "0m", "labels": {"severity": "warning"},
-     "annotations": {"summary": "Service for arm {{ $labels.arm }} is dead-lettering messages"}},
-    {"alert": "StrategyServiceBehind",
-     "expr": f"{POLICY_LAG} > 86400",
-     "for": "2m", "labels": {"severity": "critical"},
-     "annotations": {"summary": "The strategy of arm {{ $labels.arm }} is more than a simulated day behind the world"}},
+    {
+        "alert": "TrustCollapsing",
+        "expr": f"delta({n.TRUST}[10m]) < -0.1",
+        "for": "1m",
+        "labels": {"severity": "warning"},
+        "annotations": {
+            "summary": "Mean customer trust in arm {{ $labels.arm }} fell by more than 0.1 in 10 minutes"
+        },
+    },
+    {
+        "alert": "DeadLettersRising",
+        "expr": f"increase({n.DEAD_LETTERS}[5m]) > 0",
+        "for": "0m",
+        "labels": {"severity": "warning"},
+        "annotations": {"summary": "Service for arm {{ $labels.arm }} is dead-lettering messages"},
+    },
+    {
+        "alert": "StrategyServiceBehind",
+        "expr": f"{POLICY_LAG} > 86400",
+        "for": "2m",
+        "labels": {"severity": "critical"},
+        "annotations": {
+            "summary": "The strategy of arm {{ $labels.arm }} is more than a simulated day behind the world"
+        },
+    },
 ]
 
 
 def rules_document() -> dict:
-    return {"groups": [
-        {"name": "socialsim-comparison",
-         "rules": [{"record": name, "expr": expr} for name, expr in RECORDING.items()]},
-        {"name": "socialsim-alerts", "rules": ALERTS},
-    ]}
+    return {
+        "groups": [
+            {
+                "name": "socialsim-comparison",
+                "rules": [{"record": name, "expr": expr} for name, expr in RECORDING.items()],
+            },
+            {"name": "socialsim-alerts", "rules": ALERTS},
+        ]
+    }

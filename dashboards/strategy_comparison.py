@@ -13,26 +13,76 @@ UID = "socialsim-strategy-comparison"
 
 
 def build() -> dashboard.Dashboard:
-    return (new_dashboard("socialsim / Strategy comparison", UID,
-                          "Who should own social media? Each line is one ownership strategy (arm), "
-                          "the mean over the replications in flight.")
-            .with_row(dashboard.Row("Revenue"))
-            .with_panel(compare("Revenue", "Purchases so far (bills, conversation and pitch sales, campaigns).",
-                                "currencyUSD", f"avg by (arm) ({n.REVENUE})"))
-            .with_panel(compare("Customer lifetime value", "Discounted margin of today's active customers at their "
-                                "current spend and churn hazard.", "currencyUSD", f"avg by (arm) ({n.CLV})"))
-            .with_panel(compare("Cost", "Staff and broadcast cost so far.", "currencyUSD", f"avg by (arm) ({n.COST})"))
-            .with_panel(compare("ROI", "(margin x revenue + CLV - cost) / cost so far.", "none", f"avg by (arm) ({n.ROI})"))
-            .with_row(dashboard.Row("Relationships"))
-            .with_panel(compare("Trust", "Mean trust of active customers (0..1).", "percentunit",
-                                f"avg by (arm) ({n.TRUST})"))
-            .with_panel(compare("Helped rate", "Share of help-seeking conversations whose customer was helped.",
-                                "percentunit", rules.HELPED_RATE))
-            .with_panel(compare("NPS", "Net promoter score of active customers, by trust thresholds.", "none",
-                                f"avg by (arm) ({n.NPS})"))
-            .with_panel(compare("Churned customers", "Customers lost so far, all segments.", "none", rules.CHURN))
-            .with_row(dashboard.Row("Responsiveness"))
-            .with_panel(compare("First response time (median)", "Median delay of the brand's first response "
-                                "since the run began (simulated time).", "s", rules.FIRST_RESPONSE_P50))
-            .with_panel(compare("Response rate", "Share of conversations the brand answered.", "percentunit",
-                                rules.RESPONSE_RATE)))
+    return (
+        new_dashboard(
+            "socialsim / Strategy comparison",
+            UID,
+            "Who should own social media? Each line is one ownership strategy (arm), "
+            "the mean over the replications in flight.",
+        )
+        .with_row(dashboard.Row("Revenue"))
+        .with_panel(
+            compare(
+                "Revenue",
+                "Purchases so far (bills, conversation and pitch sales, campaigns).",
+                "currencyUSD",
+                f"avg by (arm) ({n.REVENUE})",
+            )
+        )
+        .with_panel(
+            compare(
+                "Customer lifetime value",
+                "Discounted margin of today's active customers at their current spend and churn hazard.",
+                "currencyUSD",
+                f"avg by (arm) ({n.CLV})",
+            )
+        )
+        .with_panel(
+            compare("Cost", "Staff and broadcast cost so far.", "currencyUSD", f"avg by (arm) ({n.COST})")
+        )
+        .with_panel(
+            compare(
+                "ROI", "(margin x revenue + CLV - cost) / cost so far.", "none", f"avg by (arm) ({n.ROI})"
+            )
+        )
+        .with_row(dashboard.Row("Relationships"))
+        .with_panel(
+            compare(
+                "Trust", "Mean trust of active customers (0..1).", "percentunit", f"avg by (arm) ({n.TRUST})"
+            )
+        )
+        .with_panel(
+            compare(
+                "Helped rate",
+                "Share of help-seeking conversations whose customer was helped.",
+                "percentunit",
+                rules.HELPED_RATE,
+            )
+        )
+        .with_panel(
+            compare(
+                "NPS",
+                "Net promoter score of active customers, by trust thresholds.",
+                "none",
+                f"avg by (arm) ({n.NPS})",
+            )
+        )
+        .with_panel(compare("Churned customers", "Customers lost so far, all segments.", "none", rules.CHURN))
+        .with_row(dashboard.Row("Responsiveness"))
+        .with_panel(
+            compare(
+                "First response time (median)",
+                "Median delay of the brand's first response since the run began (simulated time).",
+                "s",
+                rules.FIRST_RESPONSE_P50,
+            )
+        )
+        .with_panel(
+            compare(
+                "Response rate",
+                "Share of conversations the brand answered.",
+                "percentunit",
+                rules.RESPONSE_RATE,
+            )
+        )
+    )

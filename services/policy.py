@@ -8,12 +8,13 @@ handed, in the canonical order it imposes itself.
 from __future__ import annotations
 
 import heapq
+from typing import Literal
 
 from socialsim.contracts.events import Broadcast, Conversation, Response, TickBatch, TickDone, TickReply
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.vocabulary import CAPABILITIES, FALLBACK, IDEAL_ACTION, need_of
+from socialsim.contracts.vocabulary import CAPABILITIES, FALLBACK, IDEAL_ACTION, Action, Department, need_of
 
-from .queues import DepartmentQueue, Item
+from .queues import DepartmentLoad, DepartmentQueue, Item
 from .signals import RevenueWatch, TalkVolume, ValueTiers
 
 _EPS = 1e-9  # rates accumulate as floats: 5/7 added 7 times must make 5 whole broadcasts
@@ -36,6 +37,10 @@ class Policy:
         self._offer_credit = 0.0
         self._seq = 0
 
+    def load(self) -> dict[Department, DepartmentLoad]:
+        """How loaded each department is now: what an operations view reads, never the queues themselves."""
+        return {d: q.load() for d, q in self.queues.items()}
+
     # ---- one tick -------------------------------------------------------------------------
     def handle(self, batch: TickBatch) -> TickReply:
         closed = batch.closed
@@ -51,18 +56,32 @@ class Policy:
         self._expire(closed.tick, closed.end_minute, closed.final, responses)
         broadcasts = self._broadcasts(closed.tick, closed.start_minute, closed.end_minute)
         responses.sort(key=lambda r: (r.minute, r.conversation_id))
-        return TickReply(responses=responses, broadcasts=broadcasts,
-                         done=TickDone(tick=closed.tick, responses=len(responses), broadcasts=len(broadcasts)))
+        return TickReply(
+            responses=responses,
+            broadcasts=broadcasts,
+            done=TickDone(tick=closed.tick, responses=len(responses), broadcasts=len(broadcasts)),
+        )
 
     # ---- triage -----------------------------------------------------------------------------
     def priority(self, c: Conversation) -> float:
         p = self.s.priorities
-        return (p.intent.get(c.intent, 1.0) * p.segment.get(c.segment, 1.0) * p.topic.get(c.topic, 1.0)
-                * self.volume.segment_factor(c.segment) * self.volume.topic_factor(c.topic) * self.tiers.boost(c))
+        return (
+            p.intent.get(c.intent, 1.0)
+            * p.segment.get(c.segment, 1.0)
+            * p.topic.get(c.topic, 1.0)
+            * self.volume.segment_factor(c.segment)
+            * self.volume.topic_factor(c.topic)
+            * self.tiers.boost(c)
+        )
 
     def _admit(self, c: Conversation) -> None:
-        item = Item(conversation=c, need=need_of(c.intent, c.topic_kind), priority=self.priority(c),  # type: ignore[arg-type]
-                    ready=c.minute, deadline=c.minute + self.s.max_wait_hours * 60.0)
+        item = Item(
+            conversation=c,
+            need=need_of(c.intent, c.topic_kind),
+            priority=self.priority(c),
+            ready=c.minute,
+            deadline=c.minute + self.s.max_wait_hours * 60.0,
+        )
         heapq.heappush(self._deadlines, (item.deadline, c.id, item))
         if self.s.priorities.intent.get(c.intent, 1.0) <= 0:
             return  # the strategy does not answer this intent: only the deadline will report it
@@ -71,21 +90,23 @@ class Policy:
             first = self.s.captain
         self.queues[first].push(item)
 
-    def _handoff_target(self, dept: str, item: Item) -> str | None:
-        ideal = IDEAL_ACTION[item.need]  # type: ignore[index]
-        if ideal in CAPABILITIES[dept] or item.handoffs:  # type: ignore[index]
+    def _handoff_target(self, dept: Department, item: Item) -> Department | None:
+        ideal = IDEAL_ACTION[item.need]
+        if ideal in CAPABILITIES[dept] or item.handoffs:
             return None
         for other, q in self.queues.items():
-            if other != dept and q.headcount > 0 and ideal in CAPABILITIES[other]:  # type: ignore[index]
+            if other != dept and q.headcount > 0 and ideal in CAPABILITIES[other]:
                 return other
         return None
 
     # ---- service ----------------------------------------------------------------------------
     def _shift_window(self, start: float, end: float) -> tuple[float, float]:
         day0 = (start // 1440.0) * 1440.0
-        return max(start, day0 + self.s.shift.start_hour * 60.0), min(end, day0 + self.s.shift.end_hour * 60.0)
+        return max(start, day0 + self.s.shift.start_hour * 60.0), min(
+            end, day0 + self.s.shift.end_hour * 60.0
+        )
 
-    def _serve(self, dept: str, tick: int, start: float, end: float, out: list[Response]) -> None:
+    def _serve(self, dept: Department, tick: int, start: float, end: float, out: list[Response]) -> None:
         q = self.queues[dept]
         open_, close = self._shift_window(start, end)
         if q.headcount <= 0 or open_ >= close:
@@ -108,7 +129,7 @@ class Policy:
                 item.ready = now + self.s.handoff_minutes
                 self.queues[target].push(item)
                 continue
-            action = next(a for a in FALLBACK[item.need] if a in CAPABILITIES[dept])  # type: ignore[index]
+            action = next(a for a in FALLBACK[item.need] if a in CAPABILITIES[dept])
             pitched = self._pitch(dept, item)
             minutes = self.s.handle_minutes.get(action, 0.0) + (self.s.pitch_minutes if pitched else 0.0)
             now += minutes / q.headcount
@@ -117,7 +138,7 @@ class Policy:
             out.append(self._response(item, tick, dept, action, now, pitched))
         q.free_at = now
 
-    def _pitch(self, dept: str, item: Item) -> bool:
+    def _pitch(self, dept: Department, item: Item) -> bool:
         """Marketing adds a sales pitch to a share of what it handles that did not ask to buy."""
         if dept != "marketing" or item.conversation.intent == "purchase_intent" or self.s.pitch_rate <= 0:
             return False
@@ -128,18 +149,38 @@ class Policy:
             return True
         return False
 
-    def _response(self, item: Item, tick: int, dept: str, action: str, minute: float, pitched: bool) -> Response:
+    def _response(
+        self,
+        item: Item,
+        tick: int,
+        dept: Department | Literal[""],
+        action: Action,
+        minute: float,
+        pitched: bool,
+    ) -> Response:
         c = item.conversation
-        return Response(id=f"{self.arm}:r:{c.id}", conversation_id=c.id, customer=c.customer, tick=tick,
-                        department=dept, action=action, minute=minute, delay_minutes=minute - c.minute,
-                        handoffs=item.handoffs, pitched=pitched, tone=self.s.tone)
+        return Response(
+            id=f"{self.arm}:r:{c.id}",
+            conversation_id=c.id,
+            customer=c.customer,
+            tick=tick,
+            department=dept,
+            action=action,
+            minute=minute,
+            delay_minutes=minute - c.minute,
+            handoffs=item.handoffs,
+            pitched=pitched,
+            tone=self.s.tone,
+        )
 
     def _expire(self, tick: int, end: float, final: bool, out: list[Response]) -> None:
         while self._deadlines and (final or self._deadlines[0][0] <= end):
             deadline, _, item = heapq.heappop(self._deadlines)
             if not item.done:
                 item.done = True
-                out.append(self._response(item, tick, "", "none", min(deadline, end) if final else deadline, False))
+                out.append(
+                    self._response(item, tick, "", "none", min(deadline, end) if final else deadline, False)
+                )
 
     # ---- broadcasts -------------------------------------------------------------------------
     def _broadcasts(self, tick: int, start: float, end: float) -> list[Broadcast]:
@@ -159,8 +200,16 @@ class Policy:
                 self._offer_credit -= 1.0
             self._seq += 1
             dept = "marketing" if "marketing" in self.queues else self.s.captain
-            out.append(Broadcast(id=f"{self.arm}:b:{self._seq}", tick=tick, minute=at, department=dept,
-                                 offer=offer, targeting=self._targeting()))
+            out.append(
+                Broadcast(
+                    id=f"{self.arm}:b:{self._seq}",
+                    tick=tick,
+                    minute=at,
+                    department=dept,
+                    offer=offer,
+                    targeting=self._targeting(),
+                )
+            )
         return out
 
     def _targeting(self) -> dict[str, float]:
@@ -168,7 +217,10 @@ class Policy:
         segments = set(self.s.broadcasts.targeting) | set(self.volume.segment)
         if not segments:
             return {}
-        raw = {s: self.s.broadcasts.targeting.get(s, 0.0 if self.s.broadcasts.targeting else 1.0)
-               * self.volume.segment_factor(s) for s in sorted(segments)}
+        raw = {
+            s: self.s.broadcasts.targeting.get(s, 0.0 if self.s.broadcasts.targeting else 1.0)
+            * self.volume.segment_factor(s)
+            for s in sorted(segments)
+        }
         top = max(raw.values())
         return {s: (w / top if top > 0 else 0.0) for s, w in raw.items()}

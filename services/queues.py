@@ -12,35 +12,45 @@ import heapq
 from dataclasses import dataclass, field
 
 from socialsim.contracts.events import Conversation
+from socialsim.contracts.vocabulary import Department, Need
 
 
 @dataclass(slots=True)
 class Item:
     conversation: Conversation
-    need: str
+    need: Need
     priority: float
     ready: float  # simulated minute from which the department can pick it up
     deadline: float  # simulated minute after which the customer gives up
     handoffs: int = 0
     done: bool = False
-    department: str = ""
 
     def sort_key(self) -> tuple[float, float, str]:
         return (-self.priority, self.conversation.minute, self.conversation.id)
 
 
+@dataclass(frozen=True)
+class DepartmentLoad:
+    """A department's figures at one moment, for measurement."""
+
+    backlog: int  # conversations waiting [conversations]
+    staffed_minutes: float  # agent time on shift so far [agent-minutes]
+    worked_minutes: float  # agent time spent handling conversations so far [agent-minutes]
+
+
 @dataclass
 class DepartmentQueue:
-    name: str
+    name: Department
     headcount: float  # agents on shift at once; the pool is served as one server this much faster
     free_at: float = 0.0
     staffed_minutes: float = 0.0  # agent-minutes on shift so far (read by measurement only)
-    worked_minutes: float = 0.0  # agent-minutes spent handling conversations so far (read by measurement only)
+    worked_minutes: float = (
+        0.0  # agent-minutes spent handling conversations so far (read by measurement only)
+    )
     _future: list[tuple[float, str, Item]] = field(default_factory=list)
     _ready: list[tuple[tuple[float, float, str], Item]] = field(default_factory=list)
 
     def push(self, item: Item) -> None:
-        item.department = self.name
         heapq.heappush(self._future, (item.ready, item.conversation.id, item))
 
     def _release(self, now: float) -> None:
@@ -59,6 +69,11 @@ class DepartmentQueue:
             if not self._future or self._future[0][0] >= window_end:
                 return None
             now = self._future[0][0]
+
+    def load(self) -> DepartmentLoad:
+        return DepartmentLoad(
+            backlog=len(self), staffed_minutes=self.staffed_minutes, worked_minutes=self.worked_minutes
+        )
 
     def __len__(self) -> int:
         return sum(1 for _, i in self._ready if not i.done) + sum(1 for _, _, i in self._future if not i.done)

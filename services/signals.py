@@ -41,13 +41,23 @@ class TalkVolume:
         total = sum(counts.values())
         if total <= 0:
             return {}
-        return {key: (n / total * len(counts)) ** self.cfg.strength for key, n in counts.items()}  # 1 = an even share
+        return {
+            key: (n / total * len(counts)) ** self.cfg.strength for key, n in counts.items()
+        }  # 1 = an even share
 
     def segment_factor(self, segment: str) -> float:
-        return self._factors[0].get(segment, self._silent if self._factors[0] else 1.0) if self.cfg.enabled else 1.0
+        return (
+            self._factors[0].get(segment, self._silent if self._factors[0] else 1.0)
+            if self.cfg.enabled
+            else 1.0
+        )
 
     def topic_factor(self, topic: str) -> float:
-        return self._factors[1].get(topic, self._silent if self._factors[1] else 1.0) if self.cfg.enabled else 1.0
+        return (
+            self._factors[1].get(topic, self._silent if self._factors[1] else 1.0)
+            if self.cfg.enabled
+            else 1.0
+        )
 
 
 class RevenueWatch:
@@ -92,7 +102,9 @@ class ValueTiers:
                 self._seen[c.customer] = value
                 bisect.insort(self._sorted, value)
         if self._sorted:
-            self._cut = self._sorted[min(len(self._sorted) - 1, math.floor((1 - self.cfg.top_fraction) * len(self._sorted)))]
+            self._cut = self._sorted[
+                min(len(self._sorted) - 1, math.floor((1 - self.cfg.top_fraction) * len(self._sorted)))
+            ]
 
     def boost(self, c: Conversation) -> float:
         if not self.cfg.enabled:

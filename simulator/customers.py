@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialsim.contracts.timeunits import BILLING_CYCLE_DAYS, DAYS_PER_YEAR, MONTHS_PER_YEAR
 from socialsim.contracts.vocabulary import INTENTS
 from socialsim.contracts.world import World
 
@@ -43,7 +44,7 @@ class Customers:
         self.baseline = pop.baseline_trust
         self.service = np.array([s.service_sensitivity for s in segs])[seg]
         self.promotion = np.array([s.promotion_sensitivity for s in segs])[seg]
-        self.churn_per_day = np.array([s.churn_per_year for s in segs])[seg] / 365.0
+        self.churn_per_day = np.array([s.churn_per_year for s in segs])[seg] / DAYS_PER_YEAR
         self.purchase_value = np.array([s.purchase_dollars for s in segs])[seg]
         self.status = np.where(pop.is_customer, CUSTOMER, PROSPECT).astype(np.int8)
         self.trust = self.baseline.copy()
@@ -60,7 +61,9 @@ class Customers:
         seeking = (intent == I_QUESTION) | (intent == I_COMPLAINT)
         mult[seeking] = self.comeback[node[seeking]]
         praise = intent == I_PRAISE
-        mult[praise] = np.clip(self.trust[node[praise]] / np.maximum(self.baseline[node[praise]], 1e-9), 0.0, self.max_mult)
+        mult[praise] = np.clip(
+            self.trust[node[praise]] / np.maximum(self.baseline[node[praise]], 1e-9), 0.0, self.max_mult
+        )
         return (self.status[node] == CUSTOMER) & (u * self.max_mult < mult)
 
     def _clip_trust(self, nodes: np.ndarray) -> None:
@@ -68,15 +71,32 @@ class Customers:
         self.trust[nodes] = np.clip(self.trust[nodes], 0.0, 1.0)
 
     # ---- responses ------------------------------------------------------------------------
-    def react(self, node: np.ndarray, intent: np.ndarray, quality: np.ndarray, delay: np.ndarray,
-              answered: np.ndarray, pitched: np.ndarray, tone: np.ndarray, offer: np.ndarray,
-              u_outcome: np.ndarray, u_wom: np.ndarray, u_pitch: np.ndarray, discount: float) -> Reaction:
+    def react(
+        self,
+        node: np.ndarray,
+        intent: np.ndarray,
+        quality: np.ndarray,
+        delay: np.ndarray,
+        answered: np.ndarray,
+        pitched: np.ndarray,
+        tone: np.ndarray,
+        offer: np.ndarray,
+        u_outcome: np.ndarray,
+        u_wom: np.ndarray,
+        u_pitch: np.ndarray,
+        discount: float,
+    ) -> Reaction:
         r = self.r
         seeking = (intent == I_QUESTION) | (intent == I_COMPLAINT) | (intent == I_PURCHASE)
         p_help = np.where(answered, quality * np.power(0.5, delay / r.help_half_life_minutes), 0.0)
         helped = seeking & (u_outcome < p_help)
         weight = np.where(intent == I_COMPLAINT, r.complaint_weight, 1.0) * self.service[node]
-        delta = np.where(helped, r.trust_gain_helped, np.where(answered, -r.trust_loss_unhelped, -r.trust_loss_ignored)) * weight
+        delta = (
+            np.where(
+                helped, r.trust_gain_helped, np.where(answered, -r.trust_loss_unhelped, -r.trust_loss_ignored)
+            )
+            * weight
+        )
         delta = np.where(seeking, delta, r.trust_gain_acknowledged * p_help * self.service[node])
         delta = np.where(delta > 0, delta * tone, delta)  # the voice of an answer scales the trust it wins
         annoyed = pitched & (intent != I_PURCHASE)
@@ -85,9 +105,14 @@ class Customers:
         self._clip_trust(node)
         np.add.at(self.fatigue, node, annoyed.astype(float))
         comeback = helped & (intent != I_PURCHASE)
-        self.comeback[node[comeback]] = np.minimum(r.comeback_cap, self.comeback[node[comeback]] * (1 + r.comeback_uplift))
+        self.comeback[node[comeback]] = np.minimum(
+            r.comeback_cap, self.comeback[node[comeback]] * (1 + r.comeback_uplift)
+        )
         # purchase intent: conversion rises with the chance the answer helped (one uniform, so monotone)
-        p_buy = r.purchase_conversion_unanswered + (r.purchase_conversion_helped - r.purchase_conversion_unanswered) * p_help
+        p_buy = (
+            r.purchase_conversion_unanswered
+            + (r.purchase_conversion_helped - r.purchase_conversion_unanswered) * p_help
+        )
         bought = (intent == I_PURCHASE) & (u_outcome < p_buy)
         pitch_buy = annoyed & (u_pitch < r.pitch_conversion * self.promotion[node])
         price = self.purchase_value[node] * np.where(offer, 1.0 - discount, 1.0)
@@ -95,7 +120,9 @@ class Customers:
         advocate = helped & (u_wom < np.minimum(1.0, r.advocacy_after_help * self.service[node]))
         rant = (intent == I_COMPLAINT) & ~helped & (u_wom < r.rant_after_neglect)
         valence = np.where(advocate, 1, np.where(rant, -1, 0)).astype(np.int8)
-        return Reaction(helped=helped, purchase_dollars=dollars, trust_after=self.trust[node], wom_valence=valence)
+        return Reaction(
+            helped=helped, purchase_dollars=dollars, trust_after=self.trust[node], wom_valence=valence
+        )
 
     # ---- word of mouth --------------------------------------------------------------------
     def talk_valence(self, nodes: np.ndarray) -> np.ndarray:
@@ -104,7 +131,9 @@ class Customers:
         reading of trust, and why positive word of mouth outnumbers negative where most
         customers are satisfied (East, Hammond & Wright 2007)."""
         t = self.trust[nodes]
-        return np.where(t >= self.r.promoter_trust, 1, np.where(t < self.r.detractor_trust, -1, 0)).astype(np.int8)
+        return np.where(t >= self.r.promoter_trust, 1, np.where(t < self.r.detractor_trust, -1, 0)).astype(
+            np.int8
+        )
 
     def hear(self, authors: np.ndarray, valence: np.ndarray) -> np.ndarray:
         """Followers of each author see the post; returns the reach of each post [people]."""
@@ -122,30 +151,74 @@ class Customers:
         return reach
 
     # ---- broadcasts -----------------------------------------------------------------------
-    def broadcast(self, weight_by_segment: np.ndarray, offer: bool, u_reach: np.ndarray, u_buy: np.ndarray,
-                  discount: float) -> tuple[np.ndarray, np.ndarray, int]:
+    def broadcast(
+        self,
+        weight_by_segment: np.ndarray,
+        offer: bool,
+        u_reach: np.ndarray,
+        u_buy: np.ndarray,
+        discount: float,
+    ) -> tuple[np.ndarray, np.ndarray, int]:
         """A campaign post. Returns (buyers, dollars, followers reached)."""
         r = self.r
         w = weight_by_segment[self.pop.segment]
-        reached = ((self.status == CUSTOMER) & self.pop.brand_follower & (self.fatigue < r.tune_out_fatigue) & (u_reach < w))
-        p = r.broadcast_conversion * self.promotion * (r.offer_uplift if offer else 1.0) * np.exp(-self.fatigue / r.tune_out_fatigue)
+        reached = (
+            (self.status == CUSTOMER)
+            & self.pop.brand_follower
+            & (self.fatigue < r.tune_out_fatigue)
+            & (u_reach < w)
+        )
+        p = (
+            r.broadcast_conversion
+            * self.promotion
+            * (r.offer_uplift if offer else 1.0)
+            * np.exp(-self.fatigue / r.tune_out_fatigue)
+        )
         buyers = np.flatnonzero(reached & (u_buy < p))
         self.fatigue[reached] += 1.0
         prospects = self.status == PROSPECT
-        self.acq_cum[prospects] += r.campaign_prospect_reach * w[prospects] * r.campaign_acquisition_hazard * self.promotion[prospects]
+        self.acq_cum[prospects] += (
+            r.campaign_prospect_reach
+            * w[prospects]
+            * r.campaign_acquisition_hazard
+            * self.promotion[prospects]
+        )
         dollars = self.purchase_value[buyers] * (1.0 - discount if offer else 1.0)
         return buyers, dollars, int(reached.sum())
 
     # ---- a day passes ---------------------------------------------------------------------
     def bill(self, day: int) -> tuple[np.ndarray, np.ndarray]:
-        due = np.flatnonzero((self.status == CUSTOMER) & (self.pop.billing_day == day % 30))
+        due = np.flatnonzero((self.status == CUSTOMER) & (self.pop.billing_day == day % BILLING_CYCLE_DAYS))
         return due, self.pop.monthly_spend[due] * self.spend_multiplier(due)
 
     def spend_multiplier(self, nodes: np.ndarray) -> np.ndarray:
-        return np.maximum(0.0, 1.0 + self.r.spend_trust_elasticity * (self.trust[nodes] - self.baseline[nodes]))
+        return np.maximum(
+            0.0, 1.0 + self.r.spend_trust_elasticity * (self.trust[nodes] - self.baseline[nodes])
+        )
 
     def churn_hazard_per_day(self, nodes: np.ndarray) -> np.ndarray:
-        return self.churn_per_day[nodes] * np.exp(-self.r.churn_trust_elasticity * (self.trust[nodes] - self.baseline[nodes]))
+        return self.churn_per_day[nodes] * np.exp(
+            -self.r.churn_trust_elasticity * (self.trust[nodes] - self.baseline[nodes])
+        )
+
+    def active(self) -> np.ndarray:
+        return np.flatnonzero(self.status == CUSTOMER)
+
+    def clv_dollars(self) -> float:
+        """Σ over active customers of 12 × monthly spend × spend multiplier × margin / (churn hazard
+        + discount rate): the discounted margin of each customer whose spend and hazard stay as they are."""
+        econ = self.w.economics
+        active = self.active()
+        hazard_per_year = self.churn_hazard_per_day(active) * DAYS_PER_YEAR
+        monthly = self.pop.monthly_spend[active] * self.spend_multiplier(active)
+        return float(
+            np.sum(
+                MONTHS_PER_YEAR
+                * monthly
+                * econ.gross_margin
+                / (hazard_per_year + econ.annual_discount_rate + 1e-12)
+            )
+        )
 
     def end_of_day(self) -> tuple[np.ndarray, np.ndarray]:
         """Fatigue fades, trust drifts home, hazards accumulate. Returns (churned, acquired) node ids."""
@@ -157,7 +230,7 @@ class Customers:
         churned = active[self.churn_cum[active] >= self.pop.churn_threshold[active]]
         self.status[churned] = CHURNED
         prospects = self.status == PROSPECT
-        self.acq_cum[prospects] += r.organic_acquisition_per_year / 365.0
+        self.acq_cum[prospects] += r.organic_acquisition_per_year / DAYS_PER_YEAR
         acquired = np.flatnonzero(prospects & (self.acq_cum >= self.pop.acquisition_threshold))
         self.status[acquired] = CUSTOMER
         self.trust[acquired] = self.baseline[acquired]

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialsim.contracts.timeunits import DAYS_PER_MONTH, HOURS_PER_DAY, MINUTES_PER_DAY, MINUTES_PER_HOUR
 from socialsim.contracts.vocabulary import INTENTS
 from socialsim.contracts.world import World
 
 from .population import Population
 from .rng import generator
-
-DAYS_PER_MONTH = 30.4375
 
 
 @dataclass(frozen=True)
@@ -52,8 +51,8 @@ def draw_candidates(world: World, pop: Population, seed: int, replication: int) 
     total = len(node)
     hourly = np.asarray(world.activity_by_hour, dtype=float)
     day = rng.integers(0, world.horizon.days, total)
-    hour = rng.choice(24, size=total, p=hourly / hourly.sum())
-    minute = day * 1440.0 + (hour + rng.random(total)) * 60.0
+    hour = rng.choice(HOURS_PER_DAY, size=total, p=hourly / hourly.sum())
+    minute = day * float(MINUTES_PER_DAY) + (hour + rng.random(total)) * float(MINUTES_PER_HOUR)
     intent = np.empty(total, dtype=np.int8)
     topic = np.empty(total, dtype=np.int16)
     seg_of = pop.segment[node]
@@ -65,5 +64,12 @@ def draw_candidates(world: World, pop: Population, seed: int, replication: int) 
         topic[rows] = rng.choice(len(topics), size=len(rows), p=tw / tw.sum())
     u, u_outcome, u_wom = rng.random(total), rng.random(total), rng.random(total)
     order = np.lexsort((node, minute))
-    return Candidates(minute=minute[order], node=node[order], intent=intent[order], topic=topic[order],
-                      u=u[order], u_outcome=u_outcome[order], u_wom=u_wom[order])
+    return Candidates(
+        minute=minute[order],
+        node=node[order],
+        intent=intent[order],
+        topic=topic[order],
+        u=u[order],
+        u_outcome=u_outcome[order],
+        u_wom=u_wom[order],
+    )

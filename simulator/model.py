@@ -18,6 +18,7 @@ import simpy
 import simpy.rt
 
 from socialsim.contracts.scenario import Scenario
+from socialsim.contracts.timeunits import MINUTES_PER_DAY
 
 from .exogenous import draw_candidates
 from .network import build_network
@@ -32,8 +33,13 @@ def draw_shared(scenario: Scenario, replication: int) -> Shared:
     """Everything the arms of a replication have in common (common random numbers)."""
     seed, world = scenario.seed, scenario.world
     pop = build_population(world, seed, replication)
-    return Shared(replication=replication, population=pop, network=build_network(world, pop, seed, replication),
-                  candidates=draw_candidates(world, pop, seed, replication), counter=Counter(seed, replication))
+    return Shared(
+        replication=replication,
+        population=pop,
+        network=build_network(world, pop, seed, replication),
+        candidates=draw_candidates(world, pop, seed, replication),
+        counter=Counter(seed, replication),
+    )
 
 
 @dataclass
@@ -52,10 +58,18 @@ class Replications:
     networked transport pays its round trip once per tick rather than once per replication.
     Replications never interact; running them together changes no number."""
 
-    def __init__(self, scenario: Scenario, replications: list[int], transport: Transport,
-                 keep_events: bool = True, series_every_ticks: int = 1,
-                 on_tick: Callable[[int, int], None] | None = None, shared: dict[int, Shared] | None = None,
-                 watch: Watch | None = None, pace_s_per_minute: float | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        replications: list[int],
+        transport: Transport,
+        keep_events: bool = True,
+        series_every_ticks: int = 1,
+        on_tick: Callable[[int, int], None] | None = None,
+        shared: dict[int, Shared] | None = None,
+        watch: Watch | None = None,
+        pace_s_per_minute: float | None = None,
+    ):
         """`pace_s_per_minute` runs on SimPy's real-time environment: that many wall seconds per
         simulated minute (not strict: a slow tick is late, never an error)."""
         world = scenario.world
@@ -65,14 +79,18 @@ class Replications:
         shared = shared or {rep: draw_shared(scenario, rep) for rep in replications}
         self.worlds: dict[Key, ArmWorld] = {
             (rep, arm): ArmWorld(world, shared[rep], Recorder(arm, rep, keep_events))
-            for rep in replications for arm in scenario.arms
+            for rep in replications
+            for arm in scenario.arms
         }
-        ticks = world.horizon.days * 1440 // world.horizon.tick_minutes
+        ticks = world.horizon.days * MINUTES_PER_DAY // world.horizon.tick_minutes
         self.clock = Clock(world.horizon.tick_minutes, ticks, series_every_ticks)
         self.on_tick = on_tick or (lambda tick, ticks: None)
         self.watch = watch or (lambda tick, minute, worlds, final=False: None)
-        self.env = (simpy.Environment() if pace_s_per_minute is None
-                    else simpy.rt.RealtimeEnvironment(factor=pace_s_per_minute, strict=False))
+        self.env = (
+            simpy.Environment()
+            if pace_s_per_minute is None
+            else simpy.rt.RealtimeEnvironment(factor=pace_s_per_minute, strict=False)
+        )
         self.day_closed = self.env.event()
 
     def run(self) -> dict[Key, ArmWorld]:
@@ -81,7 +99,12 @@ class Replications:
             self.env.process(self.lockstep(self.env))
             self.env.process(self.daily_life(self.env))
             self.env.run(until=self.clock.ticks * self.clock.tick_minutes + 1)
-            self.watch(self.clock.ticks - 1, float(self.clock.ticks * self.clock.tick_minutes), self.worlds, final=True)
+            self.watch(
+                self.clock.ticks - 1,
+                float(self.clock.ticks * self.clock.tick_minutes),
+                self.worlds,
+                final=True,
+            )
         finally:
             self.transport.close()
         return self.worlds
@@ -91,12 +114,12 @@ class Replications:
         for tick in range(c.ticks):
             yield env.timeout(c.tick_minutes)
             start, end = tick * c.tick_minutes, (tick + 1) * c.tick_minutes
-            day, final = start // 1440, tick == c.ticks - 1
+            day, final = start // MINUTES_PER_DAY, tick == c.ticks - 1
             batches = {key: w.close_tick(tick, start, end, day, final) for key, w in self.worlds.items()}
             replies = self.transport.exchange(batches)
             for key, w in self.worlds.items():
                 w.apply(replies[key], tick)
-            if end % 1440 == 0:  # daily_life takes the snapshot once the day has ended
+            if end % MINUTES_PER_DAY == 0:  # daily_life takes the snapshot once the day has ended
                 fired, self.day_closed = self.day_closed, env.event()
                 fired.succeed((day, tick))
             else:
@@ -114,4 +137,4 @@ class Replications:
             day, tick = yield self.day_closed
             for w in self.worlds.values():
                 w.end_of_day(day, tick)
-            self._snapshot(tick, (day + 1) * 1440.0)
+            self._snapshot(tick, (day + 1) * float(MINUTES_PER_DAY))

@@ -1,15 +1,14 @@
 """The follower network, drawn once per replication and shared by every arm (CRN).
 
 Stored as CSR arrays (for node i, its followers are `followers_of[start[i]:start[i+1]]`) because
-a post's reach is read on every word-of-mouth event. networkx would make that lookup ~50x
-slower at 100k nodes; `to_networkx()` gives analysts the same graph when they want it.
+a post's reach is read on every word-of-mouth event; a graph library would make that lookup
+~50x slower at 100k nodes. Analysts get the edges in network.parquet.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import networkx as nx
 import numpy as np
 
 from socialsim.contracts.world import World
@@ -24,7 +23,7 @@ class Network:
     followers_of: np.ndarray  # int32 node ids
 
     def followers(self, node: int) -> np.ndarray:
-        return self.followers_of[self.start[node]: self.start[node + 1]]
+        return self.followers_of[self.start[node] : self.start[node + 1]]
 
     def reach(self, nodes: np.ndarray) -> np.ndarray:
         return (self.start[nodes + 1] - self.start[nodes]).astype(np.int64)
@@ -33,12 +32,6 @@ class Network:
         """(author, follower) pairs: a post by `author` is seen by `follower`."""
         counts = np.diff(self.start)
         return np.repeat(np.arange(len(counts), dtype=np.int32), counts), self.followers_of
-
-    def to_networkx(self) -> nx.DiGraph:
-        g = nx.DiGraph()
-        g.add_nodes_from(range(len(self.start) - 1))
-        g.add_edges_from(zip(*(a.tolist() for a in self.edges())))
-        return g
 
 
 def build_network(world: World, pop: Population, seed: int, replication: int) -> Network:

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from socialsim.contracts.timeunits import BILLING_CYCLE_DAYS
 from socialsim.contracts.world import World
 
 from .rng import generator
@@ -23,7 +24,7 @@ class Population:
     churn_threshold: np.ndarray  # float64 Exp(1): churns when cumulative hazard passes it
     acquisition_threshold: np.ndarray  # float64 Exp(1): becomes a customer when cumulative pull passes it
     baseline_trust: np.ndarray  # float64 Beta-distributed around the segment's mean [0..1]
-    billing_day: np.ndarray  # int16 day of the 30-day cycle on which recurring spend is billed
+    billing_day: np.ndarray  # int16 day of the billing cycle on which recurring spend is billed
     brand_follower: np.ndarray  # bool: sees the brand's broadcasts (customers only)
 
     @property
@@ -46,24 +47,30 @@ def build_population(world: World, seed: int, replication: int) -> Population:
     shares = [s.share for s in segs]
     n_cust = world.population.customers
     n_pros = int(round(n_cust * world.population.prospects_per_customer))
-    segment = np.concatenate([
-        np.repeat(np.arange(len(names), dtype=np.int16), _allocate(n_cust, shares)),
-        np.repeat(np.arange(len(names), dtype=np.int16), _allocate(n_pros, shares)),
-    ])
+    segment = np.concatenate(
+        [
+            np.repeat(np.arange(len(names), dtype=np.int16), _allocate(n_cust, shares)),
+            np.repeat(np.arange(len(names), dtype=np.int16), _allocate(n_pros, shares)),
+        ]
+    )
     n = len(segment)
     is_customer = np.zeros(n, dtype=bool)
     is_customer[:n_cust] = True
     median = np.array([s.followers.median for s in segs])[segment]
     sigma = np.array([s.followers.sigma for s in segs])[segment]
     cap = np.array([s.followers.cap for s in segs])[segment]
-    followers = np.minimum(np.rint(median * np.exp(sigma * rng.standard_normal(n))), np.minimum(cap, n - 1)).astype(np.int32)
+    followers = np.minimum(
+        np.rint(median * np.exp(sigma * rng.standard_normal(n))), np.minimum(cap, n - 1)
+    ).astype(np.int32)
     spend_mu = np.array([s.monthly_spend_dollars for s in segs])[segment]
     spend_sigma = np.array([s.spend_sigma for s in segs])[segment]
     # mean-preserving lognormal: the segment's figure stays the average spend
     monthly_spend = spend_mu * np.exp(spend_sigma * rng.standard_normal(n) - spend_sigma**2 / 2)
     trust_mean = np.array([s.baseline_trust for s in segs])[segment]
     trust_k = np.array([s.trust_concentration for s in segs])[segment]
-    baseline_trust = rng.beta(np.maximum(trust_mean * trust_k, 1e-6), np.maximum((1 - trust_mean) * trust_k, 1e-6))
+    baseline_trust = rng.beta(
+        np.maximum(trust_mean * trust_k, 1e-6), np.maximum((1 - trust_mean) * trust_k, 1e-6)
+    )
     return Population(
         segment_names=names,
         segment=segment,
@@ -73,6 +80,6 @@ def build_population(world: World, seed: int, replication: int) -> Population:
         churn_threshold=rng.exponential(1.0, n),
         acquisition_threshold=rng.exponential(1.0, n),
         baseline_trust=baseline_trust,
-        billing_day=rng.integers(0, 30, n).astype(np.int16),
+        billing_day=rng.integers(0, BILLING_CYCLE_DAYS, n).astype(np.int16),
         brand_follower=is_customer & (rng.random(n) < world.population.brand_follower_share),
     )

@@ -11,8 +11,26 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-EVENT_COLUMNS = ("event_id", "kind", "minute", "tick", "customer", "segment", "topic", "intent",
-                 "department", "action", "delay_minutes", "amount_dollars", "reach", "conversation_id", "helped", "trust")
+from socialsim.contracts.timeunits import MINUTES_PER_DAY
+
+EVENT_COLUMNS = (
+    "event_id",
+    "kind",
+    "minute",
+    "tick",
+    "customer",
+    "segment",
+    "topic",
+    "intent",
+    "department",
+    "action",
+    "delay_minutes",
+    "amount_dollars",
+    "reach",
+    "conversation_id",
+    "helped",
+    "trust",
+)
 
 
 @dataclass
@@ -40,54 +58,149 @@ class Recorder:
     rows: list[tuple] = field(default_factory=list)  # one tuple per event, in EVENT_COLUMNS order
     series: list[dict] = field(default_factory=list)
 
-    def _event(self, event_id, kind, minute, tick, customer=None, segment=None, topic=None, intent=None,
-               department=None, action=None, delay_minutes=None, amount_dollars=None, reach=None,
-               conversation_id=None, helped=None, trust=None) -> None:
+    def _event(
+        self,
+        event_id,
+        kind,
+        minute,
+        tick,
+        customer=None,
+        segment=None,
+        topic=None,
+        intent=None,
+        department=None,
+        action=None,
+        delay_minutes=None,
+        amount_dollars=None,
+        reach=None,
+        conversation_id=None,
+        helped=None,
+        trust=None,
+    ) -> None:
         if self.keep_events:
-            self.rows.append((event_id, kind, minute, tick, customer, segment, topic, intent, department, action,
-                              delay_minutes, amount_dollars, reach, conversation_id, helped, trust))
+            self.rows.append(
+                (
+                    event_id,
+                    kind,
+                    minute,
+                    tick,
+                    customer,
+                    segment,
+                    topic,
+                    intent,
+                    department,
+                    action,
+                    delay_minutes,
+                    amount_dollars,
+                    reach,
+                    conversation_id,
+                    helped,
+                    trust,
+                )
+            )
 
     def event_columns(self) -> dict[str, list]:
-        columns = list(zip(*self.rows)) if self.rows else [() for _ in EVENT_COLUMNS]
-        return {name: list(values) for name, values in zip(EVENT_COLUMNS, columns)}
+        columns = list(zip(*self.rows, strict=False)) if self.rows else [() for _ in EVENT_COLUMNS]
+        return {name: list(values) for name, values in zip(EVENT_COLUMNS, columns, strict=False)}
 
     def conversation(self, c, help_seeking: bool) -> None:
         self.conversations += 1
         self.conversations_by_intent[c.intent] += 1
         self.help_seeking += help_seeking
-        self._event(event_id=c.id, kind="conversation", minute=c.minute, tick=c.tick, customer=c.customer,
-                    segment=c.segment, topic=c.topic, intent=c.intent, conversation_id=c.id)
+        self._event(
+            event_id=c.id,
+            kind="conversation",
+            minute=c.minute,
+            tick=c.tick,
+            customer=c.customer,
+            segment=c.segment,
+            topic=c.topic,
+            intent=c.intent,
+            conversation_id=c.id,
+        )
 
-    def response(self, r, segment: str, topic: str, intent: str, helped: bool, seeking: bool, trust: float) -> None:
+    def response(
+        self, r, segment: str, topic: str, intent: str, helped: bool, seeking: bool, trust: float
+    ) -> None:
         """`trust` is the customer's trust right after reacting: what a survey after the reply would read."""
         self.helped += helped and seeking
         if r.action != "none":
             self.answered += 1
             self.first_response_minutes.append(r.delay_minutes)
-        self._event(event_id=r.id, kind="response", minute=r.minute, tick=r.tick, customer=r.customer, segment=segment,
-                    topic=topic, intent=intent, department=r.department or None, action=r.action,
-                    delay_minutes=r.delay_minutes, conversation_id=r.conversation_id, helped=bool(helped),
-                    trust=trust)
+        self._event(
+            event_id=r.id,
+            kind="response",
+            minute=r.minute,
+            tick=r.tick,
+            customer=r.customer,
+            segment=segment,
+            topic=topic,
+            intent=intent,
+            department=r.department or None,
+            action=r.action,
+            delay_minutes=r.delay_minutes,
+            conversation_id=r.conversation_id,
+            helped=bool(helped),
+            trust=trust,
+        )
 
-    def purchase(self, event_id: str, minute: float, tick: int, customer: int, segment: str, dollars: float,
-                 source: str, conversation_id: str | None = None) -> None:
+    def purchase(
+        self,
+        event_id: str,
+        minute: float,
+        tick: int,
+        customer: int,
+        segment: str,
+        dollars: float,
+        source: str,
+        conversation_id: str | None = None,
+    ) -> None:
         self.revenue_dollars += dollars
-        self.revenue_by_day[int(minute // 1440)] += dollars
-        self._event(event_id=event_id, kind="purchase", minute=minute, tick=tick, customer=customer, segment=segment,
-                    action=source, amount_dollars=dollars, conversation_id=conversation_id)
+        self.revenue_by_day[int(minute // MINUTES_PER_DAY)] += dollars
+        self._event(
+            event_id=event_id,
+            kind="purchase",
+            minute=minute,
+            tick=tick,
+            customer=customer,
+            segment=segment,
+            action=source,
+            amount_dollars=dollars,
+            conversation_id=conversation_id,
+        )
 
-    def bills(self, day: int, minute: float, tick: int, nodes: np.ndarray, segments: np.ndarray, amounts: np.ndarray) -> None:
+    def bills(
+        self, day: int, minute: float, tick: int, nodes: np.ndarray, segments: np.ndarray, amounts: np.ndarray
+    ) -> None:
         """Recurring spend billed today: one purchase per customer due, summed without a Python loop."""
         total = float(amounts.sum())
         self.revenue_dollars += total
-        self.revenue_by_day[int(minute // 1440)] += total
+        self.revenue_by_day[int(minute // MINUTES_PER_DAY)] += total
         if self.keep_events:
-            for node, seg, amount in zip(nodes.tolist(), segments.tolist(), amounts.tolist()):
-                self._event(f"{self.arm}:bill:{self.replication}-{node}-{day}", "purchase", minute, tick, node, seg,
-                            action="recurring", amount_dollars=amount)
+            for node, seg, amount in zip(nodes.tolist(), segments.tolist(), amounts.tolist(), strict=False):
+                self._event(
+                    f"{self.arm}:bill:{self.replication}-{node}-{day}",
+                    "purchase",
+                    minute,
+                    tick,
+                    node,
+                    seg,
+                    action="recurring",
+                    amount_dollars=amount,
+                )
 
-    def word_of_mouth(self, event_id: str, minute: float, tick: int, customer: int, segment: str, valence: int,
-                      reach: int, conversation_id: str | None, origin: str) -> None:
+    def word_of_mouth(
+        self,
+        event_id: str,
+        minute: float,
+        tick: int,
+        customer: int,
+        segment: str,
+        valence: int,
+        reach: int,
+        conversation_id: str | None,
+        origin: str,
+    ) -> None:
         """`origin` (kept in the `action` column): voice, a post to the brand its author's followers
         see; talk, chatter carrying a promoter's or detractor's view; reaction, advocacy or a rant
         after the brand's response."""
@@ -97,13 +210,29 @@ class Recorder:
         else:
             self.negative_wom_reach += reach
             self.negative_wom_posts += 1
-        self._event(event_id=event_id, kind="wom_positive" if valence > 0 else "wom_negative", minute=minute, tick=tick,
-                    customer=customer, segment=segment, action=origin, reach=reach, conversation_id=conversation_id)
+        self._event(
+            event_id=event_id,
+            kind="wom_positive" if valence > 0 else "wom_negative",
+            minute=minute,
+            tick=tick,
+            customer=customer,
+            segment=segment,
+            action=origin,
+            reach=reach,
+            conversation_id=conversation_id,
+        )
 
     def broadcast(self, b, reached: int) -> None:
         self.broadcasts += 1
-        self._event(event_id=b.id, kind="broadcast", minute=b.minute, tick=b.tick, department=b.department,
-                    action="offer" if b.offer else "campaign", reach=reached)
+        self._event(
+            event_id=b.id,
+            kind="broadcast",
+            minute=b.minute,
+            tick=b.tick,
+            department=b.department,
+            action="offer" if b.offer else "campaign",
+            reach=reached,
+        )
 
     def lifecycle(self, kind: str, minute: float, tick: int, nodes: np.ndarray, segments: np.ndarray) -> None:
         by_segment = self.churned_by_segment if kind == "churn" else self.acquisitions_by_segment
@@ -114,9 +243,15 @@ class Recorder:
         else:
             self.acquisitions += len(nodes)
         if self.keep_events:
-            for node, seg in zip(nodes.tolist(), segments):
-                self._event(event_id=f"{self.arm}:{kind}:{self.replication}-{node}", kind=kind, minute=minute,
-                            tick=tick, customer=node, segment=seg)
+            for node, seg in zip(nodes.tolist(), segments, strict=False):
+                self._event(
+                    event_id=f"{self.arm}:{kind}:{self.replication}-{node}",
+                    kind=kind,
+                    minute=minute,
+                    tick=tick,
+                    customer=node,
+                    segment=seg,
+                )
 
     def revenue_on(self, day: int) -> float:
         return self.revenue_by_day.get(day, 0.0)

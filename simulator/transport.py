@@ -1,21 +1,24 @@
-"""The seam between the simulated world and the strategy services (DESIGN §4, the lockstep).
+"""The seam between the simulated world and the strategies (docs/architecture.md, "The lockstep").
 
 Per tick the world hands every (replication, arm) its `TickBatch` and gets back one `TickReply`
-for each. The in-process transport calls the policies directly; the Kafka transport publishes
-the same events and waits for the same replies. Both see every arm of every replication in
-flight at once, so a networked transport can let the arms' services work in parallel and pays
-one round trip per tick.
+for each. The in-process transport calls the policies directly; the Kafka transport
+(`socialsim.kafka.transport`) publishes the same events and waits for the same replies. Both see
+every arm of every replication in flight at once, so a networked transport can let the arms'
+services work in parallel and pays one round trip per tick.
+
+The world never imports a strategy: the in-process transport is handed a factory that makes
+one policy per (replication, arm), and the composition root (`socialsim.bootstrap`) chooses it.
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Protocol
+from collections.abc import Callable
+from typing import Generic, Protocol, TypeVar
 
-from socialsim.contracts.events import TickBatch, TickReply
+from socialsim.contracts.events import TickBatch, TickClosed, TickReply
 from socialsim.contracts.strategy import Strategy
 
-if TYPE_CHECKING:
-    from socialsim.telemetry.meter import PolicyMeter
+Key = tuple[int, str]  # (replication, arm)
 
 
 class TransportError(RuntimeError):
@@ -28,33 +31,48 @@ class Transport(Protocol):
     def open(self, arms: dict[str, Strategy], replications: list[int]) -> None:
         """Prepare fresh strategy state for every arm of these replications."""
 
-    def exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
+    def exchange(self, batches: dict[Key, TickBatch]) -> dict[Key, TickReply]:
         """Deliver one tick to every (replication, arm) and return each one's reply."""
 
     def close(self) -> None:
         """Release what `open` acquired."""
 
 
-class InProcessTransport:
+class TickHandler(Protocol):
+    """What the world needs of a strategy: one reply per tick, from the tick alone and its own state."""
+
+    def handle(self, batch: TickBatch) -> TickReply: ...
+
+
+P = TypeVar("P", bound=TickHandler)
+
+
+class InProcessTransport(Generic[P]):
     """Calls each arm's policy in this process: the fast path for sweeps, and the parity baseline."""
 
     name = "inproc"
 
-    def __init__(self, meter: PolicyMeter | None = None) -> None:
-        """`meter`, if given, sees every policy after each tick (`PolicyMeter.observe`)."""
-        self._policies: dict = {}
-        self.meter = meter
+    def __init__(
+        self,
+        policy: Callable[[Strategy, str], P],
+        observe: Callable[[str, int, P, TickClosed, TickReply], None] | None = None,
+    ) -> None:
+        """`policy(strategy, arm)` makes a fresh policy; `observe`, if given, sees every policy
+        after each tick it handled (measurement only)."""
+        self._make = policy
+        self._observe = observe
+        self._policies: dict[Key, P] = {}
 
     def open(self, arms: dict[str, Strategy], replications: list[int]) -> None:
-        from services.policy import Policy  # the composition of world and policy happens here only
+        self._policies = {
+            (rep, arm): self._make(strategy, arm) for rep in replications for arm, strategy in arms.items()
+        }
 
-        self._policies = {(rep, arm): Policy(strategy, arm) for rep in replications for arm, strategy in arms.items()}
-
-    def exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
+    def exchange(self, batches: dict[Key, TickBatch]) -> dict[Key, TickReply]:
         replies = {key: self._policies[key].handle(batch) for key, batch in batches.items()}
-        if self.meter is not None:
+        if self._observe is not None:
             for (rep, arm), reply in replies.items():
-                self.meter.observe(arm, rep, self._policies[(rep, arm)], batches[(rep, arm)].closed, reply)
+                self._observe(arm, rep, self._policies[(rep, arm)], batches[(rep, arm)].closed, reply)
         return replies
 
     def close(self) -> None:

@@ -11,15 +11,32 @@ from dataclasses import dataclass
 import numpy as np
 
 from socialsim.contracts.events import Conversation, Kpis, TickBatch, TickClosed, TickReply
-from socialsim.contracts.vocabulary import ACTIONS, INTENTS, NEEDS
+from socialsim.contracts.strategy import MAX_BROADCASTS_PER_TICK
+from socialsim.contracts.timeunits import MINUTES_PER_DAY
+from socialsim.contracts.vocabulary import ACTIONS, HELP_SEEKING, INTENTS, NEEDS, TOPIC_KINDS, need_of
 from socialsim.contracts.world import World
 
-from .customers import CUSTOMER, I_CHATTER, I_COMPLAINT, I_PRAISE, I_PURCHASE, I_QUESTION, Customers
+from .customers import I_CHATTER, I_COMPLAINT, I_PRAISE, Customers
 from .exogenous import Candidates
+from .measures import ArmState, trust_and_nps
 from .network import Network
 from .population import Population
 from .recorder import Recorder
 from .rng import Counter
+
+# Each broadcast of a tick draws two streams of uniforms (reach, purchase) at an index of its own:
+# tick * stride + 2k and + 2k + 1. The stride bounds the broadcasts one tick may carry; the
+# strategy schema refuses rates that could exceed it, and this check makes sure none ever does.
+_BROADCAST_STRIDE = 2 * MAX_BROADCASTS_PER_TICK
+
+
+def broadcast_draw_index(tick: int, k: int) -> int:
+    """Counter index of broadcast `k` of `tick`, unique per (tick, k) while k < MAX_BROADCASTS_PER_TICK."""
+    if not 0 <= k < MAX_BROADCASTS_PER_TICK:
+        raise ValueError(
+            f"broadcast {k} of tick {tick}: at most {MAX_BROADCASTS_PER_TICK} broadcasts per tick"
+        )
+    return tick * _BROADCAST_STRIDE + 2 * k
 
 
 @dataclass(frozen=True)
@@ -41,7 +58,10 @@ class ArmWorld:
         self.customers = Customers(world, shared.population, shared.network)
         self.topics = list(world.topics)
         self.topic_kinds = [world.topics[t] for t in self.topics]
-        self.account_topic = np.array([k == "account" for k in self.topic_kinds])
+        self.topic_kind = np.array([TOPIC_KINDS.index(k) for k in self.topic_kinds])
+        # need by (intent, topic kind): the vocabulary's one rule, tabled for vectorised lookup
+        self.need = np.array([[NEEDS.index(need_of(i, k)) for k in TOPIC_KINDS] for i in INTENTS])
+        self.help_seeking = np.array([i in HELP_SEEKING for i in INTENTS])
         self.segments = shared.population.segment_names
         self._segment_array = np.array(self.segments)  # vectorised name lookup for daily bills and lifecycle
         q = world.reactions.action_quality
@@ -60,18 +80,34 @@ class ArmWorld:
         idx = idx[self.customers.keeps(cand.node[idx], cand.intent[idx], cand.u[idx])]
         rep = self.shared.replication
         convs = []
-        for i, node, intent, topic, minute in zip(idx.tolist(), cand.node[idx].tolist(), cand.intent[idx].tolist(),
-                                                  cand.topic[idx].tolist(), cand.minute[idx].tolist()):
-            c = Conversation(id=f"{rep}-{i}", tick=tick, minute=minute, customer=node,
-                             segment=self.segments[pop.segment[node]], topic=self.topics[topic],
-                             topic_kind=self.topic_kinds[topic], intent=INTENTS[intent],
-                             followers=int(pop.followers[node]), monthly_value_dollars=round(float(pop.monthly_spend[node]), 2))
+        for i, node, intent, topic, minute in zip(
+            idx.tolist(),
+            cand.node[idx].tolist(),
+            cand.intent[idx].tolist(),
+            cand.topic[idx].tolist(),
+            cand.minute[idx].tolist(),
+            strict=False,
+        ):
+            c = Conversation(
+                id=f"{rep}-{i}",
+                tick=tick,
+                minute=minute,
+                customer=node,
+                segment=self.segments[pop.segment[node]],
+                topic=self.topics[topic],
+                topic_kind=self.topic_kinds[topic],
+                intent=INTENTS[intent],
+                followers=int(pop.followers[node]),
+                monthly_value_dollars=round(float(pop.monthly_spend[node]), 2),
+            )
             self._pending[c.id] = i
-            self.rec.conversation(c, intent in (I_QUESTION, I_COMPLAINT, I_PURCHASE))
+            self.rec.conversation(c, bool(self.help_seeking[intent]))
             convs.append(c)
         self._public_posts(idx, tick)
         kpis = Kpis(day=day, last_day_revenue_dollars=round(self.rec.revenue_on(day - 1), 6) if day else 0.0)
-        closed = TickClosed(tick=tick, start_minute=start, end_minute=end, count=len(convs), kpis=kpis, final=final)
+        closed = TickClosed(
+            tick=tick, start_minute=start, end_minute=end, count=len(convs), kpis=kpis, final=final
+        )
         return TickBatch(conversations=convs, closed=closed)
 
     def _public_posts(self, idx: np.ndarray, tick: int) -> None:
@@ -91,13 +127,26 @@ class ArmWorld:
         nodes = cand.node[idx]
         reach = self.customers.hear(nodes, valence)
         rep = self.shared.replication
-        for i, node, v, n in zip(idx.tolist(), nodes.tolist(), valence.tolist(), reach.tolist()):
-            self.rec.word_of_mouth(f"{self.rec.arm}:wom-{origin}:{rep}-{i}", float(cand.minute[i]), tick, node,
-                                   self.segments[pop.segment[node]], v, n, f"{rep}-{i}", origin)
+        for i, node, v, n in zip(
+            idx.tolist(), nodes.tolist(), valence.tolist(), reach.tolist(), strict=False
+        ):
+            self.rec.word_of_mouth(
+                f"{self.rec.arm}:wom-{origin}:{rep}-{i}",
+                float(cand.minute[i]),
+                tick,
+                node,
+                self.segments[pop.segment[node]],
+                v,
+                n,
+                f"{rep}-{i}",
+                origin,
+            )
 
     # ---- tick close: ingest -----------------------------------------------------------------
     def apply(self, reply: TickReply, tick: int) -> None:
-        fresh = [r for r in reply.responses if r.conversation_id in self._pending]  # idempotent: repeats change nothing
+        fresh = [
+            r for r in reply.responses if r.conversation_id in self._pending
+        ]  # idempotent: repeats change nothing
         if fresh:
             self._react(fresh, tick)
         for k, b in enumerate(reply.broadcasts):
@@ -108,27 +157,53 @@ class ArmWorld:
         idx = np.array([self._pending.pop(r.conversation_id) for r in responses], dtype=np.int64)
         node, intent, topic = cand.node[idx], cand.intent[idx], cand.topic[idx]
         action = np.array([ACTIONS.index(r.action) for r in responses])
-        account = self.account_topic[topic]
-        seeking = (intent == I_QUESTION) | (intent == I_COMPLAINT)
-        need = np.select([seeking & account, intent == I_QUESTION, intent == I_COMPLAINT, intent == I_PURCHASE],
-                         [NEEDS.index("resolve"), NEEDS.index("answer"), NEEDS.index("de_escalate"), NEEDS.index("convert")],
-                         NEEDS.index("acknowledge"))
+        need = self.need[intent, self.topic_kind[topic]]
         answered = action != ACTIONS.index("none")
         delay = np.array([r.delay_minutes for r in responses])
         pitched = np.array([r.pitched for r in responses], dtype=bool)
         u_pitch = self.shared.counter.uniform("pitch", 0, idx)
         tone = np.array([self.tone_multiplier[r.tone] for r in responses])
-        out = self.customers.react(node, intent, self.quality[need, action], delay, answered, pitched, tone,
-                                   action == ACTIONS.index("offer"), cand.u_outcome[idx], cand.u_wom[idx], u_pitch, self.discount)
-        seek_all = seeking | (intent == I_PURCHASE)
+        out = self.customers.react(
+            node,
+            intent,
+            self.quality[need, action],
+            delay,
+            answered,
+            pitched,
+            tone,
+            action == ACTIONS.index("offer"),
+            cand.u_outcome[idx],
+            cand.u_wom[idx],
+            u_pitch,
+            self.discount,
+        )
+        seek_all = self.help_seeking[intent]
         for k, r in enumerate(responses):
             seg = self.segments[pop.segment[node[k]]]
-            self.rec.response(r, seg, self.topics[topic[k]], INTENTS[intent[k]], bool(out.helped[k]), bool(seek_all[k]),
-                             float(out.trust_after[k]))
+            self.rec.response(
+                r,
+                seg,
+                self.topics[topic[k]],
+                INTENTS[intent[k]],
+                bool(out.helped[k]),
+                bool(seek_all[k]),
+                float(out.trust_after[k]),
+            )
             if out.purchase_dollars[k] > 0:
-                self.rec.purchase(f"{r.id}:purchase", r.minute, tick, int(node[k]), seg, float(out.purchase_dollars[k]),
-                                  "offer" if r.action == "offer" else ("pitch" if r.pitched and intent[k] != I_PURCHASE else "conversation"),
-                                  r.conversation_id)
+                self.rec.purchase(
+                    f"{r.id}:purchase",
+                    r.minute,
+                    tick,
+                    int(node[k]),
+                    seg,
+                    float(out.purchase_dollars[k]),
+                    "offer"
+                    if r.action == "offer"
+                    else (
+                        "pitch" if r.pitched and INTENTS[intent[k]] != "purchase_intent" else "conversation"
+                    ),
+                    r.conversation_id,
+                )
         spoke = np.flatnonzero(out.wom_valence != 0)
         self._word_of_mouth(idx[spoke], out.wom_valence[spoke], tick, "reaction")
 
@@ -136,18 +211,26 @@ class ArmWorld:
         pop = self.shared.population
         weights = np.array([b.targeting.get(s, 0.0) if b.targeting else 1.0 for s in self.segments])
         everyone = np.arange(pop.size)
-        u_reach = self.shared.counter.uniform("broadcast", tick * 64 + 2 * k, everyone)
-        u_buy = self.shared.counter.uniform("broadcast", tick * 64 + 2 * k + 1, everyone)
+        index = broadcast_draw_index(tick, k)
+        u_reach = self.shared.counter.uniform("broadcast", index, everyone)
+        u_buy = self.shared.counter.uniform("broadcast", index + 1, everyone)
         buyers, dollars, reached = self.customers.broadcast(weights, b.offer, u_reach, u_buy, self.discount)
         self.rec.broadcast(b, reached)
-        for node, amount in zip(buyers.tolist(), dollars.tolist()):
-            self.rec.purchase(f"{b.id}:purchase:{node}", b.minute, tick, node, self.segments[pop.segment[node]], amount,
-                              "offer" if b.offer else "campaign")
+        for node, amount in zip(buyers.tolist(), dollars.tolist(), strict=False):
+            self.rec.purchase(
+                f"{b.id}:purchase:{node}",
+                b.minute,
+                tick,
+                node,
+                self.segments[pop.segment[node]],
+                amount,
+                "offer" if b.offer else "campaign",
+            )
 
     # ---- a day ends -------------------------------------------------------------------------
     def end_of_day(self, day: int, tick: int) -> None:
         pop = self.shared.population
-        minute = (day + 1) * 1440.0
+        minute = (day + 1) * float(MINUTES_PER_DAY)
         due, amounts = self.customers.bill(day)
         self.rec.bills(day, minute - 1e-6, tick, due, self._segment_array[pop.segment[due]], amounts)
         churned, acquired = self.customers.end_of_day()
@@ -155,17 +238,39 @@ class ArmWorld:
         self.rec.lifecycle("churn", minute, tick, churned, names[pop.segment[churned]].tolist())
         self.rec.lifecycle("acquisition", minute, tick, acquired, names[pop.segment[acquired]].tolist())
 
-    def snapshot(self, tick: int, minute: float) -> dict:
-        c = self.customers
-        active = c.status == CUSTOMER
-        trust = c.trust[active]
+    def _trust_and_nps(self) -> tuple[np.ndarray, float, float]:
+        active = self.customers.active()
         r = self.world.reactions
-        n = max(1, int(active.sum()))
+        return (active, *trust_and_nps(self.customers.trust[active], r.promoter_trust, r.detractor_trust))
+
+    def state(self) -> ArmState:
+        """The typed view outcomes and metrics read."""
+        active, trust, nps = self._trust_and_nps()
+        return ArmState(
+            initial_customers=int(self.shared.population.is_customer.sum()),
+            active_customers=len(active),
+            trust=trust,
+            nps=nps,
+            clv_dollars=self.customers.clv_dollars(),
+            record=self.rec,
+        )
+
+    def snapshot(self, tick: int, minute: float) -> dict:
+        """One row of series.parquet: the cheap figures, taken every recorded tick."""
+        active, trust, nps = self._trust_and_nps()
         return {
-            "tick": tick, "minute": minute, "revenue_dollars": self.rec.revenue_dollars,
-            "active_customers": int(active.sum()), "mean_trust": float(trust.mean()) if len(trust) else 0.0,
-            "nps": 100.0 * (float((trust >= r.promoter_trust).sum()) - float((trust < r.detractor_trust).sum())) / n,
-            "conversations": self.rec.conversations, "help_seeking": self.rec.help_seeking, "helped": self.rec.helped,
-            "answered": self.rec.answered, "churned": self.rec.churned, "acquisitions": self.rec.acquisitions,
-            "positive_wom_reach": self.rec.positive_wom_reach, "negative_wom_reach": self.rec.negative_wom_reach,
+            "tick": tick,
+            "minute": minute,
+            "revenue_dollars": self.rec.revenue_dollars,
+            "active_customers": len(active),
+            "mean_trust": trust,
+            "nps": nps,
+            "conversations": self.rec.conversations,
+            "help_seeking": self.rec.help_seeking,
+            "helped": self.rec.helped,
+            "answered": self.rec.answered,
+            "churned": self.rec.churned,
+            "acquisitions": self.rec.acquisitions,
+            "positive_wom_reach": self.rec.positive_wom_reach,
+            "negative_wom_reach": self.rec.negative_wom_reach,
         }

@@ -1,149 +1,103 @@
-"""The `socialsim` command: compare, validate, schema."""
+"""The `socialsim` command: parses flags, prints results, maps errors to exit codes.
+
+Wiring is not done here but in the composition root, `socialsim.bootstrap`.
+"""
 
 from __future__ import annotations
 
 import json
 import signal
 import sys
-from contextlib import contextmanager
-from dataclasses import dataclass
+import time
 from pathlib import Path
-from typing import Annotated, Optional
+from types import FrameType
+from typing import Annotated, NoReturn, Optional
 
 import typer
 from rich.console import Console
-from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
-from rich.table import Table
 
+from dashboards.push import PushError, push
 from simulator.transport import TransportError
 
-from .broker import BrokerError, EmbeddedBroker, free_port, wait_reachable
+from .bootstrap import TRANSPORTS, RunRequest, publish, serve_strategy, simulate, write_contracts
 from .configerrors import ConfigError
-from .configload import config_sha256, load_scenario, load_strategy, read_yaml, resolve_scenario_path, with_run_options
-from .contracts.scenario import Scenario, ScenarioFile
+from .configload import load_scenario, load_strategy, read_yaml, resolve_scenario_path, with_run_options
+from .contracts.scenario import ScenarioFile
 from .contracts.strategy import Strategy
-from .contracts.wire import TICKS_PER_TOPIC
+from .facts.suite import run_facts
+from .facts.table import facts_table
+from .kafka.broker import BrokerError, EmbeddedBroker
+from .kafka.topics import TICKS_PER_TOPIC
 from .pace import parse_pace
+from .terminal import comparison_table
 
-app = typer.Typer(add_completion=False, no_args_is_help=True,
-                  help="Who should own social media? Compare ownership strategies on a simulated company.")
+app = typer.Typer(
+    add_completion=False,
+    no_args_is_help=True,
+    help="Who should own social media? Compare ownership strategies on a simulated company.",
+)
 out_console = Console(width=None if sys.stdout.isatty() else 160)
 err_console = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
 
 
-def fail(error: ConfigError) -> None:
+def fail(error: ConfigError) -> NoReturn:
     for line in error.lines:
         err_console.print(line, markup=False, highlight=False, soft_wrap=True)
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-TRANSPORTS = ("inproc", "kafka")
-
-
-@dataclass
-class RunRequest:
-    """What `compare` and `live` were asked for, once validated: the composition root's input."""
-
-    sc: Scenario
-    path: Path
-    sets: list[str]
-    transport: str = "inproc"
-    bootstrap: str | None = None
-    partitions: int = 3
-    external_services: bool = False
-    run_id: str | None = None
-    ticks_per_topic: int = TICKS_PER_TOPIC
-    out: Path = Path("runs")
-    keep_events: bool = True
-    metrics_port: int | None = None
-    metrics_host: str = "127.0.0.1"
-    pace_s_per_minute: float | None = None
-
-
-@contextmanager
-def open_transport(req: RunRequest, sha: str, telemetry):
-    """The composition root's choice of transport: in-process, or Kafka with its processes."""
-    if req.transport == "inproc":
-        from simulator.transport import InProcessTransport
-
-        if req.metrics_port is not None:
-            write_targets(req.out / "prometheus-targets.json", req.metrics_host, req.metrics_port, {})
-        yield InProcessTransport(meter=telemetry.meter)
-        return
-    from .stack import kafka_stack, new_run_id
-
-    started_here = req.metrics_port is not None and not req.external_services
-    service_ports = {arm: free_port() for arm in req.sc.arms} if started_here else None
-    if req.metrics_port is not None:
-        write_targets(req.out / "prometheus-targets.json", req.metrics_host, req.metrics_port, service_ports or {})
-    with kafka_stack(req.sc, req.path, req.sets, req.run_id or new_run_id(sha), bootstrap=req.bootstrap,
-                     partitions=req.partitions, external_services=req.external_services, log_dir=req.out / "logs",
-                     ticks_per_topic=req.ticks_per_topic, service_metrics_ports=service_ports,
-                     metrics_host=req.metrics_host) as kafka_run:
-        yield kafka_run.transport
-
-
 def execute(req: RunRequest) -> None:
     """Run, serving metrics if asked, then write outputs and print the comparison."""
-    from .experiment import run
-    from .outputs import write_outputs
-    from .report import render
-    from .telemetry.server import serving
-    from .telemetry.wiring import for_run
-
+    signal.signal(
+        signal.SIGTERM, _interrupt
+    )  # `kill PID` cleans up like Ctrl-C: every started process is stopped
     sc = req.sc
-    sha = config_sha256(sc)
-    signal.signal(signal.SIGTERM, _interrupt)  # `kill PID` cleans up like Ctrl-C: every started process is stopped
-    telemetry = for_run(sc, policies_here=req.transport == "inproc", enabled=req.metrics_port is not None)
-    # a live run keeps every replication in one lockstep, so simulated time never restarts
-    in_flight = sc.replications if req.pace_s_per_minute is not None else 8
     try:
-        with serving(telemetry.registry, req.metrics_port, req.metrics_host), \
-                open_transport(req, sha, telemetry) as tr, \
-                Progress(TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn(),
-                         console=err_console, transient=False, disable=not err_console.is_terminal) as bar:
-            if req.metrics_port is not None:
-                err_console.print(f"metrics: http://{req.metrics_host}:{req.metrics_port}/metrics", highlight=False)
-            task = bar.add_task(f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=None)
-            result = run(sc, tr, keep_events=req.keep_events, in_flight=in_flight, watch=telemetry.readings,
-                         pace_s_per_minute=req.pace_s_per_minute,
-                         progress=lambda done, total: bar.update(task, completed=done, total=total))
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=False,
+            disable=not err_console.is_terminal,
+        ) as bar:
+            task = bar.add_task(
+                f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=None
+            )
+            result, sha = simulate(
+                req,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                on_serving=lambda url: err_console.print(f"metrics: {url}", highlight=False),
+            )
     except (BrokerError, TransportError, OSError) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err_console.print("interrupted: every process the run started has been stopped", highlight=False)
         raise typer.Exit(130) from None
-    summary = write_outputs(result, req.out, sha, str(req.path))
-    (req.out / "report.html").write_text(render(summary, result.series, sc.description), encoding="utf-8")
-    print_table(summary)
+    summary = publish(result, req, sha)
+    out_console.print(comparison_table(summary))
     out_console.print(f"report: {(req.out / 'report.html').resolve()}")
 
 
-def _interrupt(signum, frame) -> None:
+def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def write_targets(path: Path, host: str, port: int, service_ports: dict[str, int]) -> None:
-    """Prometheus file_sd targets of a run: point a Prometheus `file_sd_configs` at this file."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    groups = [{"targets": [f"{host}:{port}"], "labels": {"component": "simulator"}}]
-    groups += [{"targets": [f"{host}:{p}"], "labels": {"component": "service", "service_arm": arm}}
-               for arm, p in service_ports.items()]
-    path.write_text(json.dumps(groups, indent=2) + "\n", encoding="utf-8")
-
-
-def load_request(scenario: str, sets: list[str] | None, transport: str, **options) -> RunRequest:
+def load_request(scenario: str, sets: list[str] | None, transport: str, **options: object) -> RunRequest:
     """Load and check what the user asked for; a config error exits 2 naming file and field."""
     path = resolve_scenario_path(scenario)
     run_options = {k: options.pop(k) for k in ("seed", "replications", "customers", "days")}
     try:
         sc = with_run_options(load_scenario(path, sets or []), **run_options)
         if transport not in TRANSPORTS:
-            raise ConfigError([f"--transport: unknown transport {transport!r}; allowed: {', '.join(TRANSPORTS)}"])
+            raise ConfigError(
+                [f"--transport: unknown transport {transport!r}; allowed: {', '.join(TRANSPORTS)}"]
+            )
     except ConfigError as exc:
         fail(exc)
     out = options.pop("out", None) or Path("runs") / sc.name
@@ -151,85 +105,129 @@ def load_request(scenario: str, sets: list[str] | None, transport: str, **option
 
 
 TransportOpt = Annotated[str, typer.Option(help="how the world talks to the strategies: inproc or kafka")]
-BootstrapOpt = Annotated[Optional[str], typer.Option(help="Kafka bootstrap HOST:PORT [default: start an embedded broker]")]
+BootstrapOpt = Annotated[
+    Optional[str], typer.Option(help="Kafka bootstrap HOST:PORT [default: start an embedded broker]")
+]
 PartitionsOpt = Annotated[int, typer.Option(min=1, max=64, help="partitions per topic for a Kafka run")]
-ExternalOpt = Annotated[bool, typer.Option("--external-services", help="do not start strategy services (they already run)")]
-RunIdOpt = Annotated[Optional[str], typer.Option(help="name of the run's topics [default: generated]; give it to external services")]
-TicksOpt = Annotated[int, typer.Option(min=1, help="ticks per generation of a Kafka run's topics (bounds what a partition holds)")]
+ExternalOpt = Annotated[
+    bool, typer.Option("--external-services", help="do not start strategy services (they already run)")
+]
+RunIdOpt = Annotated[
+    Optional[str],
+    typer.Option(help="name of the run's topics [default: generated]; give it to external services"),
+]
+TicksOpt = Annotated[
+    int,
+    typer.Option(min=1, help="ticks per generation of a Kafka run's topics (bounds what a partition holds)"),
+]
 RepsOpt = Annotated[Optional[int], typer.Option(help="override the scenario's replications")]
 SeedOpt = Annotated[Optional[int], typer.Option(help="override the scenario's seed")]
 CustomersOpt = Annotated[Optional[int], typer.Option(help="override world.population.customers")]
 DaysOpt = Annotated[Optional[int], typer.Option(help="override world.horizon.days")]
 OutOpt = Annotated[Optional[Path], typer.Option(help="output directory [default: runs/<scenario>]")]
-SetOpt = Annotated[Optional[list[str]], typer.Option("--set", help="dotted.path=value; arms.ARM.path=value overrides one arm's strategy")]
+SetOpt = Annotated[
+    Optional[list[str]],
+    typer.Option("--set", help="dotted.path=value; arms.ARM.path=value overrides one arm's strategy"),
+]
 MetricsHostOpt = Annotated[str, typer.Option(help="address /metrics listens on")]
 
 
 @app.command()
 def compare(
     scenario: Annotated[str, typer.Argument(help="scenario YAML file, or the name of a shipped scenario")],
-    transport: TransportOpt = "inproc", bootstrap: BootstrapOpt = None, partitions: PartitionsOpt = 3,
-    external_services: ExternalOpt = False, run_id: RunIdOpt = None, ticks_per_topic: TicksOpt = TICKS_PER_TOPIC,
-    replications: RepsOpt = None, seed: SeedOpt = None, customers: CustomersOpt = None, days: DaysOpt = None,
-    out: OutOpt = None, set_: SetOpt = None,
+    transport: TransportOpt = "inproc",
+    bootstrap: BootstrapOpt = None,
+    partitions: PartitionsOpt = 3,
+    external_services: ExternalOpt = False,
+    run_id: RunIdOpt = None,
+    ticks_per_topic: TicksOpt = TICKS_PER_TOPIC,
+    replications: RepsOpt = None,
+    seed: SeedOpt = None,
+    customers: CustomersOpt = None,
+    days: DaysOpt = None,
+    out: OutOpt = None,
+    set_: SetOpt = None,
     no_events: Annotated[bool, typer.Option("--no-events", help="skip events.parquet (large runs)")] = False,
-    metrics_port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port during the run")] = None,
+    metrics_port: Annotated[
+        Optional[int],
+        typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port during the run"),
+    ] = None,
     metrics_host: MetricsHostOpt = "127.0.0.1",
 ) -> None:
     """Run every arm of SCENARIO on common random numbers; print a table per metric and write outputs."""
-    execute(load_request(scenario, set_, transport, bootstrap=bootstrap, partitions=partitions,
-                         external_services=external_services, run_id=run_id, ticks_per_topic=ticks_per_topic,
-                         replications=replications, seed=seed, customers=customers, days=days, out=out,
-                         keep_events=not no_events, metrics_port=metrics_port, metrics_host=metrics_host))
+    execute(
+        load_request(
+            scenario,
+            set_,
+            transport,
+            bootstrap=bootstrap,
+            partitions=partitions,
+            external_services=external_services,
+            run_id=run_id,
+            ticks_per_topic=ticks_per_topic,
+            replications=replications,
+            seed=seed,
+            customers=customers,
+            days=days,
+            out=out,
+            keep_events=not no_events,
+            metrics_port=metrics_port,
+            metrics_host=metrics_host,
+        )
+    )
 
 
 @app.command()
 def live(
     scenario: Annotated[str, typer.Argument(help="scenario YAML file, or the name of a shipped scenario")],
-    metrics_port: Annotated[int, typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port")],
-    pace: Annotated[str, typer.Option(help="simulated time = wall time, e.g. 1d=2s (units s, m, h, d)")] = "1d=2s",
+    metrics_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port")
+    ],
+    pace: Annotated[
+        str, typer.Option(help="simulated time = wall time, e.g. 1d=2s (units s, m, h, d)")
+    ] = "1d=2s",
     metrics_host: MetricsHostOpt = "127.0.0.1",
-    transport: TransportOpt = "inproc", bootstrap: BootstrapOpt = None, partitions: PartitionsOpt = 3,
-    external_services: ExternalOpt = False, run_id: RunIdOpt = None, ticks_per_topic: TicksOpt = TICKS_PER_TOPIC,
-    replications: RepsOpt = None, seed: SeedOpt = None, customers: CustomersOpt = None, days: DaysOpt = None,
-    out: OutOpt = None, set_: SetOpt = None,
+    transport: TransportOpt = "inproc",
+    bootstrap: BootstrapOpt = None,
+    partitions: PartitionsOpt = 3,
+    external_services: ExternalOpt = False,
+    run_id: RunIdOpt = None,
+    ticks_per_topic: TicksOpt = TICKS_PER_TOPIC,
+    replications: RepsOpt = None,
+    seed: SeedOpt = None,
+    customers: CustomersOpt = None,
+    days: DaysOpt = None,
+    out: OutOpt = None,
+    set_: SetOpt = None,
 ) -> None:
-    """Run SCENARIO paced against the wall clock, serving /metrics, so Prometheus sees it unfold; Ctrl-C stops."""
+    """Run SCENARIO paced against the wall clock, serving /metrics, so Prometheus sees it unfold.
+
+    Ctrl-C stops it."""
     try:
         seconds_per_minute = parse_pace(pace)
     except ConfigError as exc:
         fail(exc)
-    execute(load_request(scenario, set_, transport, bootstrap=bootstrap, partitions=partitions,
-                         external_services=external_services, run_id=run_id, ticks_per_topic=ticks_per_topic,
-                         replications=replications, seed=seed, customers=customers, days=days, out=out,
-                         keep_events=False, metrics_port=metrics_port, metrics_host=metrics_host,
-                         pace_s_per_minute=seconds_per_minute))
-
-
-def compact(x: float) -> str:
-    for size, suffix in ((1e9, "G"), (1e6, "M"), (1e3, "k")):
-        if abs(x) >= size:
-            return f"{x / size:.3g}{suffix}"
-    return f"{x:.3g}"
-
-
-def print_table(summary: dict) -> None:
-    from .outcomes import METRICS
-    from .stats import winner
-
-    arms = list(summary["arms"])
-    table = Table(title=f"{summary['scenario']}: mean ± 95% CI half-width over {summary['replications']} replications")
-    table.add_column("metric")
-    for arm in arms:
-        table.add_column(arm, justify="right")
-    table.add_column("winner")
-    for metric, (unit, higher) in METRICS.items():
-        cells = []
-        for arm in arms:
-            m = summary["arms"][arm][metric]
-            cells.append(f"{compact(m['mean'])} ±{compact((m['ci95'][1] - m['ci95'][0]) / 2)}")
-        table.add_row(escape(f"{metric} [{unit}] {'↑' if higher else '↓'}"), *cells, winner(summary["arms"], metric, higher))
-    out_console.print(table)
+    execute(
+        load_request(
+            scenario,
+            set_,
+            transport,
+            bootstrap=bootstrap,
+            partitions=partitions,
+            external_services=external_services,
+            run_id=run_id,
+            ticks_per_topic=ticks_per_topic,
+            replications=replications,
+            seed=seed,
+            customers=customers,
+            days=days,
+            out=out,
+            keep_events=False,
+            metrics_port=metrics_port,
+            metrics_host=metrics_host,
+            pace_s_per_minute=seconds_per_minute,
+        )
+    )
 
 
 @app.command()
@@ -262,85 +260,92 @@ def schema(kind: Annotated[str, typer.Argument(help="scenario or strategy")] = "
 
 @app.command()
 def service(
-    scenario: Annotated[str, typer.Option(help="scenario file (or shipped name) whose arm this service runs")],
+    scenario: Annotated[
+        str, typer.Option(help="scenario file (or shipped name) whose arm this service runs")
+    ],
     arm: Annotated[str, typer.Option(help="the arm to serve")],
     bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap HOST:PORT")],
     run_id: Annotated[str, typer.Option(help="the run whose topics to serve")] = "socialsim",
-    set_: Annotated[Optional[list[str]], typer.Option("--set", help="the same --set values the run uses")] = None,
-    metrics_port: Annotated[Optional[int], typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port")] = None,
+    set_: Annotated[
+        Optional[list[str]], typer.Option("--set", help="the same --set values the run uses")
+    ] = None,
+    metrics_port: Annotated[
+        Optional[int], typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port")
+    ] = None,
     metrics_host: MetricsHostOpt = "127.0.0.1",
 ) -> None:
     """Run one strategy as a Kafka microservice (what docker-compose and operators start)."""
-    import asyncio
-
-    from services.app import create_app
-
-    from .contracts.wire import topics
-    from .topics import TopicAdmin
-
     try:
-        sc = load_scenario(resolve_scenario_path(scenario), set_ or [])
-        if arm not in sc.arms:
-            raise ConfigError([f"--arm: unknown arm {arm!r}; the scenario's arms: {', '.join(sc.arms)}"])
-        wait_reachable(bootstrap, 10.0)
-        admin = TopicAdmin(bootstrap)
-        partitions = admin.partitions(topics(run_id, arm, 0)[0], timeout_s=120.0)  # the run creates its topics
-        admin.close()
+        serve_strategy(scenario, set_ or [], arm, bootstrap, run_id, metrics_port, metrics_host)
     except ConfigError as exc:
         fail(exc)
     except BrokerError as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None
-    from .telemetry.server import serving
-    from .telemetry.wiring import for_service
-
-    registry, meter = for_service(arm)
-    application, _ = create_app(sc.arms[arm], arm, bootstrap, run_id, partitions, registry=registry, meter=meter)
-    with serving(registry, metrics_port, metrics_host):
-        asyncio.run(application.run())
 
 
 @app.command()
 def facts(
-    json_: Annotated[bool, typer.Option("--json", help="print the results as a JSON list instead of a table")] = False,
-    replications: RepsOpt = None, seed: SeedOpt = None, customers: CustomersOpt = None, days: DaysOpt = None,
+    json_: Annotated[
+        bool, typer.Option("--json", help="print the results as a JSON list instead of a table")
+    ] = False,
+    replications: RepsOpt = None,
+    seed: SeedOpt = None,
+    customers: CustomersOpt = None,
+    days: DaysOpt = None,
     set_: SetOpt = None,
-    scenario: Annotated[Optional[str], typer.Option(help="run every study on this scenario (file or shipped name) instead of each fact's own")] = None,
+    scenario: Annotated[
+        Optional[str],
+        typer.Option(
+            help="run every study on this scenario (file or shipped name) instead of each fact's own"
+        ),
+    ] = None,
 ) -> None:
     """Reproduce published findings with virtual studies on the default world; exit 1 if any fails.
 
     --set changes the world of every studied scenario, to see which evidence an assumption breaks;
     --scenario runs the studies on another company, to see which evidence holds there."""
-    from .facts.suite import run_facts
-    from .facts.table import facts_table
-
     try:
-        results = run_facts(sets=set_, scenario=scenario, replications=replications, seed=seed, customers=customers, days=days,
-                            progress=lambda text: err_console.print(f"simulating {text}", highlight=False))
+        results = run_facts(
+            sets=set_,
+            scenario=scenario,
+            replications=replications,
+            seed=seed,
+            customers=customers,
+            days=days,
+            progress=lambda text: err_console.print(f"simulating {text}", highlight=False),
+        )
     except ConfigError as exc:
         fail(exc)
     if json_:
         sys.stdout.write(json.dumps([r.as_dict() for r in results], indent=2) + "\n")
     else:
         out_console.print(facts_table(results))
-        out_console.print(f"{sum(r.passed for r in results)} of {len(results)} facts reproduced", highlight=False)
+        out_console.print(
+            f"{sum(r.passed for r in results)} of {len(results)} facts reproduced", highlight=False
+        )
     raise typer.Exit(0 if all(r.passed for r in results) else 1)
 
 
-dashboards_app = typer.Typer(help="Grafana dashboards: push the committed ones to a Grafana.", no_args_is_help=True)
+dashboards_app = typer.Typer(
+    help="Grafana dashboards: push the committed ones to a Grafana.", no_args_is_help=True
+)
 app.add_typer(dashboards_app, name="dashboards")
 
 
 @dashboards_app.command("push")
 def dashboards_push(
     url: Annotated[str, typer.Option(help="Grafana base URL, e.g. http://localhost:3000")],
-    token: Annotated[str, typer.Option(envvar="GRAFANA_TOKEN", help="service account token [env GRAFANA_TOKEN]")],
+    token: Annotated[
+        str, typer.Option(envvar="GRAFANA_TOKEN", help="service account token [env GRAFANA_TOKEN]")
+    ],
     folder: Annotated[str, typer.Option(help="folder title the dashboards go into")] = "socialsim",
-    datasource_uid: Annotated[Optional[str], typer.Option(help="uid of that Grafana's Prometheus datasource [default: socialsim-prometheus]")] = None,
+    datasource_uid: Annotated[
+        Optional[str],
+        typer.Option(help="uid of that Grafana's Prometheus datasource [default: socialsim-prometheus]"),
+    ] = None,
 ) -> None:
     """Upload the Strategy comparison, Customer journey and Operations dashboards (overwriting by uid)."""
-    from dashboards.push import PushError, push
-
     try:
         uids = push(url, token, folder, datasource_uid)
     except PushError as exc:
@@ -352,8 +357,6 @@ def dashboards_push(
 @app.command()
 def broker(port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 9092) -> None:
     """Start the embedded Kafka-protocol broker (Tansu, memory storage) until Ctrl-C."""
-    import time
-
     b = EmbeddedBroker.start(port)
     out_console.print(f"broker listening on {b.bootstrap} (pid {b.process.pid}); Ctrl-C stops it")
     try:
@@ -363,6 +366,17 @@ def broker(port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 9092) 
         pass
     finally:
         b.stop()
+
+
+@app.command()
+def contracts(
+    out: Annotated[
+        Path, typer.Argument(help="folder to write asyncapi.yaml and events.schema.json to")
+    ] = Path("docs"),
+) -> None:
+    """Write the service contracts (AsyncAPI and the events' JSON Schema), generated from the code."""
+    write_contracts(out)
+    out_console.print(f"wrote {out / 'asyncapi.yaml'} and {out / 'events.schema.json'}")
 
 
 def main() -> None:

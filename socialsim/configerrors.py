@@ -59,7 +59,9 @@ def _allowed(error: dict[str, Any], model: type[BaseModel]) -> str:
     return error["msg"]
 
 
-def from_validation(err: ValidationError, file: Path | str, model: type[BaseModel], prefix: tuple[Any, ...] = ()) -> ConfigError:
+def from_validation(
+    err: ValidationError, file: Path | str, model: type[BaseModel], prefix: tuple[Any, ...] = ()
+) -> ConfigError:
     lines = []
     for e in err.errors():
         loc = prefix + tuple(e["loc"])

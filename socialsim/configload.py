@@ -43,7 +43,9 @@ def read_yaml(path: Path) -> dict[str, Any]:
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "(unknown position)"
         raise ConfigError([f"{path}: {where}: not valid YAML: {getattr(exc, 'problem', exc)}"]) from None
     if not isinstance(data, dict):
-        raise ConfigError([f"{path}: (top level): expected a mapping of keys to values (got {type(data).__name__})"])
+        raise ConfigError(
+            [f"{path}: (top level): expected a mapping of keys to values (got {type(data).__name__})"]
+        )
     return data
 
 
@@ -79,7 +81,9 @@ def find_strategy(name: str, scenario_path: Path) -> Path:
     raise KeyError(f"unknown strategy {name!r}; known: {', '.join(known)}")
 
 
-def _validate(model: type[BaseModel], data: dict[str, Any], file: Path | str, prefix: tuple[Any, ...] = ()) -> Any:
+def _validate(
+    model: type[BaseModel], data: dict[str, Any], file: Path | str, prefix: tuple[Any, ...] = ()
+) -> Any:
     try:
         return model.model_validate(data)
     except ValidationError as err:
@@ -102,9 +106,18 @@ def load_scenario(path: Path | str, assignments: list[str] | None = None) -> Sce
         head, _, rest = dotted.partition(".")
         if head == "arms" and rest:
             arm_name, _, strategy_path = rest.partition(".")
-            arm = next((a for a in raw.get("arms", []) if isinstance(a, dict) and a.get("name") == arm_name), None)
+            arm = next(
+                (a for a in raw.get("arms", []) if isinstance(a, dict) and a.get("name") == arm_name), None
+            )
             if arm is None or not strategy_path:
-                raise ConfigError([f"--set {text!r}: expected arms.ARM.strategy.path=value with ARM one of the scenario's arms"])
+                raise ConfigError(
+                    [
+                        (
+                            f"--set {text!r}: expected arms.ARM.strategy.path=value with ARM one of "
+                            "the scenario's arms"
+                        )
+                    ]
+                )
             arm.setdefault("overrides", {})[strategy_path] = value
         else:
             set_dotted(raw, dotted, value, path, f"--set {text}")
@@ -121,12 +134,24 @@ def load_scenario(path: Path | str, assignments: list[str] | None = None) -> Sce
             errors.extend(f"{line} (from {path}: arms[{i}])" for line in exc.lines)
     if errors:
         raise ConfigError(errors)
-    return Scenario(name=spec.name, description=spec.description, seed=spec.seed,
-                    replications=spec.replications, world=spec.world, arms=arms)
+    return Scenario(
+        name=spec.name,
+        description=spec.description,
+        seed=spec.seed,
+        replications=spec.replications,
+        world=spec.world,
+        arms=arms,
+    )
 
 
-def with_run_options(scenario: Scenario, *, seed: int | None = None, replications: int | None = None,
-                     customers: int | None = None, days: int | None = None) -> Scenario:
+def with_run_options(
+    scenario: Scenario,
+    *,
+    seed: int | None = None,
+    replications: int | None = None,
+    customers: int | None = None,
+    days: int | None = None,
+) -> Scenario:
     """Apply the CLI's shorthand options; validation runs again so their bounds are enforced too."""
     data = scenario.model_dump()
     if seed is not None:

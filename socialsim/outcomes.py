@@ -24,9 +24,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from simulator.customers import CUSTOMER
-from simulator.world import ArmWorld
+from simulator.measures import ArmState
 from socialsim.contracts.strategy import Strategy
+from socialsim.contracts.timeunits import MINUTES_PER_HOUR
 from socialsim.contracts.world import World
 
 METRICS: dict[str, tuple[str, bool]] = {
@@ -47,54 +47,43 @@ METRICS: dict[str, tuple[str, bool]] = {
 }
 
 
-def clv(world: World, arm: ArmWorld) -> float:
-    c, econ = arm.customers, world.economics
-    active = np.flatnonzero(c.status == CUSTOMER)
-    hazard_per_year = c.churn_hazard_per_day(active) * 365.0
-    monthly = c.pop.monthly_spend[active] * c.spend_multiplier(active)
-    return float(np.sum(12.0 * monthly * econ.gross_margin / (hazard_per_year + econ.annual_discount_rate + 1e-12)))
-
-
-def cost(world: World, strategy: Strategy, arm: ArmWorld, days: float) -> float:
+def cost(world: World, strategy: Strategy, state: ArmState, days: float) -> float:
     """Staff for `days` days plus the broadcasts sent so far [$]."""
     econ = world.economics
-    staff = sum(h * days * econ.staff_cost_dollars_per_hour.get(d, 0.0) for d, h in strategy.staff_hours_per_day.items())
-    return staff + arm.rec.broadcasts * econ.broadcast_cost_dollars
-
-
-def trust_and_nps(world: World, arm: ArmWorld) -> tuple[float, float]:
-    """Mean trust of active customers [0..1] and their NPS by trust thresholds [-100..100]."""
-    c, r = arm.customers, world.reactions
-    trust = c.trust[c.status == CUSTOMER]
-    if not len(trust):
-        return 0.0, 0.0
-    promoters, detractors = int((trust >= r.promoter_trust).sum()), int((trust < r.detractor_trust).sum())
-    return float(trust.mean()), 100.0 * (promoters - detractors) / len(trust)
+    staff = sum(
+        h * days * econ.staff_cost_dollars_per_hour.get(d, 0.0)
+        for d, h in strategy.staff_hours_per_day.items()
+    )
+    return staff + state.record.broadcasts * econ.broadcast_cost_dollars
 
 
 def roi(world: World, revenue: float, clv_dollars: float, cost_dollars: float) -> float:
-    return (world.economics.gross_margin * revenue + clv_dollars - cost_dollars) / cost_dollars if cost_dollars > 0 else 0.0
+    return (
+        (world.economics.gross_margin * revenue + clv_dollars - cost_dollars) / cost_dollars
+        if cost_dollars > 0
+        else 0.0
+    )
 
 
-def outcomes(world: World, strategy: Strategy, arm: ArmWorld) -> dict[str, float]:
-    rec, c = arm.rec, arm.customers
-    value = clv(world, arm)
-    spent = cost(world, strategy, arm, world.horizon.days)
-    trust, nps = trust_and_nps(world, arm)
-    initial = int(c.pop.is_customer.sum())
+def outcomes(world: World, strategy: Strategy, state: ArmState) -> dict[str, float]:
+    rec = state.record
+    spent = cost(world, strategy, state, world.horizon.days)
     return {
         "revenue": rec.revenue_dollars,
-        "clv": value,
+        "clv": state.clv_dollars,
         "cost": spent,
-        "roi": roi(world, rec.revenue_dollars, value, spent),
-        "trust": trust,
+        "roi": roi(world, rec.revenue_dollars, state.clv_dollars, spent),
+        "trust": state.trust,
         "helped_rate": rec.helped / rec.help_seeking if rec.help_seeking else 0.0,
-        "nps": nps,
-        "churn_rate": rec.churned / (initial + rec.acquisitions),
+        "nps": state.nps,
+        "churn_rate": rec.churned / (state.initial_customers + rec.acquisitions),
         "response_rate": rec.answered / rec.conversations if rec.conversations else 0.0,
         # with nothing answered, report the full wait before customers gave up rather than a flattering 0
-        "median_first_response_minutes": (float(np.median(rec.first_response_minutes)) if rec.first_response_minutes
-                                          else strategy.max_wait_hours * 60.0),
+        "median_first_response_minutes": (
+            float(np.median(rec.first_response_minutes))
+            if rec.first_response_minutes
+            else strategy.max_wait_hours * MINUTES_PER_HOUR
+        ),
         "positive_wom_reach": float(rec.positive_wom_reach),
         "negative_wom_reach": float(rec.negative_wom_reach),
         "acquisitions": float(rec.acquisitions),

@@ -1,25 +1,30 @@
-"""Write a run's outputs: manifest.json, summary.json, series.parquet, events.parquet, network.parquet (schemas in README)."""
+"""Write a run's outputs (schemas in the README).
+
+manifest.json, summary.json, series.parquet, events.parquet and network.parquet.
+"""
 
 from __future__ import annotations
 
 import json
 import platform
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .experiment import EVENT_SCHEMA, RunResult
+from .comparison import EVENT_SCHEMA, RunResult
 
-_VERSIONED = ("socialsim", "simpy", "numpy", "scipy", "pydantic", "msgspec", "pyarrow", "pandas", "networkx")
+_VERSIONED = ("socialsim", "simpy", "numpy", "scipy", "pydantic", "msgspec", "pyarrow", "pandas")
 
 
 def _git_commit() -> str | None:
     try:
-        out = subprocess.run(["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5)
+        out = subprocess.run(
+            ["git", "rev-parse", "HEAD"], cwd=Path(__file__).parent, capture_output=True, text=True, timeout=5
+        )
     except (OSError, subprocess.TimeoutExpired):
         return None
     return out.stdout.strip() or None if out.returncode == 0 else None
@@ -43,13 +48,22 @@ def write_outputs(result: RunResult, out: Path, config_sha256: str, source: str)
     out.mkdir(parents=True, exist_ok=True)
     summary = result.summary(config_sha256)
     write_json(out / "summary.json", summary)
-    write_json(out / "manifest.json", {
-        "scenario": result.scenario.name, "source": source, "config_sha256": config_sha256,
-        "seed": result.scenario.seed, "replications": result.scenario.replications, "transport": result.transport,
-        "arms": list(result.scenario.arms), "created_utc": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-        "git_commit": _git_commit(), "versions": _versions(),
-        "resolved_config": result.scenario.model_dump(mode="json"),
-    })
+    write_json(
+        out / "manifest.json",
+        {
+            "scenario": result.scenario.name,
+            "source": source,
+            "config_sha256": config_sha256,
+            "seed": result.scenario.seed,
+            "replications": result.scenario.replications,
+            "transport": result.transport,
+            "arms": list(result.scenario.arms),
+            "created_utc": datetime.now(UTC).isoformat(timespec="seconds"),
+            "git_commit": _git_commit(),
+            "versions": _versions(),
+            "resolved_config": result.scenario.model_dump(mode="json"),
+        },
+    )
     pq.write_table(pa.Table.from_pylist(result.series), out / "series.parquet")
     events = pa.concat_tables(result.events) if result.events else EVENT_SCHEMA.empty_table()
     pq.write_table(events, out / "events.parquet")

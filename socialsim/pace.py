@@ -14,8 +14,12 @@ def parse_pace(text: str) -> float:
     """`1d=2s` (one simulated day every two wall seconds) -> wall seconds per simulated minute."""
     m = _PACE.match(text)
     if not m or float(m.group(1)) <= 0 or float(m.group(3)) <= 0:
-        raise ConfigError([f"--pace: expected SIMULATED=WALL with positive numbers and units s, m, h or d, "
-                           f"e.g. 1d=2s (got {text!r})"])
+        raise ConfigError(
+            [
+                f"--pace: expected SIMULATED=WALL with positive numbers and units s, m, h or d, "
+                f"e.g. 1d=2s (got {text!r})"
+            ]
+        )
     simulated_s = float(m.group(1)) * _UNITS_S[m.group(2)]
     wall_s = float(m.group(3)) * _UNITS_S[m.group(4)]
     return wall_s / (simulated_s / 60.0)

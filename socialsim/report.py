@@ -21,7 +21,11 @@ from .stats import winner  # noqa: E402
 PLOTS = [  # (title, y label, function of a series row)
     ("Cumulative revenue", "$", lambda r: r["revenue_dollars"]),
     ("Mean trust of active customers", "trust [0..1]", lambda r: r["mean_trust"]),
-    ("Helped rate (did we help this person?)", "fraction", lambda r: r["helped"] / r["help_seeking"] if r["help_seeking"] else np.nan),
+    (
+        "Helped rate (did we help this person?)",
+        "fraction",
+        lambda r: r["helped"] / r["help_seeking"] if r["help_seeking"] else np.nan,
+    ),
     ("NPS", "score", lambda r: r["nps"]),
     ("Churned customers (cumulative)", "people", lambda r: r["churned"]),
 ]
@@ -38,8 +42,12 @@ def _band(series: list[dict], arm: str, value) -> tuple[np.ndarray, np.ndarray, 
     with warnings.catch_warnings():  # early ticks may have no help-seeking posts yet (NaN rate)
         warnings.simplefilter("ignore", RuntimeWarning)
         mean = np.array([np.nanmean(v) for v in vals])
-        half = np.array([stats.t.ppf(0.975, len(v) - 1) * np.nanstd(v, ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0
-                         for v in vals])
+        half = np.array(
+            [
+                stats.t.ppf(0.975, len(v) - 1) * np.nanstd(v, ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0
+                for v in vals
+            ]
+        )
     return minutes / 1440.0, mean, mean - half, mean + half
 
 
@@ -61,6 +69,15 @@ def _plot(series: list[dict], arms: list[str], title: str, ylabel: str, value) -
     return base64.b64encode(buf.getvalue()).decode()
 
 
+STYLE = (
+    "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}"
+    "table{border-collapse:collapse;margin:1em 0}"
+    "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;vertical-align:top}th{text-align:left}"
+    "td.win{background:#e6f4ea;font-weight:600}img{display:block;margin:1em 0}"
+    "small{color:#666;font-weight:normal}"
+)
+
+
 def _fmt(x: float) -> str:
     return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
 
@@ -72,25 +89,36 @@ def render(summary: dict, series: list[dict], description: str) -> str:
     for metric, (unit, higher) in METRICS.items():
         best = winner(summary["arms"], metric, higher)
         cells = "".join(
-            f"<td class='{'win' if a == best else ''}'>{_fmt(summary['arms'][a][metric]['mean'])}"
-            f"<br><small>[{_fmt(summary['arms'][a][metric]['ci95'][0])}, {_fmt(summary['arms'][a][metric]['ci95'][1])}]</small></td>"
-            for a in arms)
-        rows.append(f"<tr><th>{esc(metric)} <small>({esc(unit)}, {'higher' if higher else 'lower'} is better)</small></th>{cells}</tr>")
+            f"<td class='{'win' if a == best else ''}'>{_fmt(summary['arms'][a][metric]['mean'])}"(
+                f"<br><small>[{_fmt(summary['arms'][a][metric]['ci95'][0])}, "
+                f"{_fmt(summary['arms'][a][metric]['ci95'][1])}]</small></td>"
+            )
+            for a in arms
+        )
+        rows.append(
+            f"<tr><th>{esc(metric)} <small>({esc(unit)}, "
+            f"{'higher' if higher else 'lower'} is better)</small></th>{cells}</tr>"
+        )
     paired = "".join(
         f"<tr><td>{esc(p['metric'])}</td><td>{esc(p['a'])}</td><td>{esc(p['b'])}</td><td>{_fmt(p['mean_diff'])}</td>"
         f"<td>[{_fmt(p['ci95'][0])}, {_fmt(p['ci95'][1])}]</td><td>{p['p_a_beats_b']:.3f}</td></tr>"
-        for p in summary["paired"])
-    imgs = "".join(f"<img alt='{esc(t)}' src='data:image/png;base64,{_plot(series, arms, t, y, f)}'>" for t, y, f in PLOTS)
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>socialsim: {esc(summary['scenario'])}</title>
-<style>body{{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}}table{{border-collapse:collapse;margin:1em 0}}
-td,th{{border:1px solid #ccc;padding:4px 8px;text-align:right;vertical-align:top}}th{{text-align:left}}
-td.win{{background:#e6f4ea;font-weight:600}}img{{display:block;margin:1em 0}}small{{color:#666;font-weight:normal}}</style></head><body>
-<h1>{esc(summary['scenario'])}</h1><p>{esc(description)}</p>
-<p>seed {summary['seed']} · {summary['replications']} replications · transport {esc(summary['transport'])} ·
-config sha256 <code>{summary['config_sha256'][:16]}</code></p>
-<h2>Outcomes by arm</h2><p>Mean over replications with 95% confidence interval; the best arm per metric is shaded.</p>
-<table><tr><th>metric</th>{''.join(f'<th>{esc(a)}</th>' for a in arms)}</tr>{''.join(rows)}</table>
+        for p in summary["paired"]
+    )
+    imgs = "".join(
+        f"<img alt='{esc(t)}' src='data:image/png;base64,{_plot(series, arms, t, y, f)}'>"
+        for t, y, f in PLOTS
+    )
+    title = esc(summary["scenario"])
+    return f"""<!doctype html><html><head><meta charset="utf-8"><title>socialsim: {title}</title>
+<style>{STYLE}</style></head><body>
+<h1>{esc(summary["scenario"])}</h1><p>{esc(description)}</p>
+<p>seed {summary["seed"]} · {summary["replications"]} replications · transport {esc(summary["transport"])} ·
+config sha256 <code>{summary["config_sha256"][:16]}</code></p>
+<h2>Outcomes by arm</h2>
+<p>Mean over replications with 95% confidence interval; the best arm per metric is shaded.</p>
+<table><tr><th>metric</th>{"".join(f"<th>{esc(a)}</th>" for a in arms)}</tr>{"".join(rows)}</table>
 <h2>Over time</h2><p>Mean over replications with 95% band.</p>{imgs}
 <h2>Paired differences (A − B, per replication, common random numbers)</h2>
-<table><tr><th>metric</th><th>A</th><th>B</th><th>mean A − B</th><th>95% CI</th><th>P(A beats B)</th></tr>{paired}</table>
+<table><tr><th>metric</th><th>A</th><th>B</th><th>mean A − B</th><th>95% CI</th><th>P(A beats B)</th></tr>
+{paired}</table>
 </body></html>"""

@@ -44,7 +44,9 @@ def _r(x: float) -> float:
     return float(f"{x:.10g}")  # stable, readable JSON numbers
 
 
-def summarise(per_arm: dict[str, dict[str, list[float]]], directions: dict[str, bool]) -> tuple[dict, list[dict]]:
+def summarise(
+    per_arm: dict[str, dict[str, list[float]]], directions: dict[str, bool]
+) -> tuple[dict, list[dict]]:
     """per_arm[arm][metric] = one value per replication (same order across arms)."""
     arms_out = {}
     for arm, metrics in per_arm.items():
@@ -57,8 +59,16 @@ def summarise(per_arm: dict[str, dict[str, list[float]]], directions: dict[str, 
         for metric, higher in directions.items():
             d = np.asarray(per_arm[a][metric]) - np.asarray(per_arm[b][metric])
             m, (lo, hi) = mean_ci(d)
-            paired.append({"metric": metric, "a": a, "b": b, "mean_diff": _r(m), "ci95": [_r(lo), _r(hi)],
-                           "p_a_beats_b": _r(p_better(d, higher))})
+            paired.append(
+                {
+                    "metric": metric,
+                    "a": a,
+                    "b": b,
+                    "mean_diff": _r(m),
+                    "ci95": [_r(lo), _r(hi)],
+                    "p_a_beats_b": _r(p_better(d, higher)),
+                }
+            )
     return arms_out, paired
 
 

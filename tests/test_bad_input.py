@@ -10,7 +10,9 @@ from socialsim.cli import app
 from socialsim.configload import SCENARIO_DIR, STRATEGY_DIR
 
 
-def _write(tmp: Path, mutate, source: Path = SCENARIO_DIR / "credit-card-issuer.yaml", name="scenario.yaml") -> Path:
+def _write(
+    tmp: Path, mutate, source: Path = SCENARIO_DIR / "credit-card-issuer.yaml", name="scenario.yaml"
+) -> Path:
     data = yaml.safe_load(source.read_text())
     mutate(data)
     path = tmp / name
@@ -32,11 +34,26 @@ def _set(data, path, value):
 
 
 CASES = {
-    "unknown strategy": (lambda d: _set(d, ["arms", 0, "strategy"], "growth-hacker-led"), ["arms[0].strategy", "growth-hacker-led", "known:"]),
-    "shares not summing to 1": (lambda d: _set(d, ["world", "segments", "newlyweds", "share"], 0.5), ["world", "segment shares must sum to 1"]),
-    "misspelt key": (lambda d: _set(d, ["world", "population"], {"customerz": 10}), ["world.population.customerz", "unknown key", "customers"]),
-    "wrong type": (lambda d: _set(d, ["world", "horizon", "days"], "half a year"), ["world.horizon.days", "half a year"]),
-    "unknown intent": (lambda d: _set(d, ["world", "segments", "newlyweds", "intents"], {"rant": 1.0}), ["world.segments.newlyweds", "rant", "allowed"]),
+    "unknown strategy": (
+        lambda d: _set(d, ["arms", 0, "strategy"], "growth-hacker-led"),
+        ["arms[0].strategy", "growth-hacker-led", "known:"],
+    ),
+    "shares not summing to 1": (
+        lambda d: _set(d, ["world", "segments", "newlyweds", "share"], 0.5),
+        ["world", "segment shares must sum to 1"],
+    ),
+    "misspelt key": (
+        lambda d: _set(d, ["world", "population"], {"customerz": 10}),
+        ["world.population.customerz", "unknown key", "customers"],
+    ),
+    "wrong type": (
+        lambda d: _set(d, ["world", "horizon", "days"], "half a year"),
+        ["world.horizon.days", "half a year"],
+    ),
+    "unknown intent": (
+        lambda d: _set(d, ["world", "segments", "newlyweds", "intents"], {"rant": 1.0}),
+        ["world.segments.newlyweds", "rant", "allowed"],
+    ),
 }
 
 
@@ -54,8 +71,12 @@ def test_bad_scenario_exits_2_naming_file_and_field(tmp_path, case):
 
 
 def test_negative_staffing_in_a_strategy_file(tmp_path):
-    path = _write(tmp_path, lambda d: _set(d, ["staff_hours_per_day", "support"], -3),
-                  source=STRATEGY_DIR / "support-led.yaml", name="support-led.yaml")
+    path = _write(
+        tmp_path,
+        lambda d: _set(d, ["staff_hours_per_day", "support"], -3),
+        source=STRATEGY_DIR / "support-led.yaml",
+        name="support-led.yaml",
+    )
     result = _run("validate", str(path))
     assert result.exit_code == 2
     assert str(path) in result.output and "staff_hours_per_day" in result.output and "-3" in result.output
@@ -82,6 +103,7 @@ def test_every_error_is_reported_at_once(tmp_path):
     def two_errors(d):
         _set(d, ["world", "horizon", "days"], -1)
         _set(d, ["replications"], "many")
+
     result = _run("validate", str(_write(tmp_path, two_errors)))
     assert result.exit_code == 2 and "world.horizon.days" in result.output and "replications" in result.output
 

@@ -5,8 +5,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simulator.model import draw_shared
-from simulator.transport import InProcessTransport
-from socialsim.experiment import run
+from socialsim.bootstrap import inprocess_transport
+from socialsim.comparison import run
 from tests.conftest import small
 
 
@@ -22,17 +22,19 @@ def test_draws_repeat_within_a_replication_and_differ_between_replications():
 
 
 def test_an_arm_gets_the_same_numbers_whoever_it_runs_beside():
-    beside_comms = run(small(sets=[]), InProcessTransport(), keep_events=False)
+    beside_comms = run(small(sets=[]), inprocess_transport(), keep_events=False)
     sc = small()
-    only_two = sc.model_copy(update={"arms": {k: v for k, v in sc.arms.items() if k in ("support-led", "marketing-led")}})
-    beside_marketing = run(only_two, InProcessTransport(), keep_events=False)
+    only_two = sc.model_copy(
+        update={"arms": {k: v for k, v in sc.arms.items() if k in ("support-led", "marketing-led")}}
+    )
+    beside_marketing = run(only_two, inprocess_transport(), keep_events=False)
     assert beside_comms.per_arm["support-led"] == beside_marketing.per_arm["support-led"]
 
 
 def test_identical_strategies_under_two_names_give_identical_event_logs():
     sc = small()
     twin = sc.model_copy(update={"arms": {"one": sc.arms["comms-led"], "two": sc.arms["comms-led"]}})
-    result = run(twin, InProcessTransport())
+    result = run(twin, inprocess_transport())
     events = pa.concat_tables(result.events)
     one = events.filter(pc.equal(events["arm"], "one")).drop(["arm", "event_id"])
     two = events.filter(pc.equal(events["arm"], "two")).drop(["arm", "event_id"])
@@ -42,10 +44,12 @@ def test_identical_strategies_under_two_names_give_identical_event_logs():
 
 def test_arms_share_the_first_ticks_conversations():
     """Before any response can change anyone, every arm sees exactly the same posts."""
-    result = run(small(), InProcessTransport())
+    result = run(small(), inprocess_transport())
     events = pa.concat_tables(result.events)
-    first = events.filter(pc.and_(pc.equal(events["kind"], "conversation"), pc.less(events["minute"], 60.0 * 8)))
+    first = events.filter(
+        pc.and_(pc.equal(events["kind"], "conversation"), pc.less(events["minute"], 60.0 * 8))
+    )
     by_arm = {}
-    for arm, cid in zip(first["arm"].to_pylist(), first["conversation_id"].to_pylist()):
+    for arm, cid in zip(first["arm"].to_pylist(), first["conversation_id"].to_pylist(), strict=False):
         by_arm.setdefault(arm, []).append(cid)
     assert len(by_arm) == 4 and len({tuple(v) for v in by_arm.values()}) == 1 and by_arm["comms-led"]

@@ -11,21 +11,39 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.skipif(shutil.which("docker-compose") is None, reason="Debian's docker-compose is not installed (.ci/run installs it)")
+@pytest.mark.skipif(
+    shutil.which("docker-compose") is None,
+    reason="Debian's docker-compose is not installed (.ci/run installs it)",
+)
 def test_docker_compose_accepts_the_file():
-    result = subprocess.run(["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"], capture_output=True, text=True, cwd=ROOT)
+    result = subprocess.run(
+        ["docker-compose", "-f", str(ROOT / "docker-compose.yml"), "config"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+    )
     assert result.returncode == 0, result.stderr
     resolved = yaml.safe_load(result.stdout)
     services = resolved["services"]
-    assert {"kafka", "simulator", "marketing-led", "comms-led", "support-led", "captain-and-crew",
-            "prometheus", "grafana"} <= set(services)
+    assert {
+        "kafka",
+        "simulator",
+        "marketing-led",
+        "comms-led",
+        "support-led",
+        "captain-and-crew",
+        "prometheus",
+        "grafana",
+    } <= set(services)
 
 
 def test_compose_prometheus_scrapes_every_service_that_exports_metrics():
     compose = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
     config = yaml.safe_load((ROOT / "prometheus" / "prometheus.yml").read_text())
     targets = {t for job in config["scrape_configs"] for sc in job["static_configs"] for t in sc["targets"]}
-    exporting = {name for name, svc in compose["services"].items() if "--metrics-port" in svc.get("command", [])}
+    exporting = {
+        name for name, svc in compose["services"].items() if "--metrics-port" in svc.get("command", [])
+    }
     assert exporting == {"simulator", "marketing-led", "comms-led", "support-led", "captain-and-crew"}
     assert targets == {f"{name}:9100" for name in exporting}
 

@@ -32,7 +32,12 @@ class FakeGrafana(BaseHTTPRequestHandler):
     def _record(self) -> dict:
         length = int(self.headers.get("Content-Length") or 0)
         body = json.loads(self.rfile.read(length)) if length else None
-        req = {"method": self.command, "path": self.path, "auth": self.headers.get("Authorization"), "body": body}
+        req = {
+            "method": self.command,
+            "path": self.path,
+            "auth": self.headers.get("Authorization"),
+            "body": body,
+        }
         self.requests.append(req)
         return req
 
@@ -72,15 +77,22 @@ def grafana():
 
 
 def test_push_creates_the_folder_and_uploads_every_dashboard(grafana):
-    result = CliRunner().invoke(app, ["dashboards", "push", "--url", grafana, "--token", "s3cret",
-                                      "--datasource-uid", "their-prom"])
+    result = CliRunner().invoke(
+        app, ["dashboards", "push", "--url", grafana, "--token", "s3cret", "--datasource-uid", "their-prom"]
+    )
     assert result.exit_code == 0, result.output
     reqs = FakeGrafana.requests
-    assert [(r["method"], r["path"]) for r in reqs[:2]] == [("GET", "/api/folders/socialsim"), ("POST", "/api/folders")]
+    assert [(r["method"], r["path"]) for r in reqs[:2]] == [
+        ("GET", "/api/folders/socialsim"),
+        ("POST", "/api/folders"),
+    ]
     uploads = [r["body"] for r in reqs if r["path"] == "/api/dashboards/db"]
     assert len(uploads) == len(DASHBOARDS)
     assert {u["dashboard"]["uid"] for u in uploads} == {
-        "socialsim-strategy-comparison", "socialsim-customer-journey", "socialsim-operations"}
+        "socialsim-strategy-comparison",
+        "socialsim-customer-journey",
+        "socialsim-operations",
+    }
     for u in uploads:
         assert u["overwrite"] is True and u["folderUid"] == "socialsim"
         refs = [t["datasource"]["uid"] for p in u["dashboard"]["panels"] for t in p.get("targets", [])]
@@ -88,7 +100,9 @@ def test_push_creates_the_folder_and_uploads_every_dashboard(grafana):
 
     # a second push finds the folder and only uploads
     FakeGrafana.requests.clear()
-    assert CliRunner().invoke(app, ["dashboards", "push", "--url", grafana, "--token", "s3cret"]).exit_code == 0
+    assert (
+        CliRunner().invoke(app, ["dashboards", "push", "--url", grafana, "--token", "s3cret"]).exit_code == 0
+    )
     assert [r["method"] for r in FakeGrafana.requests] == ["GET"] + ["POST"] * len(DASHBOARDS)
 
 

@@ -11,21 +11,21 @@ import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 from kafka import KafkaConsumer
 from typer.testing import CliRunner
 
-from simulator.kafka_transport import KafkaTransport
-from simulator.transport import InProcessTransport
-from socialsim.broker import EmbeddedBroker
+from socialsim.bootstrap import inprocess_transport
 from socialsim.cli import app
+from socialsim.comparison import run
 from socialsim.configload import SCENARIO_DIR, config_sha256
-from socialsim.contracts.wire import dead_letter_topic, topics
-from socialsim.experiment import run
-from socialsim.stack import ServiceDied, kafka_stack, new_run_id
-from socialsim.topics import TopicAdmin
+from socialsim.kafka.broker import EmbeddedBroker
+from socialsim.kafka.stack import ServiceDied, kafka_stack, new_run_id
+from socialsim.kafka.topics import TopicAdmin, dead_letter_topic, topics
+from socialsim.kafka.transport import KafkaTransport
 from tests.conftest import small
 from tests.processes import alive, children
 
@@ -51,9 +51,23 @@ def _compare(tmp, name, *args):
 def test_kafka_run_equals_in_process_run(broker, tmp_path, scenario, seed, partitions, ticks_per_topic):
     """Also across topic generations (48 ticks in generations of 7), leaving none of them behind."""
     run_id = f"parity-{scenario}-{partitions}"
-    kafka = _compare(tmp_path, "kafka", scenario, "--seed", str(seed), "--transport", "kafka", "--run-id", run_id,
-                     "--bootstrap", broker.bootstrap, "--partitions", str(partitions),
-                     "--ticks-per-topic", str(ticks_per_topic))
+    kafka = _compare(
+        tmp_path,
+        "kafka",
+        scenario,
+        "--seed",
+        str(seed),
+        "--transport",
+        "kafka",
+        "--run-id",
+        run_id,
+        "--bootstrap",
+        broker.bootstrap,
+        "--partitions",
+        str(partitions),
+        "--ticks-per-topic",
+        str(ticks_per_topic),
+    )
     admin = TopicAdmin(broker.bootstrap)
     assert [t for t in admin.list() if t.startswith(run_id)] == []
     admin.close()
@@ -61,7 +75,9 @@ def test_kafka_run_equals_in_process_run(broker, tmp_path, scenario, seed, parti
     k, i = json.loads((kafka / "summary.json").read_text()), json.loads((inproc / "summary.json").read_text())
     assert (k.pop("transport"), i.pop("transport")) == ("kafka", "inproc")
     assert k == i
-    assert (kafka / "summary.json").read_text().replace('"kafka"', '"inproc"') == (inproc / "summary.json").read_text()
+    assert (kafka / "summary.json").read_text().replace('"kafka"', '"inproc"') == (
+        inproc / "summary.json"
+    ).read_text()
     assert pq.read_table(kafka / "events.parquet").equals(pq.read_table(inproc / "events.parquet"))
 
 
@@ -71,8 +87,12 @@ def test_embedded_broker_by_default_and_nothing_left_running(tmp_path):
     assert json.loads((out / "summary.json").read_text())["transport"] == "kafka"
     time.sleep(0.2)
     new = {p for p in set(os.listdir("/proc")) - before if p.isdigit()}
-    leftover = [p for p in new if os.path.exists(f"/proc/{p}/cmdline") and
-                any(w in open(f"/proc/{p}/cmdline", "rb").read() for w in (b"tansu", b"socialsim.cli"))]
+    leftover = [
+        p
+        for p in new
+        if os.path.exists(f"/proc/{p}/cmdline")
+        and any(w in Path(f"/proc/{p}/cmdline").read_bytes() for w in (b"tansu", b"socialsim.cli"))
+    ]
     assert leftover == []
 
 
@@ -87,15 +107,24 @@ class Noisy(KafkaTransport):
         tick = next(iter(batches.values())).closed.tick
         if tick == 3:
             arm = next(iter(batches))[1]
-            unknown = json.dumps({"run": self.run, "replication": 0, "event": {"type": "coupon", "tick": 3}}).encode()
+            unknown = json.dumps(
+                {"run": self.run, "replication": 0, "event": {"type": "coupon", "tick": 3}}
+            ).encode()
             for value in self.BAD[:2] + [unknown]:
                 await self._producer.send_and_wait(topics(self.run, arm, self.generation)[0], value, key=b"x")
-            await self._producer.send_and_wait(topics(self.run, arm, self.generation)[1], b"garbage reply", key=b"x")
+            await self._producer.send_and_wait(
+                topics(self.run, arm, self.generation)[1], b"garbage reply", key=b"x"
+            )
 
 
 def _dead_letters(bootstrap: str, run_id: str, expected: int) -> list[dict]:
-    consumer = KafkaConsumer(dead_letter_topic(run_id), bootstrap_servers=bootstrap, group_id=None,
-                             auto_offset_reset="earliest", consumer_timeout_ms=3000)
+    consumer = KafkaConsumer(
+        dead_letter_topic(run_id),
+        bootstrap_servers=bootstrap,
+        group_id=None,
+        auto_offset_reset="earliest",
+        consumer_timeout_ms=3000,
+    )
     letters = []
     deadline = time.monotonic() + 15
     while len(letters) < expected and time.monotonic() < deadline:
@@ -108,10 +137,18 @@ def test_duplicates_and_garbage_change_nothing_and_garbage_is_dead_lettered(brok
     """One replication at a time (the second restarts at tick 0) over generations of 5 ticks."""
     sc = small(customers=150, days=2)
     path = SCENARIO_DIR / "credit-card-issuer.yaml"
-    baseline = run(sc, InProcessTransport(), keep_events=False)
+    baseline = run(sc, inprocess_transport(), keep_events=False)
     run_id = new_run_id(config_sha256(sc))
-    with kafka_stack(sc, path, [], run_id, bootstrap=broker.bootstrap, partitions=3, transport_class=Noisy,
-                     ticks_per_topic=5) as k:
+    with kafka_stack(
+        sc,
+        path,
+        [],
+        run_id,
+        bootstrap=broker.bootstrap,
+        partitions=3,
+        transport_class=Noisy,
+        ticks_per_topic=5,
+    ) as k:
         noisy = run(sc, k.transport, keep_events=False, in_flight=1)
         letters = _dead_letters(broker.bootstrap, run_id, 8)
     assert noisy.per_arm == baseline.per_arm
@@ -126,38 +163,71 @@ def test_duplicates_and_garbage_change_nothing_and_garbage_is_dead_lettered(brok
 def test_a_killed_service_fails_the_run_quickly_naming_the_arm(broker):
     sc = small(customers=150, days=5)
     victim = "support-led"
-    with pytest.raises(ServiceDied, match=victim):
-        with kafka_stack(sc, SCENARIO_DIR / "credit-card-issuer.yaml", [], new_run_id("kill"), bootstrap=broker.bootstrap) as k:
-            pids = [p.pid for p in k.services.processes.values()]
-            killed_at = []
+    with (
+        pytest.raises(ServiceDied, match=victim),
+        kafka_stack(
+            sc, SCENARIO_DIR / "credit-card-issuer.yaml", [], new_run_id("kill"), bootstrap=broker.bootstrap
+        ) as k,
+    ):
+        pids = [p.pid for p in k.services.processes.values()]
+        killed_at = []
 
-            def kill(done, total):
-                if done == 10 and not killed_at:
-                    os.kill(k.services.processes[victim].pid, signal.SIGKILL)
-                    killed_at.append(time.monotonic())
+        def kill(done, total):
+            if done == 10 and not killed_at:
+                os.kill(k.services.processes[victim].pid, signal.SIGKILL)
+                killed_at.append(time.monotonic())
 
-            try:
-                run(sc, k.transport, keep_events=False, progress=kill)
-            finally:
-                assert killed_at and time.monotonic() - killed_at[0] < 10
+        try:
+            run(sc, k.transport, keep_events=False, progress=kill)
+        finally:
+            assert killed_at and time.monotonic() - killed_at[0] < 10
     for pid in pids:
-        assert not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split()[2] == "Z"
+        assert not os.path.exists(f"/proc/{pid}") or Path(f"/proc/{pid}/stat").read_text().split()[2] == "Z"
 
 
 def test_unreachable_broker_is_a_clear_error(tmp_path):
-    result = CliRunner().invoke(app, ["compare", "credit-card-issuer", *SMALL, "--transport", "kafka",
-                                      "--bootstrap", "127.0.0.1:1", "--out", str(tmp_path / "x")])
+    result = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            "credit-card-issuer",
+            *SMALL,
+            "--transport",
+            "kafka",
+            "--bootstrap",
+            "127.0.0.1:1",
+            "--out",
+            str(tmp_path / "x"),
+        ],
+    )
     assert result.exit_code == 1
     assert "cannot reach a Kafka broker at 127.0.0.1:1" in result.output and "Traceback" not in result.output
 
 
-
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL])
 def test_a_killed_run_leaves_no_broker_or_service_behind(tmp_path, how):
-    """SIGTERM cleans up like Ctrl-C; after SIGKILL, when no cleanup can run, the kernel stops the children."""
-    run = subprocess.Popen([sys.executable, "-m", "socialsim.cli", "compare", "credit-card-issuer", "--transport", "kafka",
-                            "--days", "60", "--customers", "300", "--replications", "2", "--out", str(tmp_path)],
-                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    """SIGTERM cleans up like Ctrl-C; after SIGKILL, when no cleanup runs, the kernel stops the children."""
+    run = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "socialsim.cli",
+            "compare",
+            "credit-card-issuer",
+            "--transport",
+            "kafka",
+            "--days",
+            "60",
+            "--customers",
+            "300",
+            "--replications",
+            "2",
+            "--out",
+            str(tmp_path),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     deadline = time.monotonic() + 30
     while len(started := children(run.pid)) < 5 and time.monotonic() < deadline:  # broker + 4 services
         time.sleep(0.2)

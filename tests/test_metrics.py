@@ -5,18 +5,17 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from simulator.transport import InProcessTransport
-from socialsim.experiment import run
+from socialsim.bootstrap import inprocess_transport, run_telemetry
+from socialsim.comparison import run
 from socialsim.telemetry import names as n
-from socialsim.telemetry.wiring import for_run
 from tests.conftest import small
 
 
 @pytest.fixture(scope="module")
 def metered():
     sc = small(customers=250, days=10)
-    telemetry = for_run(sc, policies_here=True)
-    result = run(sc, InProcessTransport(meter=telemetry.meter), keep_events=False, watch=telemetry.readings)
+    telemetry = run_telemetry(sc, policies_here=True)
+    result = run(sc, inprocess_transport(telemetry.meter), keep_events=False, watch=telemetry.readings)
     return sc, telemetry.registry, result
 
 
@@ -28,7 +27,7 @@ def _value(registry, name: str, **labels) -> float:
 
 def test_measuring_changes_no_number(metered):
     sc, _, result = metered
-    assert run(sc, InProcessTransport(), keep_events=False).per_arm == result.per_arm
+    assert run(sc, inprocess_transport(), keep_events=False).per_arm == result.per_arm
 
 
 def test_final_readings_equal_the_summary_means(metered):
@@ -48,8 +47,13 @@ def test_final_readings_equal_the_summary_means(metered):
 
 def _total(registry, name: str, arm: str) -> float:
     """A counter summed over every label but the arm."""
-    return sum(s.value for m in registry.collect() if m.name == name.removesuffix("_total")
-               for s in m.samples if s.labels.get("arm") == arm and s.name == name)
+    return sum(
+        s.value
+        for m in registry.collect()
+        if m.name == name.removesuffix("_total")
+        for s in m.samples
+        if s.labels.get("arm") == arm and s.name == name
+    )
 
 
 def test_every_conversation_is_one_decision(metered):
@@ -57,7 +61,9 @@ def test_every_conversation_is_one_decision(metered):
     for arm in sc.arms:
         decisions = _total(registry, n.DECISIONS, arm)  # summed over replications
         assert decisions > 0
-        assert decisions == pytest.approx(_total(registry, n.CONVERSATIONS, arm) * sc.replications)  # mean per replication
+        assert decisions == pytest.approx(
+            _total(registry, n.CONVERSATIONS, arm) * sc.replications
+        )  # mean per replication
         assert 0 < _total(registry, n.STAFF_BUSY, arm) <= _total(registry, n.STAFF_ON_SHIFT, arm)
 
 

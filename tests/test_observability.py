@@ -22,7 +22,7 @@ import pytest
 import yaml
 
 from dashboards.render import DASHBOARDS, JSON_DIR, RULES
-from socialsim.broker import EmbeddedBroker, free_port
+from socialsim.kafka.broker import EmbeddedBroker, free_port
 from tests.processes import alive, children
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,21 +82,62 @@ def live_run(tmp_path_factory):
     broker = EmbeddedBroker.start()
     port, prom_port = free_port(), free_port()
     out = tmp / "run"
-    cmd = [sys.executable, "-m", "socialsim.cli", "live", "credit-card-issuer", "--transport", "kafka",
-           "--bootstrap", broker.bootstrap, "--metrics-port", str(port), "--pace", "1d=4s", "--days", "30",
-           "--customers", "400", "--replications", "2", "--out", str(out)]
-    run = subprocess.Popen(cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True)
-    config = {"global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-              "rule_files": [str(ROOT / RULES)],
-              "scrape_configs": [{"job_name": "socialsim", "file_sd_configs": [
-                  {"files": [str(out / "prometheus-targets.json")], "refresh_interval": "1s"}]}]}
+    cmd = [
+        sys.executable,
+        "-m",
+        "socialsim.cli",
+        "live",
+        "credit-card-issuer",
+        "--transport",
+        "kafka",
+        "--bootstrap",
+        broker.bootstrap,
+        "--metrics-port",
+        str(port),
+        "--pace",
+        "1d=4s",
+        "--days",
+        "30",
+        "--customers",
+        "400",
+        "--replications",
+        "2",
+        "--out",
+        str(out),
+    ]
+    run = subprocess.Popen(
+        cmd, cwd=ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True
+    )
+    config = {
+        "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
+        "rule_files": [str(ROOT / RULES)],
+        "scrape_configs": [
+            {
+                "job_name": "socialsim",
+                "file_sd_configs": [
+                    {"files": [str(out / "prometheus-targets.json")], "refresh_interval": "1s"}
+                ],
+            }
+        ],
+    }
     (tmp / "prometheus.yml").write_text(yaml.safe_dump(config))
-    prom = subprocess.Popen([prometheus_bin, f"--config.file={tmp / 'prometheus.yml'}", f"--storage.tsdb.path={tmp / 'data'}",
-                             f"--web.listen-address=127.0.0.1:{prom_port}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    prom = subprocess.Popen(
+        [
+            prometheus_bin,
+            f"--config.file={tmp / 'prometheus.yml'}",
+            f"--storage.tsdb.path={tmp / 'data'}",
+            f"--web.listen-address=127.0.0.1:{prom_port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
     try:
-        yield {"run": run, "metrics": f"http://127.0.0.1:{port}/metrics", "prometheus": f"http://127.0.0.1:{prom_port}",
-               "targets": out / "prometheus-targets.json"}
+        yield {
+            "run": run,
+            "metrics": f"http://127.0.0.1:{port}/metrics",
+            "prometheus": f"http://127.0.0.1:{prom_port}",
+            "targets": out / "prometheus-targets.json",
+        }
     finally:
         for proc in (run, prom):
             if proc.poll() is None:
@@ -134,7 +175,11 @@ def test_every_panel_has_data_for_every_arm_then_ctrl_c_stops_cleanly(live_run):
         text = _get(f"http://{group['targets'][0]}/metrics")
         assert b"socialsim_" in text
         lint = subprocess.run([promtool, "check", "metrics"], input=text, capture_output=True)
-        assert lint.returncode == 0 and not lint.stdout.strip() and not lint.stderr.strip(), (group, lint.stdout, lint.stderr)
+        assert lint.returncode == 0 and not lint.stdout.strip() and not lint.stderr.strip(), (
+            group,
+            lint.stdout,
+            lint.stderr,
+        )
 
     # Ctrl-C: the run stops, says so, and stops the services it started
     run = live_run["run"]
@@ -167,5 +212,7 @@ def test_generated_dashboards_and_rules_are_current():
     from dashboards.render import dashboard_json, rules_yaml
 
     for name in DASHBOARDS:
-        assert (ROOT / JSON_DIR / f"{name}.json").read_text() == dashboard_json(name), f"run `python -m dashboards` ({name})"
+        assert (ROOT / JSON_DIR / f"{name}.json").read_text() == dashboard_json(name), (
+            f"run `python -m dashboards` ({name})"
+        )
     assert (ROOT / RULES).read_text() == rules_yaml(), "run `python -m dashboards` (rules)"

@@ -18,8 +18,21 @@ DAYS, REPS = 7, 2
 @pytest.fixture(scope="module")
 def out(tmp_path_factory):
     out = tmp_path_factory.mktemp("run")
-    result = CliRunner().invoke(app, ["compare", "telecom-carrier", "--customers", "400", "--days", str(DAYS),
-                                      "--replications", str(REPS), "--out", str(out)])
+    result = CliRunner().invoke(
+        app,
+        [
+            "compare",
+            "telecom-carrier",
+            "--customers",
+            "400",
+            "--days",
+            str(DAYS),
+            "--replications",
+            str(REPS),
+            "--out",
+            str(out),
+        ],
+    )
     assert result.exit_code == 0, result.output
     assert "winner" in result.output and "report:" in result.output
     return out
@@ -35,17 +48,33 @@ def test_summary_has_the_public_shape(out):
         for m in metrics.values():
             assert m["ci95"][0] <= m["mean"] <= m["ci95"][1]
     assert len(s["paired"]) == 6 * len(METRICS)
-    assert all(0.0 <= p["p_a_beats_b"] <= 1.0 and p["ci95"][0] <= p["mean_diff"] <= p["ci95"][1] for p in s["paired"])
+    assert all(
+        0.0 <= p["p_a_beats_b"] <= 1.0 and p["ci95"][0] <= p["mean_diff"] <= p["ci95"][1] for p in s["paired"]
+    )
 
 
 def test_every_conversation_gets_exactly_one_decision_after_it_was_posted(out):
     ev = pq.read_table(out / "events.parquet")
     convs = ev.filter(pc.equal(ev["kind"], "conversation"))
     resp = ev.filter(pc.equal(ev["kind"], "response"))
-    key = lambda t: sorted(zip(t["arm"].to_pylist(), t["conversation_id"].to_pylist()))  # noqa: E731
+    key = lambda t: sorted(zip(t["arm"].to_pylist(), t["conversation_id"].to_pylist(), strict=False))  # noqa: E731
     assert key(convs) == key(resp) and convs.num_rows > 100
-    posted = {(a, c): m for a, c, m in zip(convs["arm"].to_pylist(), convs["conversation_id"].to_pylist(), convs["minute"].to_pylist())}
-    for a, c, m, d in zip(resp["arm"].to_pylist(), resp["conversation_id"].to_pylist(), resp["minute"].to_pylist(), resp["delay_minutes"].to_pylist()):
+    posted = {
+        (a, c): m
+        for a, c, m in zip(
+            convs["arm"].to_pylist(),
+            convs["conversation_id"].to_pylist(),
+            convs["minute"].to_pylist(),
+            strict=False,
+        )
+    }
+    for a, c, m, d in zip(
+        resp["arm"].to_pylist(),
+        resp["conversation_id"].to_pylist(),
+        resp["minute"].to_pylist(),
+        resp["delay_minutes"].to_pylist(),
+        strict=False,
+    ):
         assert d >= 0 and m == pytest.approx(posted[(a, c)] + d)
 
 
@@ -55,8 +84,12 @@ def test_purchases_add_up_to_revenue_and_ids_are_unique(out):
     purchases = ev.filter(pc.equal(ev["kind"], "purchase"))
     for arm in s["arms"]:
         mine = purchases.filter(pc.equal(purchases["arm"], arm))
-        assert pc.sum(mine["amount_dollars"]).as_py() / REPS == pytest.approx(s["arms"][arm]["revenue"]["mean"], rel=1e-6)
-    ids = list(zip(ev["replication"].to_pylist(), ev["arm"].to_pylist(), ev["event_id"].to_pylist()))
+        assert pc.sum(mine["amount_dollars"]).as_py() / REPS == pytest.approx(
+            s["arms"][arm]["revenue"]["mean"], rel=1e-6
+        )
+    ids = list(
+        zip(ev["replication"].to_pylist(), ev["arm"].to_pylist(), ev["event_id"].to_pylist(), strict=False)
+    )
     assert len(ids) == len(set(ids))
 
 
@@ -67,17 +100,19 @@ def test_series_has_a_row_per_arm_replication_and_tick(out):
     s = json.loads((out / "summary.json").read_text())
     for arm in s["arms"]:
         rows = last.filter(pc.equal(last["arm"], arm))
-        assert pc.mean(rows["revenue_dollars"]).as_py() == pytest.approx(s["arms"][arm]["revenue"]["mean"], rel=1e-9)
+        assert pc.mean(rows["revenue_dollars"]).as_py() == pytest.approx(
+            s["arms"][arm]["revenue"]["mean"], rel=1e-9
+        )
 
 
 def test_word_of_mouth_reach_can_be_recomputed_from_the_network_alone(out):
     network = pq.read_table(out / "network.parquet")
     assert sorted(pc.unique(network["replication"]).to_pylist()) == list(range(REPS))
-    followers = Counter(zip(network["replication"].to_pylist(), network["author"].to_pylist()))
+    followers = Counter(zip(network["replication"].to_pylist(), network["author"].to_pylist(), strict=False))
     events = pq.read_table(out / "events.parquet")
     wom = events.filter(pc.is_in(events["kind"], value_set=pa.array(["wom_positive", "wom_negative"])))
     assert wom.num_rows > 0
-    pairs = zip(wom["replication"].to_pylist(), wom["customer"].to_pylist())
+    pairs = zip(wom["replication"].to_pylist(), wom["customer"].to_pylist(), strict=False)
     assert wom["reach"].to_pylist() == [followers[(rep, author)] for rep, author in pairs]
 
 

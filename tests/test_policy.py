@@ -7,15 +7,29 @@ from socialsim.contracts.events import Conversation, Kpis, TickBatch, TickClosed
 HOUR = 60.0
 
 
-def conv(i: int, minute: float, intent="question", topic="t", kind="product", segment="s", value=10.0, followers=10) -> Conversation:
-    return Conversation(id=f"c{i}", tick=int(minute // HOUR), minute=minute, customer=i, segment=segment, topic=topic,
-                        topic_kind=kind, intent=intent, followers=followers, monthly_value_dollars=value)
+def conv(
+    i: int, minute: float, intent="question", topic="t", kind="product", segment="s", value=10.0, followers=10
+) -> Conversation:
+    return Conversation(
+        id=f"c{i}",
+        tick=int(minute // HOUR),
+        minute=minute,
+        customer=i,
+        segment=segment,
+        topic=topic,
+        topic_kind=kind,
+        intent=intent,
+        followers=followers,
+        monthly_value_dollars=value,
+    )
 
 
 def tick(policy: Policy, t: int, convs, day_revenue=None, final=False):
     day = int(t * HOUR // 1440)
     kpis = Kpis(day=day, last_day_revenue_dollars=day_revenue or 0.0)
-    closed = TickClosed(tick=t, start_minute=t * HOUR, end_minute=(t + 1) * HOUR, count=len(convs), kpis=kpis, final=final)
+    closed = TickClosed(
+        tick=t, start_minute=t * HOUR, end_minute=(t + 1) * HOUR, count=len(convs), kpis=kpis, final=final
+    )
     return policy.handle(TickBatch(conversations=list(convs), closed=closed))
 
 
@@ -24,17 +38,23 @@ def strategy(name, **overrides):
 
 
 def test_higher_priority_first_but_never_before_it_was_posted():
-    s = strategy("comms-led", **{"staff_hours_per_day.comms": 12, "priorities.intent": {"complaint": 5, "chatter": 1}})
+    s = strategy(
+        "comms-led", **{"staff_hours_per_day.comms": 12, "priorities.intent": {"complaint": 5, "chatter": 1}}
+    )
     p = Policy(s, "arm")
     at9 = 9 * HOUR  # inside the 8-20 shift
-    reply = tick(p, 9, [conv(1, at9 + 1, "chatter"), conv(2, at9 + 2, "complaint"), conv(3, at9 + 30, "complaint")])
+    reply = tick(
+        p, 9, [conv(1, at9 + 1, "chatter"), conv(2, at9 + 2, "complaint"), conv(3, at9 + 30, "complaint")]
+    )
     order = [r.conversation_id for r in sorted(reply.responses, key=lambda r: r.minute)]
     assert order == ["c1", "c2", "c3"]  # c1 was alone when the agent became free; c3 did not exist yet
     assert all(r.delay_minutes >= 0 for r in reply.responses)
 
 
 def test_limited_staff_leaves_posts_waiting_then_unanswered():
-    s = strategy("comms-led", **{"staff_hours_per_day.comms": 1.2, "max_wait_hours": 2})  # 0.1 agents on shift
+    s = strategy(
+        "comms-led", **{"staff_hours_per_day.comms": 1.2, "max_wait_hours": 2}
+    )  # 0.1 agents on shift
     p = Policy(s, "arm")
     convs = [conv(i, 9 * HOUR + i, "complaint") for i in range(10)]
     first = tick(p, 9, convs)
@@ -51,13 +71,17 @@ def test_nights_are_unstaffed():
     night = tick(p, 2, [conv(1, 2 * HOUR + 5)])
     assert night.responses == []
     morning = tick(p, 8, [])
-    assert [r.conversation_id for r in morning.responses] == ["c1"] and morning.responses[0].delay_minutes > 5 * HOUR
+    assert [r.conversation_id for r in morning.responses] == ["c1"] and morning.responses[
+        0
+    ].delay_minutes > 5 * HOUR
 
 
 def test_only_support_resolves_account_problems_after_a_handoff():
     s = strategy("marketing-led")
     p = Policy(s, "arm")
-    responses = tick(p, 9, [conv(1, 9 * HOUR, "complaint", kind="account")]).responses + tick(p, 10, []).responses
+    responses = (
+        tick(p, 9, [conv(1, 9 * HOUR, "complaint", kind="account")]).responses + tick(p, 10, []).responses
+    )
     (r,) = responses
     assert (r.department, r.action, r.handoffs) == ("support", "resolve", 1)
     assert r.delay_minutes >= s.handoff_minutes + s.handle_minutes["resolve"]  # hand-off delay, then the work
@@ -77,14 +101,21 @@ def test_panic_button_raises_pitching_when_revenue_trails_target():
         tick(panicked, day * 24, [], day_revenue=panic_rev)
     assert panicked.revenue.panicking and not calm.revenue.panicking
     convs = [conv(i, 3 * 24 * HOUR + 9 * HOUR + i, "chatter") for i in range(20)]
-    pitches = {name: sum(r.pitched for r in tick(pol, 3 * 24 + 9, convs, day_revenue=rev).responses)
-               for name, pol, rev in (("calm", calm, 120), ("panic", panicked, 50))}
+    pitches = {
+        name: sum(r.pitched for r in tick(pol, 3 * 24 + 9, convs, day_revenue=rev).responses)
+        for name, pol, rev in (("calm", calm, 120), ("panic", panicked, 50))
+    }
     assert pitches == {"calm": 5, "panic": 10}
 
 
 def test_listening_retargets_toward_who_is_talking():
     p = Policy(strategy("comms-led"), "arm")
-    tick(p, 9, [conv(i, 9 * HOUR + i, segment="talkers") for i in range(9)] + [conv(99, 9 * HOUR + 30, segment="quiet")])
+    tick(
+        p,
+        9,
+        [conv(i, 9 * HOUR + i, segment="talkers") for i in range(9)]
+        + [conv(99, 9 * HOUR + 30, segment="quiet")],
+    )
     assert p.volume.segment_factor("talkers") > 1.5 > 0.5 > p.volume.segment_factor("quiet")
     deaf = Policy(strategy("support-led", **{"tiering.enabled": False}), "arm")
     tick(deaf, 9, [conv(i, 9 * HOUR + i, segment="talkers") for i in range(9)])

@@ -6,7 +6,11 @@ Kafka. Each event carries an id so consumers can be idempotent.
 
 from __future__ import annotations
 
+from typing import Literal
+
 import msgspec
+
+from .vocabulary import Action, Department, Intent, Tone, TopicKind
 
 
 class Conversation(msgspec.Struct, frozen=True, kw_only=True, tag="conversation"):
@@ -16,8 +20,8 @@ class Conversation(msgspec.Struct, frozen=True, kw_only=True, tag="conversation"
     customer: int
     segment: str
     topic: str
-    topic_kind: str
-    intent: str
+    topic_kind: TopicKind
+    intent: Intent
     followers: int
     monthly_value_dollars: float
 
@@ -43,20 +47,20 @@ class Response(msgspec.Struct, frozen=True, kw_only=True, tag="response"):
     conversation_id: str
     customer: int
     tick: int  # tick in which the decision was made
-    department: str  # department that finally acted ("" when unanswered)
-    action: str  # an Action; "none" means unanswered
+    department: Department | Literal[""]  # department that finally acted ("" when unanswered)
+    action: Action  # "none" means unanswered
     minute: float  # simulated minute the response was posted (or the conversation given up)
     delay_minutes: float
     handoffs: int
     pitched: bool
-    tone: str  # the strategy's voice: conversational, neutral, promotional
+    tone: Tone  # the strategy's voice
 
 
 class Broadcast(msgspec.Struct, frozen=True, kw_only=True, tag="broadcast"):
     id: str
     tick: int
     minute: float
-    department: str
+    department: Department
     offer: bool
     targeting: dict[str, float]  # weight by segment, max 1
 

@@ -12,9 +12,15 @@ from .world import World
 
 
 class Arm(Strict):
-    name: str = Field(..., pattern=r"^[a-z0-9][a-z0-9_-]*$", description="arm name: lower case, digits, '-' and '_'")
-    strategy: str = Field(..., description="a strategy file name under config/strategies (without .yaml), or a path to one")
-    overrides: dict[str, Any] = Field(default_factory=dict, description="dotted strategy paths and the values that replace them in this arm")
+    name: str = Field(
+        ..., pattern=r"^[a-z0-9][a-z0-9_-]*$", description="arm name: lower case, digits, '-' and '_'"
+    )
+    strategy: str = Field(
+        ..., description="a strategy file name under config/strategies (without .yaml), or a path to one"
+    )
+    overrides: dict[str, Any] = Field(
+        default_factory=dict, description="dotted strategy paths and the values that replace them in this arm"
+    )
 
 
 class ScenarioFile(Strict):
@@ -23,7 +29,9 @@ class ScenarioFile(Strict):
     name: str = Field(..., min_length=1)
     description: str = ""
     seed: int = Field(1, ge=0, le=2**63 - 1)
-    replications: int = Field(10, ge=2, le=10_000, description="independent replications; paired statistics need at least 2")
+    replications: int = Field(
+        10, ge=2, le=10_000, description="independent replications; paired statistics need at least 2"
+    )
     world: World
     arms: list[Arm] = Field(..., min_length=1)
 

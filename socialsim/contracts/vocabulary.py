@@ -18,6 +18,7 @@ Need = Literal["resolve", "answer", "de_escalate", "convert", "acknowledge"]
 NEEDS: tuple[Need, ...] = ("resolve", "answer", "de_escalate", "convert", "acknowledge")
 
 TopicKind = Literal["account", "product", "offer", "general"]
+TOPIC_KINDS: tuple[TopicKind, ...] = ("account", "product", "offer", "general")
 
 # What each department is able to do. This is the organisational fact the seeds argue from:
 # only support can resolve an account problem, marketing can make offers, comms answers and
@@ -52,7 +53,7 @@ def need_of(intent: Intent, topic_kind: TopicKind) -> Need:
     return "acknowledge"
 
 
-HELP_SEEKING: frozenset[str] = frozenset({"question", "complaint", "purchase_intent"})
+HELP_SEEKING: frozenset[Intent] = frozenset({"question", "complaint", "purchase_intent"})
 """Intents where "did we help this person?" is a meaningful question."""
 
 # What a department does when it lacks the ideal action and cannot hand off, best first.

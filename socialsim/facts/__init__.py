@@ -1,1 +1,1 @@
-"""Published evidence the model must reproduce: the facts, their virtual studies, and the suite that runs them."""
+"""Published evidence the model must reproduce: the facts, their virtual studies, the suite that runs them."""

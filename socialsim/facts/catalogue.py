@@ -70,54 +70,145 @@ SQUEAKY = studies.SqueakyWheel(follow_up_days=60.0)
 INF = math.inf
 
 FACTS: tuple[Fact, ...] = (
-    Fact("reply-wtp",
-         "a brand's reply to a customer's tweet raises what that customer is willing to pay by about $9 on a ~$300 airline ticket (~3%)",
-         "Twitter + Applied Marketing Science, 2015 (US airlines, >600k tweets, 1,156 surveyed)",
-         "customers who posted a question or complaint: spend at the next bill over the last bill before, replied vs not, same segment mix",
-         "credit-card-issuer", "marketing-led",
-         (Measure("spend uplift after a reply vs none", "fraction", _events_only(studies.reply_uplift), (0.015, 0.06), 9 / 300),)),
-    Fact("fast-reply-wtp",
-         "a reply within 6 minutes raises it by about $20, ~2.2x the average reply",
-         "Twitter + Applied Marketing Science, 2015",
-         "as reply-wtp; the uplift of replies within 6 minutes over the uplift of all replies",
-         "credit-card-issuer", "marketing-led",
-         (Measure("fast / average reply uplift", "ratio",
-                  _events_only(studies.uplift_ratio(of=studies.SpendUplift(max_delay_minutes=FAST_REPLY_MINUTES),
-                                                    over=studies.SpendUplift())),
-                  (1.6, 3.0), 20 / 9),)),
-    Fact("telecom-latency",
-         "telecom: a reply within 4 minutes is worth +$17/month, one after 20 minutes or more +$3.50",
-         "Twitter + Applied Marketing Science, 2016",
-         "as reply-wtp in telecom-carrier; the uplift of replies after 20+ minutes over that of replies within 4",
-         "telecom-carrier", "marketing-led",
-         (Measure("slow / fast reply uplift", "ratio",
-                  _events_only(studies.uplift_ratio(of=studies.SpendUplift(min_delay_minutes=TELECOM_SLOW_MINUTES),
-                                                    over=studies.SpendUplift(max_delay_minutes=TELECOM_FAST_MINUTES))),
-                  (0.1, 0.35), 3.5 / 17),)),
-    Fact("recommend",
-         "customers who got a reply are about 30% more likely to recommend the brand",
-         "Twitter + Applied Marketing Science, 2016",
-         "customers who posted a question or complaint: share of promoters right after the reply (or after giving up), replied over not, same segment mix",
-         "credit-card-issuer", "marketing-led",
-         (Measure("promoter share, replied / not", "ratio", _promoters, (1.15, 1.5), 1.3),)),
-    Fact("wom-ratio",
-         "positive word of mouth is about 3x as frequent as negative",
-         "East, Hammond & Wright, 2007 (15 studies)",
-         "positive over negative word of mouth customers tell each other (views in chatter, advocacy, rants)",
-         "credit-card-issuer", "marketing-led",
-         (Measure("positive / negative word of mouth", "ratio", _events_only(studies.wom_ratio), (2.0, 4.5), 3.0),)),
-    Fact("typical-care",
-         "typical brand practice: 47% of complaints go unanswered; the median first reply takes 46 minutes",
-         "Einwiller & Steilen, 2015 (34 US firms, 5,023 threads)",
-         "complaints in telecom-carrier: share never answered, and the median delay of those answered",
-         "telecom-carrier", "marketing-led",
-         (Measure("unanswered complaints", "fraction", _events_only(studies.unanswered_complaints), (0.35, 0.60), 0.47),
-          Measure("median first reply", "minutes", _events_only(studies.median_first_reply), (25.0, 90.0), 46.0))),
-    Fact("squeaky-wheel",
-         "intervening on a complaint improves the relationship but makes the customer more likely to complain again",
-         "Ma, Sun & Kekre, 2015, Marketing Science (714 telecom customers)",
-         f"each customer's first complaint, helped vs not, same segment mix: complaints over the next {SQUEAKY.follow_up_days:g} days, and trust after the reply",
-         "telecom-carrier", "marketing-led",
-         (Measure("next-complaint rate, helped - unhelped", "1 / 30 days", _over_horizon(SQUEAKY.next_complaints), (0.0, INF), rule="ci"),
-          Measure("trust, helped - unhelped", "trust", _over_horizon(SQUEAKY.trust), (0.0, INF), rule="ci"))),
+    Fact(
+        "reply-wtp",
+        (
+            "a brand's reply to a customer's tweet raises what that customer is "
+            "willing to pay by about $9 on a ~$300 airline ticket (~3%)"
+        ),
+        "Twitter + Applied Marketing Science, 2015 (US airlines, >600k tweets, 1,156 surveyed)",
+        (
+            "customers who posted a question or complaint: spend at the next bill "
+            "over the last bill before, replied vs not, same segment mix"
+        ),
+        "credit-card-issuer",
+        "marketing-led",
+        (
+            Measure(
+                "spend uplift after a reply vs none",
+                "fraction",
+                _events_only(studies.reply_uplift),
+                (0.015, 0.06),
+                9 / 300,
+            ),
+        ),
+    ),
+    Fact(
+        "fast-reply-wtp",
+        "a reply within 6 minutes raises it by about $20, ~2.2x the average reply",
+        "Twitter + Applied Marketing Science, 2015",
+        "as reply-wtp; the uplift of replies within 6 minutes over the uplift of all replies",
+        "credit-card-issuer",
+        "marketing-led",
+        (
+            Measure(
+                "fast / average reply uplift",
+                "ratio",
+                _events_only(
+                    studies.uplift_ratio(
+                        of=studies.SpendUplift(max_delay_minutes=FAST_REPLY_MINUTES),
+                        over=studies.SpendUplift(),
+                    )
+                ),
+                (1.6, 3.0),
+                20 / 9,
+            ),
+        ),
+    ),
+    Fact(
+        "telecom-latency",
+        "telecom: a reply within 4 minutes is worth +$17/month, one after 20 minutes or more +$3.50",
+        "Twitter + Applied Marketing Science, 2016",
+        (
+            "as reply-wtp in telecom-carrier; the uplift of replies after 20+ "
+            "minutes over that of replies within 4"
+        ),
+        "telecom-carrier",
+        "marketing-led",
+        (
+            Measure(
+                "slow / fast reply uplift",
+                "ratio",
+                _events_only(
+                    studies.uplift_ratio(
+                        of=studies.SpendUplift(min_delay_minutes=TELECOM_SLOW_MINUTES),
+                        over=studies.SpendUplift(max_delay_minutes=TELECOM_FAST_MINUTES),
+                    )
+                ),
+                (0.1, 0.35),
+                3.5 / 17,
+            ),
+        ),
+    ),
+    Fact(
+        "recommend",
+        "customers who got a reply are about 30% more likely to recommend the brand",
+        "Twitter + Applied Marketing Science, 2016",
+        (
+            "customers who posted a question or complaint: share of promoters right "
+            "after the reply (or after giving up), replied over not, same "
+            "segment mix"
+        ),
+        "credit-card-issuer",
+        "marketing-led",
+        (Measure("promoter share, replied / not", "ratio", _promoters, (1.15, 1.5), 1.3),),
+    ),
+    Fact(
+        "wom-ratio",
+        "positive word of mouth is about 3x as frequent as negative",
+        "East, Hammond & Wright, 2007 (15 studies)",
+        "positive over negative word of mouth customers tell each other (views in chatter, advocacy, rants)",
+        "credit-card-issuer",
+        "marketing-led",
+        (
+            Measure(
+                "positive / negative word of mouth", "ratio", _events_only(studies.wom_ratio), (2.0, 4.5), 3.0
+            ),
+        ),
+    ),
+    Fact(
+        "typical-care",
+        "typical brand practice: 47% of complaints go unanswered; the median first reply takes 46 minutes",
+        "Einwiller & Steilen, 2015 (34 US firms, 5,023 threads)",
+        "complaints in telecom-carrier: share never answered, and the median delay of those answered",
+        "telecom-carrier",
+        "marketing-led",
+        (
+            Measure(
+                "unanswered complaints",
+                "fraction",
+                _events_only(studies.unanswered_complaints),
+                (0.35, 0.60),
+                0.47,
+            ),
+            Measure(
+                "median first reply", "minutes", _events_only(studies.median_first_reply), (25.0, 90.0), 46.0
+            ),
+        ),
+    ),
+    Fact(
+        "squeaky-wheel",
+        (
+            "intervening on a complaint improves the relationship but makes the "
+            "customer more likely to complain again"
+        ),
+        "Ma, Sun & Kekre, 2015, Marketing Science (714 telecom customers)",
+        (
+            "each customer's first complaint, helped vs not, same segment mix: "
+            f"complaints over the next {SQUEAKY.follow_up_days:g} days, and trust "
+            "after the reply"
+        ),
+        "telecom-carrier",
+        "marketing-led",
+        (
+            Measure(
+                "next-complaint rate, helped - unhelped",
+                "1 / 30 days",
+                _over_horizon(SQUEAKY.next_complaints),
+                (0.0, INF),
+                rule="ci",
+            ),
+            Measure("trust, helped - unhelped", "trust", _over_horizon(SQUEAKY.trust), (0.0, INF), rule="ci"),
+        ),
+    ),
 )

@@ -27,9 +27,13 @@ BILLING_PERIOD_MINUTES = 30 * 1440.0  # every customer is billed once per 30 day
 def service_posts(events: pd.DataFrame, intents: tuple[str, ...] = SERVICE_INTENTS) -> pd.DataFrame:
     """One row per post with the brand's answer to it: arm, customer, segment, intent, minute,
     replied, delay_minutes (first reply), helped, trust (right after the customer reacted)."""
-    posts = events.loc[(events["kind"] == "conversation") & events["intent"].isin(intents),
-                       ["arm", "conversation_id", "customer", "segment", "intent", "minute"]]
-    answers = events.loc[events["kind"] == "response", ["arm", "conversation_id", "action", "delay_minutes", "helped", "trust"]]
+    posts = events.loc[
+        (events["kind"] == "conversation") & events["intent"].isin(intents),
+        ["arm", "conversation_id", "customer", "segment", "intent", "minute"],
+    ]
+    answers = events.loc[
+        events["kind"] == "response", ["arm", "conversation_id", "action", "delay_minutes", "helped", "trust"]
+    ]
     joined = posts.merge(answers, on=["arm", "conversation_id"], how="inner", validate="one_to_one")
     joined["replied"] = joined["action"] != "none"
     joined["helped"] = joined["helped"].astype(bool)
@@ -39,15 +43,29 @@ def service_posts(events: pd.DataFrame, intents: tuple[str, ...] = SERVICE_INTEN
 def with_bill_ratio(posts: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
     """Posts with `bill_ratio` = first bill after / last bill before, for posts that are the
     customer's only service post between those two bills (so one reply is all that is compared)."""
-    bills = events.loc[(events["kind"] == "purchase") & (events["action"] == "recurring"), ["arm", "customer", "minute", "amount_dollars"]]
+    bills = events.loc[
+        (events["kind"] == "purchase") & (events["action"] == "recurring"),
+        ["arm", "customer", "minute", "amount_dollars"],
+    ]
     bills = bills.sort_values("minute", kind="stable")
     left = posts.sort_values("minute", kind="stable")
-    before = pd.merge_asof(left, bills.rename(columns={"amount_dollars": "bill_before", "minute": "bill_before_minute"}),
-                           left_on="minute", right_on="bill_before_minute", by=["arm", "customer"], direction="backward")
-    both = pd.merge_asof(before.sort_values("minute", kind="stable"),
-                         bills.rename(columns={"amount_dollars": "bill_after", "minute": "bill_after_minute"}),
-                         left_on="minute", right_on="bill_after_minute", by=["arm", "customer"], direction="forward",
-                         tolerance=BILLING_PERIOD_MINUTES)
+    before = pd.merge_asof(
+        left,
+        bills.rename(columns={"amount_dollars": "bill_before", "minute": "bill_before_minute"}),
+        left_on="minute",
+        right_on="bill_before_minute",
+        by=["arm", "customer"],
+        direction="backward",
+    )
+    both = pd.merge_asof(
+        before.sort_values("minute", kind="stable"),
+        bills.rename(columns={"amount_dollars": "bill_after", "minute": "bill_after_minute"}),
+        left_on="minute",
+        right_on="bill_after_minute",
+        by=["arm", "customer"],
+        direction="forward",
+        tolerance=BILLING_PERIOD_MINUTES,
+    )
     both = both.dropna(subset=["bill_before", "bill_after"])
     both = both[both["bill_before"] > 0]
     # isolated: no other service post by the same customer in the same arm between the two bills
@@ -87,9 +105,16 @@ class SpendUplift:
 
     def __call__(self, posts: pd.DataFrame) -> float:
         mix = segment_mix(posts)
-        replied = posts[posts["replied"] & posts["delay_minutes"].between(self.min_delay_minutes, self.max_delay_minutes)]
+        replied = posts[
+            posts["replied"] & posts["delay_minutes"].between(self.min_delay_minutes, self.max_delay_minutes)
+        ]
         unreplied = posts[~posts["replied"]]
-        return ratio(standardised_mean(replied, "bill_ratio", mix), standardised_mean(unreplied, "bill_ratio", mix)) - 1.0
+        return (
+            ratio(
+                standardised_mean(replied, "bill_ratio", mix), standardised_mean(unreplied, "bill_ratio", mix)
+            )
+            - 1.0
+        )
 
 
 def reply_uplift(events: pd.DataFrame) -> float:
@@ -98,21 +123,28 @@ def reply_uplift(events: pd.DataFrame) -> float:
 
 
 def uplift_ratio(of: SpendUplift, over: SpendUplift):
-    """A study: the spend uplift of the replies `of` selects over that of the replies `over` selects [ratio]."""
+    """A study: spend uplift of the replies `of` selects over that of the replies `over` selects [ratio]."""
+
     def study(events: pd.DataFrame) -> float:
         posts = with_bill_ratio(service_posts(events), events)
         return ratio(of(posts), over(posts))
+
     return study
 
 
 def promoter_ratio(promoter_trust: float):
     """recommend: share of promoters (trust >= promoter_trust right after the reply, or after
     giving up) among replied posters over that among unreplied ones [ratio]."""
+
     def study(events: pd.DataFrame) -> float:
         posts = service_posts(events)
         posts["promoter"] = (posts["trust"] >= promoter_trust).astype(float)
         mix = segment_mix(posts)
-        return ratio(standardised_mean(posts[posts["replied"]], "promoter", mix), standardised_mean(posts[~posts["replied"]], "promoter", mix))
+        return ratio(
+            standardised_mean(posts[posts["replied"]], "promoter", mix),
+            standardised_mean(posts[~posts["replied"]], "promoter", mix),
+        )
+
     return study
 
 
@@ -124,7 +156,9 @@ def wom_ratio(events: pd.DataFrame) -> float:
     customers tell each other (chatter carrying a view, advocacy, rants). Praise and complaints
     addressed to the brand are *voice*, not word of mouth (Singh 1988), so they are left out
     although their authors' followers see them [ratio]."""
-    wom = events[events["kind"].isin(("wom_positive", "wom_negative")) & events["action"].isin(WORD_OF_MOUTH_ORIGINS)]
+    wom = events[
+        events["kind"].isin(("wom_positive", "wom_negative")) & events["action"].isin(WORD_OF_MOUTH_ORIGINS)
+    ]
     kinds = wom["kind"].value_counts()
     return ratio(float(kinds.get("wom_positive", 0)), float(kinds.get("wom_negative", 0)))
 
@@ -152,13 +186,23 @@ class SqueakyWheel:
     follow_up_days: float = 60.0
 
     def _complainers(self, events: pd.DataFrame, horizon_minutes: float) -> pd.DataFrame:
-        complaints = service_posts(events, ("complaint",)).sort_values(["minute", "conversation_id"], kind="stable")
+        complaints = service_posts(events, ("complaint",)).sort_values(
+            ["minute", "conversation_id"], kind="stable"
+        )
         first = complaints.drop_duplicates(["arm", "customer"], keep="first")
         first = first[first["minute"] <= horizon_minutes - self.follow_up_days * 1440.0]
-        later = complaints.merge(first[["arm", "customer", "minute"]].rename(columns={"minute": "first_minute"}), on=["arm", "customer"])
-        window = later[(later["minute"] > later["first_minute"]) & (later["minute"] <= later["first_minute"] + self.follow_up_days * 1440.0)]
+        later = complaints.merge(
+            first[["arm", "customer", "minute"]].rename(columns={"minute": "first_minute"}),
+            on=["arm", "customer"],
+        )
+        window = later[
+            (later["minute"] > later["first_minute"])
+            & (later["minute"] <= later["first_minute"] + self.follow_up_days * 1440.0)
+        ]
         counts = window.groupby(["arm", "customer"]).size().rename("next_complaints")
-        first = first.merge(counts, left_on=["arm", "customer"], right_index=True, how="left").fillna({"next_complaints": 0})
+        first = first.merge(counts, left_on=["arm", "customer"], right_index=True, how="left").fillna(
+            {"next_complaints": 0}
+        )
         first["next_complaints"] = first["next_complaints"] * 30.0 / self.follow_up_days
         return first
 
@@ -168,8 +212,11 @@ class SqueakyWheel:
         first = self._complainers(events, horizon_minutes)
         mix = segment_mix(first)
         helped, unhelped = first[first["helped"]], first[~first["helped"]]
-        return (standardised_mean(helped, "next_complaints", mix) - standardised_mean(unhelped, "next_complaints", mix),
-                standardised_mean(helped, "trust", mix) - standardised_mean(unhelped, "trust", mix))
+        return (
+            standardised_mean(helped, "next_complaints", mix)
+            - standardised_mean(unhelped, "next_complaints", mix),
+            standardised_mean(helped, "trust", mix) - standardised_mean(unhelped, "trust", mix),
+        )
 
     def next_complaints(self, events: pd.DataFrame, horizon_minutes: float) -> float:
         return self.differences(events, horizon_minutes)[0]

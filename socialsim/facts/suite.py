@@ -15,11 +15,11 @@ from itertools import groupby
 import pandas as pd
 import pyarrow as pa
 
-from simulator.transport import InProcessTransport
+from socialsim.bootstrap import inprocess_transport
+from socialsim.comparison import run
 from socialsim.configerrors import ConfigError
 from socialsim.configload import load_scenario, resolve_scenario_path, with_run_options
 from socialsim.contracts.scenario import Scenario
-from socialsim.experiment import run
 from socialsim.stats import mean_ci
 
 from .catalogue import FACTS, Fact, Measure
@@ -40,9 +40,16 @@ class MeasureResult:
 
     def as_dict(self) -> dict:
         m = self.measure
-        return {"name": m.name, "unit": m.unit, "published": m.published, "simulated": _finite(self.mean),
-                "ci95": [_finite(x) for x in self.ci95], "band": [_finite(x) for x in m.band], "rule": m.rule,
-                "passed": self.passed}
+        return {
+            "name": m.name,
+            "unit": m.unit,
+            "published": m.published,
+            "simulated": _finite(self.mean),
+            "ci95": [_finite(x) for x in self.ci95],
+            "band": [_finite(x) for x in m.band],
+            "rule": m.rule,
+            "passed": self.passed,
+        }
 
 
 @dataclass(frozen=True)
@@ -59,11 +66,21 @@ class FactResult:
         """The public row: `published`, `simulated`, `ci95` and `band` are those of the fact's
         first measure; `measures` lists every measure (typical-care and squeaky-wheel have two)."""
         first = self.measures[0].as_dict()
-        return {"id": self.fact.id, "source": self.fact.source, "finding": self.fact.finding,
-                "published": first["published"], "simulated": first["simulated"], "ci95": first["ci95"],
-                "band": first["band"], "passed": self.passed, "scenario": self.fact.scenario, "arm": self.fact.arm,
-                "replications": self.replications, "design": self.fact.design,
-                "measures": [m.as_dict() for m in self.measures]}
+        return {
+            "id": self.fact.id,
+            "source": self.fact.source,
+            "finding": self.fact.finding,
+            "published": first["published"],
+            "simulated": first["simulated"],
+            "ci95": first["ci95"],
+            "band": first["band"],
+            "passed": self.passed,
+            "scenario": self.fact.scenario,
+            "arm": self.fact.arm,
+            "replications": self.replications,
+            "design": self.fact.design,
+            "measures": [m.as_dict() for m in self.measures],
+        }
 
 
 def studied_scenario(name: str, arms: set[str], sets: list[str] | None = None, **run_options) -> Scenario:
@@ -73,12 +90,19 @@ def studied_scenario(name: str, arms: set[str], sets: list[str] | None = None, *
     sc = with_run_options(load_scenario(path, sets or []), **run_options)
     missing = sorted(arms - set(sc.arms))
     if missing:
-        raise ConfigError([f"{path}: arms: the facts study arm(s) {', '.join(missing)}; this scenario's arms: {', '.join(sc.arms)}"])
+        raise ConfigError(
+            [
+                (
+                    f"{path}: arms: the facts study arm(s) {', '.join(missing)}; this "
+                    f"scenario's arms: {', '.join(sc.arms)}"
+                )
+            ]
+        )
     return sc.model_copy(update={"arms": {a: s for a, s in sc.arms.items() if a in arms}})
 
 
 def simulate(sc: Scenario) -> pd.DataFrame:
-    result = run(sc, InProcessTransport(), keep_events=True)
+    result = run(sc, inprocess_transport(), keep_events=True)
     return pa.concat_tables(result.events).to_pandas()
 
 
@@ -86,14 +110,23 @@ def evaluate(fact: Fact, sc: Scenario, events: pd.DataFrame) -> FactResult:
     studied = events[events["arm"] == fact.arm]
     measures = []
     for m in fact.measures:
-        values = tuple(float(m.study(rep_events, sc.world)) for _, rep_events in studied.groupby("replication", sort=True))
+        values = tuple(
+            float(m.study(rep_events, sc.world))
+            for _, rep_events in studied.groupby("replication", sort=True)
+        )
         mean, ci95 = mean_ci(values)
         measures.append(MeasureResult(m, values, mean, ci95, m.passes(mean, ci95)))
     return FactResult(fact, tuple(measures), sc.replications)
 
 
-def run_facts(facts: tuple[Fact, ...] = FACTS, *, sets: list[str] | None = None, scenario: str | None = None,
-              progress: Callable[[str], None] | None = None, **run_options) -> list[FactResult]:
+def run_facts(
+    facts: tuple[Fact, ...] = FACTS,
+    *,
+    sets: list[str] | None = None,
+    scenario: str | None = None,
+    progress: Callable[[str], None] | None = None,
+    **run_options,
+) -> list[FactResult]:
     """Every fact's study, in catalogue order. `sets` change the world of every studied scenario
     (`world.reactions.help_half_life_minutes=60`: does the evidence still hold?); `scenario`
     studies another company instead of each fact's own; `run_options` are seed, replications,

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from services.policy import Policy
 from socialsim.contracts.events import TickClosed, TickReply
+from socialsim.contracts.timeunits import SECONDS_PER_MINUTE
 
 
 @dataclass
@@ -48,20 +49,25 @@ class PolicyMeter:
         self._sampled: dict[tuple[str, int], float] = {}
         self.interval_s, self.clock = interval_s, clock
 
-    def observe(self, arm: str, replication: int, policy: Policy, closed: TickClosed, reply: TickReply) -> None:
+    def observe(
+        self, arm: str, replication: int, policy: Policy, closed: TickClosed, reply: TickReply
+    ) -> None:
         key, now = (arm, replication), self.clock()
         depts = None
         if closed.final or now - self._sampled.get(key, float("-inf")) >= self.interval_s:
             self._sampled[key] = now
-            depts = _Departments(backlog={d: len(q) for d, q in policy.queues.items()},
-                                 staffed_minutes={d: q.staffed_minutes for d, q in policy.queues.items()},
-                                 worked_minutes={d: q.worked_minutes for d, q in policy.queues.items()})
+            load = policy.load()
+            depts = _Departments(
+                backlog={d: x.backlog for d, x in load.items()},
+                staffed_minutes={d: x.staffed_minutes for d, x in load.items()},
+                worked_minutes={d: x.worked_minutes for d, x in load.items()},
+            )
         with self._lock:
             ops = self._arms[arm]
             for r in reply.responses:
                 ops.decisions[(r.department or "none", r.action)] += 1
                 ops.handoffs += r.handoffs
-            ops.sim_time_s = max(ops.sim_time_s, closed.end_minute * 60.0)
+            ops.sim_time_s = max(ops.sim_time_s, closed.end_minute * SECONDS_PER_MINUTE)
             if depts is not None:
                 self._departments[key] = depts
 
@@ -72,11 +78,17 @@ class PolicyMeter:
     def read(self) -> dict[str, ArmOperations]:
         """A consistent copy, with department figures summed over replications."""
         with self._lock:
-            out = {arm: ArmOperations(decisions=Counter(ops.decisions), handoffs=ops.handoffs,
-                                      dead_letters=ops.dead_letters, sim_time_s=ops.sim_time_s)
-                   for arm, ops in self._arms.items()}
+            out = {
+                arm: ArmOperations(
+                    decisions=Counter(ops.decisions),
+                    handoffs=ops.handoffs,
+                    dead_letters=ops.dead_letters,
+                    sim_time_s=ops.sim_time_s,
+                )
+                for arm, ops in self._arms.items()
+            }
             for (arm, _), d in self._departments.items():
                 out[arm].backlog.update(d.backlog)
-                out[arm].staffed_s.update({k: v * 60.0 for k, v in d.staffed_minutes.items()})
-                out[arm].busy_s.update({k: v * 60.0 for k, v in d.worked_minutes.items()})
+                out[arm].staffed_s.update({k: v * SECONDS_PER_MINUTE for k, v in d.staffed_minutes.items()})
+                out[arm].busy_s.update({k: v * SECONDS_PER_MINUTE for k, v in d.worked_minutes.items()})
         return out

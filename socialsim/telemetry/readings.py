@@ -9,16 +9,17 @@ from __future__ import annotations
 
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from typing import Protocol
 
 import numpy as np
 
-from simulator.customers import CUSTOMER
-from simulator.world import ArmWorld
+from simulator.measures import ArmState
 from socialsim.contracts.scenario import Scenario
 from socialsim.contracts.strategy import Strategy
-from socialsim.outcomes import clv, cost, roi, trust_and_nps
+from socialsim.contracts.timeunits import MINUTES_PER_DAY, SECONDS_PER_MINUTE
+from socialsim.outcomes import cost, roi
 
 from .names import FIRST_RESPONSE_BUCKETS_S
 
@@ -56,50 +57,64 @@ class _FirstResponses:
         self.total_s = 0.0
 
     def update(self, minutes: list[float]) -> None:
-        fresh = np.asarray(minutes[self.seen:], dtype=float) * 60.0
+        fresh = np.asarray(minutes[self.seen :], dtype=float) * SECONDS_PER_MINUTE
         self.seen = len(minutes)
         if len(fresh):
             self.buckets += (fresh[:, None] <= np.asarray(FIRST_RESPONSE_BUCKETS_S)[None, :]).sum(axis=0)
             self.total_s += float(fresh.sum())
 
 
+class StateSource(Protocol):
+    """An arm's world as telemetry sees it: a typed state on demand, nothing else."""
+
+    def state(self) -> ArmState: ...
+
+
 class Readings:
     """An observer of the lockstep: `readings(tick, minute, worlds)` after every tick."""
 
-    def __init__(self, scenario: Scenario, interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic):
+    def __init__(
+        self, scenario: Scenario, interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic
+    ):
         self.scenario, self.interval_s, self.clock = scenario, interval_s, clock
         self.latest: dict[str, ArmReading] = {}
         self._last = float("-inf")
         self._histograms: dict[tuple[int, str], _FirstResponses] = {}
 
-    def __call__(self, tick: int, minute: float, worlds: dict[tuple[int, str], ArmWorld], final: bool = False) -> None:
+    def __call__(
+        self, tick: int, minute: float, worlds: Mapping[tuple[int, str], StateSource], final: bool = False
+    ) -> None:
         now = self.clock()
         if final or now - self._last >= self.interval_s:
             self._last = now
-            self.latest = self.read(minute, worlds)  # one reference swap: a scrape sees old or new, never half
+            self.latest = self.read(
+                minute, worlds
+            )  # one reference swap: a scrape sees old or new, never half
 
-    def read(self, minute: float, worlds: dict[tuple[int, str], ArmWorld]) -> dict[str, ArmReading]:
+    def read(self, minute: float, worlds: Mapping[tuple[int, str], StateSource]) -> dict[str, ArmReading]:
         sc = self.scenario
-        out = {arm: ArmReading(sim_time_s=minute * 60.0) for arm in sc.arms}
+        out = {arm: ArmReading(sim_time_s=minute * SECONDS_PER_MINUTE) for arm in sc.arms}
         reps = {arm: 0 for arm in sc.arms}
         for (rep, arm), w in worlds.items():
             reps[arm] += 1
-            self._add(out[arm], sc.arms[arm], (rep, arm), w, minute)
+            self._add(out[arm], sc.arms[arm], (rep, arm), w.state(), minute)
         for arm, r in out.items():
             _scale(r, 1.0 / max(1, reps[arm]))
         return out
 
-    def _add(self, r: ArmReading, strategy: Strategy, key: tuple[int, str], w: ArmWorld, minute: float) -> None:
-        world, rec = self.scenario.world, w.rec
-        value, spent = clv(world, w), cost(world, strategy, w, minute / 1440.0)
-        trust, nps = trust_and_nps(world, w)
+    def _add(
+        self, r: ArmReading, strategy: Strategy, key: tuple[int, str], state: ArmState, minute: float
+    ) -> None:
+        world, rec = self.scenario.world, state.record
+        value, spent = state.clv_dollars, cost(world, strategy, state, minute / MINUTES_PER_DAY)
+        trust, nps = state.trust, state.nps
         r.revenue += rec.revenue_dollars
         r.cost += spent
         r.clv += value
         r.roi += roi(world, rec.revenue_dollars, value, spent)
         r.trust += trust
         r.nps += nps
-        r.active += int((w.customers.status == CUSTOMER).sum())
+        r.active += state.active_customers
         r.help_seeking += rec.help_seeking
         r.helped += rec.helped
         r.answered += rec.answered
@@ -110,12 +125,14 @@ class Readings:
         r.wom_reach["negative"] += rec.negative_wom_reach
         r.wom_posts["positive"] += rec.positive_wom_posts
         r.wom_posts["negative"] += rec.negative_wom_posts
-        for seg in w.segments:
+        for seg in world.segments:
             r.churned[seg] += rec.churned_by_segment.get(seg, 0)
             r.acquired[seg] += rec.acquisitions_by_segment.get(seg, 0)
         hist = self._histograms.setdefault(key, _FirstResponses())
         hist.update(rec.first_response_minutes)
-        r.first_response_buckets = [a + b for a, b in zip(r.first_response_buckets, hist.buckets.tolist())]
+        r.first_response_buckets = [
+            a + b for a, b in zip(r.first_response_buckets, hist.buckets.tolist(), strict=False)
+        ]
         r.first_response_count += hist.seen
         r.first_response_sum_s += hist.total_s
 

@@ -7,7 +7,7 @@ policy's canonical order, so the world sees exactly what the in-process transpor
 Unusable messages on the responses topics go to the run's dead-letter topic.
 
 Every `ticks_per_topic` exchanged ticks the run moves to the next generation of topics (see
-`socialsim.contracts.wire`): it creates the generation after the new one, listens on the new
+`socialsim.kafka.topics`): it creates the generation after the new one, listens on the new
 one's responses, and deletes the generation two behind, which no service reads any more.
 """
 
@@ -21,11 +21,12 @@ from typing import Protocol
 import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 
+from simulator.transport import TransportError
 from socialsim.contracts.events import Broadcast, Response, TickBatch, TickDone, TickReply
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.wire import TICKS_PER_TOPIC, DeadLetter, Inbound, dead_letter_topic, decode_outbound, encode, key, topics
+from socialsim.contracts.wire import DeadLetter, Inbound, decode_outbound, encode
 
-from .transport import TransportError
+from .topics import TICKS_PER_TOPIC, dead_letter_topic, key, topics
 
 # [ms] The embedded broker answers a fetch only when its max wait expires, so this is the floor
 # of every hop; 1 ms makes five clients busy-poll the broker and starve two cores (a 20k-customer
@@ -53,7 +54,10 @@ class _Pending:
     def progress(self) -> str:
         if self.done is None:
             return f"no tick-done marker yet, {len(self.responses)} responses"
-        return f"{len(self.responses)}/{self.done.responses} responses, {len(self.broadcasts)}/{self.done.broadcasts} broadcasts"
+        return (
+            f"{len(self.responses)}/{self.done.responses} responses, "
+            f"{len(self.broadcasts)}/{self.done.broadcasts} broadcasts"
+        )
 
     def reply(self) -> TickReply:
         assert self.done is not None
@@ -65,9 +69,18 @@ class _Pending:
 class KafkaTransport:
     name = "kafka"
 
-    def __init__(self, bootstrap: str, run: str, arms: list[str], admin: TopicAdmin, partitions: int, *,
-                 health_check: Callable[[], None] = lambda: None, tick_timeout_s: float = 60.0,
-                 ticks_per_topic: int = TICKS_PER_TOPIC):
+    def __init__(
+        self,
+        bootstrap: str,
+        run: str,
+        arms: list[str],
+        admin: TopicAdmin,
+        partitions: int,
+        *,
+        health_check: Callable[[], None] = lambda: None,
+        tick_timeout_s: float = 60.0,
+        ticks_per_topic: int = TICKS_PER_TOPIC,
+    ):
         self.bootstrap, self.run, self.arms = bootstrap, run, arms
         self.admin, self.partitions = admin, partitions
         self.health_check = health_check
@@ -103,11 +116,19 @@ class KafkaTransport:
     # ---- internals --------------------------------------------------------------------------
     async def _start(self) -> None:
         try:
-            self._producer = AIOKafkaProducer(bootstrap_servers=self.bootstrap, linger_ms=0, max_batch_size=1 << 20,
-                                              client_id="socialsim-simulator")
+            self._producer = AIOKafkaProducer(
+                bootstrap_servers=self.bootstrap,
+                linger_ms=0,
+                max_batch_size=1 << 20,
+                client_id="socialsim-simulator",
+            )
             await self._producer.start()
-            self._consumer = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-                                              enable_auto_commit=False, client_id="socialsim-simulator")
+            self._consumer = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+                enable_auto_commit=False,
+                client_id="socialsim-simulator",
+            )
             await self._consumer.start()
         except Exception as exc:  # aiokafka raises several types for an unreachable broker
             raise TransportError(f"cannot reach a Kafka broker at {self.bootstrap}: {exc}") from None
@@ -170,12 +191,18 @@ class KafkaTransport:
                 last_check = now
             if now > deadline:
                 late = {k: p for k, p in pending.items() if not p.complete()}
-                detail = "; ".join(f"{arm} replication {rep}: {p.progress()}" for (rep, arm), p in sorted(late.items()))
-                raise TransportError(f"no complete reply to tick {tick} within {self.tick_timeout_s:.0f} s from arm(s) "
-                                     f"{', '.join(sorted({arm for _, arm in late}))} ({detail})")
+                detail = "; ".join(
+                    f"{arm} replication {rep}: {p.progress()}" for (rep, arm), p in sorted(late.items())
+                )
+                raise TransportError(
+                    f"no complete reply to tick {tick} within {self.tick_timeout_s:.0f} s from arm(s) "
+                    f"{', '.join(sorted({arm for _, arm in late}))} ({detail})"
+                )
         return {k: p.reply() for k, p in pending.items()}
 
-    async def _ingest(self, tp: TopicPartition, rec, tick: int, pending: dict[tuple[int, str], _Pending]) -> None:
+    async def _ingest(
+        self, tp: TopicPartition, rec, tick: int, pending: dict[tuple[int, str], _Pending]
+    ) -> None:
         try:
             msg = decode_outbound(rec.value or b"")
         except msgspec.DecodeError as exc:
@@ -197,6 +224,11 @@ class KafkaTransport:
 
     async def _dead_letter(self, tp: TopicPartition, rec, reason: str) -> None:
         self.dead_letters += 1
-        letter = DeadLetter(topic=tp.topic, partition=tp.partition, offset=rec.offset, reason=reason,
-                            original=(rec.value or b"").decode("utf-8", errors="replace"))
+        letter = DeadLetter(
+            topic=tp.topic,
+            partition=tp.partition,
+            offset=rec.offset,
+            reason=reason,
+            original=(rec.value or b"").decode("utf-8", errors="replace"),
+        )
         await self._producer.send_and_wait(dead_letter_topic(self.run), encode(letter), key=b"simulator")

@@ -12,24 +12,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker, TopicPartition
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
-from prometheus_client import CollectorRegistry
 
+from services.host import HostObserver, Record, StrategyService
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.wire import dead_letter_topic, encode, key, topics
-from socialsim.telemetry.meter import PolicyMeter
-from socialsim.telemetry.names import FASTSTREAM_PREFIX
+from socialsim.contracts.wire import encode
 
-from .service import Record, StrategyService
-
-# [ms] The embedded broker answers a fetch only when its max wait expires, so this is the floor
-# of every hop; 1 ms makes five clients busy-poll the broker and starve two cores (a 20k-customer
-# run took 11.5 s at 1 ms, 8.6 s at 5 ms, 9.3 s at 10 ms).
-FETCH_MAX_WAIT_MS = 5
+from .topics import dead_letter_topic, key, topics
+from .transport import FETCH_MAX_WAIT_MS
 
 
 async def _records(message: Any) -> list[Record]:
@@ -37,17 +31,34 @@ async def _records(message: Any) -> list[Record]:
     return [Record(r.topic, r.partition, r.offset, r.value) for r in message.raw_message]
 
 
-def create_app(strategy: Strategy, arm: str, bootstrap: str, run: str, partitions: int,
-               registry: CollectorRegistry | None = None, meter: PolicyMeter | None = None) -> tuple[FastStream, StrategyService]:
-    """With a `registry`, FastStream's Kafka middleware records messages in and out on it (app_name = arm)."""
+def create_app(
+    strategy: Strategy,
+    arm: str,
+    bootstrap: str,
+    run: str,
+    partitions: int,
+    middlewares: Sequence[Any] = (),
+    meter: HostObserver | None = None,
+) -> tuple[FastStream, StrategyService]:
+    """`middlewares` wrap every message (the composition root passes FastStream's Prometheus middleware)."""
     dlq = dead_letter_topic(run)
-    middlewares = [KafkaPrometheusMiddleware(registry=registry, app_name=arm, metrics_prefix=FASTSTREAM_PREFIX)] if registry else []
     # one log line per consumed batch would be thousands per run: log warnings and errors only
-    broker = KafkaBroker(bootstrap, client_id=f"socialsim-{arm}", linger_ms=0, max_batch_size=1 << 20,
-                         log_level=logging.DEBUG, middlewares=middlewares)
+    broker = KafkaBroker(
+        bootstrap,
+        client_id=f"socialsim-{arm}",
+        linger_ms=0,
+        max_batch_size=1 << 20,
+        log_level=logging.DEBUG,
+        middlewares=tuple(middlewares),
+    )
     service = StrategyService(strategy, arm, run, meter)
-    dead = broker.publisher(dlq, title="dead letters",
-                            description="DeadLetter (docs/events.schema.json): what a service could not use, why, and the original bytes.")
+    dead = broker.publisher(
+        dlq,
+        title="dead letters",
+        description=(
+            "DeadLetter (docs/events.schema.json): what a service could not use, why, and the original bytes."
+        ),
+    )
     generations = _Generations(broker, service, arm, run, partitions, dead)
     generations.subscribe(0)
     generations.subscribe(1)  # one ahead, so the first tick of the next generation is never waited for
@@ -63,21 +74,40 @@ class _Generations:
     g-1's subscriber stops and g+1's starts.
     """
 
-    def __init__(self, broker: KafkaBroker, service: StrategyService, arm: str, run: str, partitions: int, dead: Any):
-        self.broker, self.service, self.arm, self.run, self.partitions, self.dead = broker, service, arm, run, partitions, dead
+    def __init__(
+        self, broker: KafkaBroker, service: StrategyService, arm: str, run: str, partitions: int, dead: Any
+    ):
+        self.broker, self.service, self.arm, self.run, self.partitions, self.dead = (
+            broker,
+            service,
+            arm,
+            run,
+            partitions,
+            dead,
+        )
         self.subscribers: dict[int, Any] = {}
         self.current = 0
 
     def subscribe(self, generation: int) -> Any:
         conversations, responses = topics(self.run, self.arm, generation)
-        replies = self.broker.publisher(responses, title=f"{self.arm} responses, generation {generation}",
-                                        description="Outbound events (docs/events.schema.json): responses keyed by "
-                                                    "customer id, broadcasts, and one tick-done marker per tick.")
-        sub = self.broker.subscriber(partitions=[TopicPartition(conversations, p) for p in range(self.partitions)],
-                                     batch=True, max_records=5000, batch_timeout_ms=5, fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
-                                     auto_offset_reset="earliest", decoder=_records, title=f"{self.arm} conversations, generation {generation}",
-                                     description="Inbound events (docs/events.schema.json): conversations keyed by "
-                                                 "customer id, and one tick-closed marker per tick.")
+        replies = self.broker.publisher(
+            responses,
+            title=f"{self.arm} responses, generation {generation}",
+            description="Outbound events (docs/events.schema.json): responses keyed by "
+            "customer id, broadcasts, and one tick-done marker per tick.",
+        )
+        sub = self.broker.subscriber(
+            partitions=[TopicPartition(conversations, p) for p in range(self.partitions)],
+            batch=True,
+            max_records=5000,
+            batch_timeout_ms=5,
+            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            auto_offset_reset="earliest",
+            decoder=_records,
+            title=f"{self.arm} conversations, generation {generation}",
+            description="Inbound events (docs/events.schema.json): conversations keyed by "
+            "customer id, and one tick-closed marker per tick.",
+        )
 
         @sub
         async def handle(batch: list[Any]) -> None:

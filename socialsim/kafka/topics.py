@@ -1,14 +1,45 @@
-"""Topic administration with kafka-python: create a run's topics, delete them when it ends."""
+"""A run's topics: their names, their keys, and their administration (create, delete).
+
+One pair of topics per run, arm and *generation*: `<run>.<arm>.conversations.<g>` (simulator ->
+service) and `<run>.<arm>.responses.<g>` (service -> simulator), plus one dead-letter topic per
+run. A generation holds a fixed number of consecutive ticks; the run then moves on to the next
+pair and deletes the pair two behind. Brokers that keep a partition as a list of batches (the
+embedded one scans all of them on every fetch, and stops answering at a few thousand) so never
+hold more than one generation's worth. Keys are customer ids, so one customer's events stay in
+order within a partition; markers carry counts, so completion never depends on partition order
+or end offsets. Administration uses kafka-python's admin client.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import time
 
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 from .broker import BrokerError
-from .contracts.wire import dead_letter_topic, topics
+
+# Ticks per topic generation [ticks]. A tick adds one to a few batches to each partition; the
+# embedded broker's fetch slows with every stored batch and stops answering at ~2,400 of them
+# (bench/broker_batches.py measures it).
+TICKS_PER_TOPIC = 200
+
+MARKER_KEY = b"marker"
+
+
+def topics(run: str, arm: str, generation: int = 0) -> tuple[str, str]:
+    """(conversations, responses) topics of one arm in one generation."""
+    return f"{run}.{arm}.conversations.{generation}", f"{run}.{arm}.responses.{generation}"
+
+
+def dead_letter_topic(run: str) -> str:
+    return f"{run}.dead-letter"
+
+
+def key(customer: int | None) -> bytes:
+    """Events are keyed by customer id, so one customer's events keep their order; markers share one key."""
+    return MARKER_KEY if customer is None else str(customer).encode()
 
 
 def generation_topics(run: str, arms: list[str], generation: int) -> list[str]:
@@ -23,15 +54,15 @@ def run_topics(run: str, arms: list[str]) -> list[str]:
 class TopicAdmin:
     def __init__(self, bootstrap: str):
         try:
-            self._admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="socialsim-admin", request_timeout_ms=10_000)
+            self._admin = KafkaAdminClient(
+                bootstrap_servers=bootstrap, client_id="socialsim-admin", request_timeout_ms=10_000
+            )
         except KafkaError as exc:
             raise BrokerError(f"cannot reach a Kafka broker at {bootstrap}: {exc}") from None
 
     def create(self, names: list[str], partitions: int) -> None:
-        try:
+        with contextlib.suppress(TopicAlreadyExistsError):
             self._admin.create_topics([NewTopic(n, partitions, 1) for n in names])
-        except TopicAlreadyExistsError:
-            pass
 
     def delete(self, names: list[str]) -> None:
         existing = set(self._admin.list_topics())

@@ -15,14 +15,13 @@ from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
-from simulator.kafka_transport import KafkaTransport
 from simulator.transport import TransportError
+from socialsim.contracts.scenario import Scenario
 
 from .broker import EmbeddedBroker, wait_reachable
 from .children import die_with_parent
-from .contracts.scenario import Scenario
-from .contracts.wire import TICKS_PER_TOPIC
-from .topics import TopicAdmin, run_topics
+from .topics import TICKS_PER_TOPIC, TopicAdmin, run_topics
+from .transport import KafkaTransport
 
 
 class ServiceDied(TransportError):
@@ -47,25 +46,59 @@ class Services:
         self.log_dir = Path(log_dir or self._temp.name)
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
-    def start(self, scenario_path: Path, sets: list[str], arms: list[str], bootstrap: str, run: str,
-              metrics_ports: dict[str, int] | None = None, metrics_host: str = "127.0.0.1") -> None:
+    def start(
+        self,
+        scenario_path: Path,
+        sets: list[str],
+        arms: list[str],
+        bootstrap: str,
+        run: str,
+        metrics_ports: dict[str, int] | None = None,
+        metrics_host: str = "127.0.0.1",
+    ) -> None:
         """Each service logs to a file: a pipe nobody reads would fill and block the service."""
         extra = [a for s in sets for a in ("--set", s)]
         for arm in arms:
-            metrics = ["--metrics-port", str(metrics_ports[arm]), "--metrics-host", metrics_host] if metrics_ports else []
-            cmd = [sys.executable, "-m", "socialsim.cli", "service", "--scenario", str(scenario_path), "--arm", arm,
-                   "--bootstrap", bootstrap, "--run-id", run, *extra, *metrics]
+            metrics = (
+                ["--metrics-port", str(metrics_ports[arm]), "--metrics-host", metrics_host]
+                if metrics_ports
+                else []
+            )
+            cmd = [
+                sys.executable,
+                "-m",
+                "socialsim.cli",
+                "service",
+                "--scenario",
+                str(scenario_path),
+                "--arm",
+                arm,
+                "--bootstrap",
+                bootstrap,
+                "--run-id",
+                run,
+                *extra,
+                *metrics,
+            ]
             self.logs[arm] = self.log_dir / f"{arm}.log"
             with self.logs[arm].open("wb") as log:
-                self.processes[arm] = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                                       preexec_fn=die_with_parent)
+                self.processes[arm] = subprocess.Popen(
+                    cmd,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
+                    preexec_fn=die_with_parent,
+                )
 
     def check(self) -> None:
         for arm, proc in self.processes.items():
             code = proc.poll()
             if code is not None:
                 lines = self.logs[arm].read_text(errors="replace").strip().splitlines() or ["(no output)"]
-                raise ServiceDied(f"the strategy service for arm {arm!r} (pid {proc.pid}) exited with code {code}: {lines[-1]}")
+                raise ServiceDied(
+                    f"the strategy service for arm {arm!r} (pid {proc.pid}) exited with code "
+                    f"{code}: {lines[-1]}"
+                )
 
     def stop(self) -> None:
         for proc in self.processes.values():
@@ -93,10 +126,21 @@ class KafkaRun:
 
 
 @contextmanager
-def kafka_stack(scenario: Scenario, scenario_path: Path, sets: list[str], run: str, *, bootstrap: str | None = None,
-                partitions: int = 3, external_services: bool = False, log_dir: Path | None = None,
-                ticks_per_topic: int = TICKS_PER_TOPIC, service_metrics_ports: dict[str, int] | None = None,
-                metrics_host: str = "127.0.0.1", transport_class: type[KafkaTransport] = KafkaTransport) -> Iterator[KafkaRun]:
+def kafka_stack(
+    scenario: Scenario,
+    scenario_path: Path,
+    sets: list[str],
+    run: str,
+    *,
+    bootstrap: str | None = None,
+    partitions: int = 3,
+    external_services: bool = False,
+    log_dir: Path | None = None,
+    ticks_per_topic: int = TICKS_PER_TOPIC,
+    service_metrics_ports: dict[str, int] | None = None,
+    metrics_host: str = "127.0.0.1",
+    transport_class: type[KafkaTransport] = KafkaTransport,
+) -> Iterator[KafkaRun]:
     arms = list(scenario.arms)
     with ExitStack() as stack:
         broker = None
@@ -114,7 +158,14 @@ def kafka_stack(scenario: Scenario, scenario_path: Path, sets: list[str], run: s
         stack.callback(services.stop)
         if not external_services:
             services.start(scenario_path, sets, arms, bootstrap, run, service_metrics_ports, metrics_host)
-        transport = transport_class(bootstrap, run, arms, admin, partitions, health_check=services.check,
-                                    ticks_per_topic=ticks_per_topic)
+        transport = transport_class(
+            bootstrap,
+            run,
+            arms,
+            admin,
+            partitions,
+            health_check=services.check,
+            ticks_per_topic=ticks_per_topic,
+        )
         stack.callback(transport.shutdown)
         yield KafkaRun(transport, services, bootstrap, run, broker)

@@ -9,18 +9,26 @@ apart from FastStream so the same code is unit-tested without a broker and drive
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import Protocol
 
 import msgspec
 
+from socialsim.contracts.events import TickClosed, TickReply
 from socialsim.contracts.strategy import Strategy
 from socialsim.contracts.wire import DeadLetter, Outbound, decode_inbound
 
 from .assembler import TickAssembler
 from .policy import Policy
 
-if TYPE_CHECKING:
-    from socialsim.telemetry.meter import PolicyMeter
+
+class HostObserver(Protocol):
+    """Measurement of a hosted strategy (telemetry implements it; the host never imports telemetry)."""
+
+    def observe(
+        self, arm: str, replication: int, policy: Policy, closed: TickClosed, reply: TickReply
+    ) -> None: ...
+
+    def dead_letter(self, arm: str, count: int = 1) -> None: ...
 
 
 @dataclass
@@ -46,8 +54,8 @@ class _Replication:
 
 
 class StrategyService:
-    def __init__(self, strategy: Strategy, arm: str, run: str, meter: PolicyMeter | None = None):
-        """`meter`, if given, sees the policy after each tick and counts dead letters (`PolicyMeter`)."""
+    def __init__(self, strategy: Strategy, arm: str, run: str, meter: HostObserver | None = None):
+        """`meter`, if given, sees the policy after each tick and counts dead letters."""
         self.strategy, self.arm, self.run, self.meter = strategy, arm, run, meter
         self.replications: dict[int, _Replication] = {}
         self.finished: set[int] = set()
@@ -59,8 +67,15 @@ class StrategyService:
             reason = self._admit(rec, touched)
             if reason:
                 original = (rec.value or b"").decode("utf-8", errors="replace")
-                out.dead_letters.append(DeadLetter(topic=rec.topic, partition=rec.partition, offset=rec.offset,
-                                                   reason=reason, original=original))
+                out.dead_letters.append(
+                    DeadLetter(
+                        topic=rec.topic,
+                        partition=rec.partition,
+                        offset=rec.offset,
+                        reason=reason,
+                        original=original,
+                    )
+                )
         for rep in sorted(set(touched)):
             state = self.replications[rep]
             for batch in state.assembler.ready():

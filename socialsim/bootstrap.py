@@ -1,0 +1,217 @@
+"""The composition root: the one place that knows every part and wires real ones together.
+
+The world (`simulator`) and the strategies (`services`) never import each other or any
+adapter; the adapters (Kafka, telemetry, outputs, report) never choose their collaborators.
+Everything a command needs is assembled here, from a validated `RunRequest`, and handed down.
+Tests wire fakes the same way, by passing other parts to the functions below.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from faststream.kafka.prometheus import KafkaPrometheusMiddleware
+from prometheus_client import CollectorRegistry
+
+from services.policy import Policy
+from simulator.transport import InProcessTransport, Transport
+from socialsim.comparison import RunResult, run
+from socialsim.configerrors import ConfigError
+from socialsim.configload import (
+    STRATEGY_DIR,
+    config_sha256,
+    load_scenario,
+    load_strategy,
+    resolve_scenario_path,
+)
+from socialsim.contracts.scenario import Scenario
+from socialsim.kafka import asyncapi
+from socialsim.kafka.app import create_app
+from socialsim.kafka.broker import free_port, wait_reachable
+from socialsim.kafka.stack import kafka_stack, new_run_id
+from socialsim.kafka.topics import TICKS_PER_TOPIC, TopicAdmin, topics
+from socialsim.outputs import write_outputs
+from socialsim.report import render
+from socialsim.telemetry.collectors import OutcomeCollector, PolicyCollector
+from socialsim.telemetry.meter import PolicyMeter
+from socialsim.telemetry.names import FASTSTREAM_PREFIX
+from socialsim.telemetry.readings import Readings
+from socialsim.telemetry.server import serving
+
+TRANSPORTS = ("inproc", "kafka")
+
+# Replications that advance together in one lockstep, so a networked transport pays one round
+# trip per tick for all of them; a larger run goes in groups of this many.
+REPLICATIONS_IN_FLIGHT = 8
+
+
+def inprocess_transport(meter: PolicyMeter | None = None) -> InProcessTransport[Policy]:
+    """The strategies called in this process: one `Policy` per (replication, arm)."""
+    return InProcessTransport(Policy, meter.observe if meter is not None else None)
+
+
+@dataclass
+class Telemetry:
+    registry: CollectorRegistry
+    readings: Readings | None = None
+    meter: PolicyMeter | None = None
+
+
+def run_telemetry(
+    scenario: Scenario, *, policies_here: bool, enabled: bool = True, interval_s: float = 1.0
+) -> Telemetry:
+    """One injected registry per run. Outcome metrics always; policy metrics only where the
+    policies run in this process (a Kafka run's services export their own, and two exporters of
+    one series would double it)."""
+    registry = CollectorRegistry()
+    if not enabled:
+        return Telemetry(registry)
+    readings = Readings(scenario, interval_s)
+    registry.register(OutcomeCollector(readings))
+    meter = None
+    if policies_here:
+        meter = PolicyMeter(list(scenario.arms))
+        registry.register(PolicyCollector(meter))
+    return Telemetry(registry, readings, meter)
+
+
+@dataclass
+class RunRequest:
+    """What `compare` and `live` were asked for, once validated."""
+
+    sc: Scenario
+    path: Path
+    sets: list[str]
+    transport: str = "inproc"
+    bootstrap: str | None = None
+    partitions: int = 3
+    external_services: bool = False
+    run_id: str | None = None
+    ticks_per_topic: int = TICKS_PER_TOPIC
+    out: Path = Path("runs")
+    keep_events: bool = True
+    metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
+    pace_s_per_minute: float | None = None
+
+
+def write_targets(path: Path, host: str, port: int, service_ports: dict[str, int]) -> None:
+    """Prometheus file_sd targets of a run: point a Prometheus `file_sd_configs` at this file."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    groups = [{"targets": [f"{host}:{port}"], "labels": {"component": "simulator"}}]
+    groups += [
+        {"targets": [f"{host}:{p}"], "labels": {"component": "service", "service_arm": arm}}
+        for arm, p in service_ports.items()
+    ]
+    path.write_text(json.dumps(groups, indent=2) + "\n", encoding="utf-8")
+
+
+@contextmanager
+def open_transport(req: RunRequest, sha: str, telemetry: Telemetry) -> Iterator[Transport]:
+    """In-process, or Kafka with the broker and services it needs (all stopped on the way out)."""
+    if req.transport == "inproc":
+        if req.metrics_port is not None:
+            write_targets(req.out / "prometheus-targets.json", req.metrics_host, req.metrics_port, {})
+        yield inprocess_transport(telemetry.meter)
+        return
+    started_here = req.metrics_port is not None and not req.external_services
+    service_ports = {arm: free_port() for arm in req.sc.arms} if started_here else None
+    if req.metrics_port is not None:
+        write_targets(
+            req.out / "prometheus-targets.json", req.metrics_host, req.metrics_port, service_ports or {}
+        )
+    with kafka_stack(
+        req.sc,
+        req.path,
+        req.sets,
+        req.run_id or new_run_id(sha),
+        bootstrap=req.bootstrap,
+        partitions=req.partitions,
+        external_services=req.external_services,
+        log_dir=req.out / "logs",
+        ticks_per_topic=req.ticks_per_topic,
+        service_metrics_ports=service_ports,
+        metrics_host=req.metrics_host,
+    ) as kafka_run:
+        yield kafka_run.transport
+
+
+def simulate(
+    req: RunRequest,
+    progress: Callable[[int, int], None] | None = None,
+    on_serving: Callable[[str], None] | None = None,
+) -> tuple[RunResult, str]:
+    """Run the comparison `req` describes, serving /metrics if asked; returns it with its config hash."""
+    sc = req.sc
+    sha = config_sha256(sc)
+    telemetry = run_telemetry(
+        sc, policies_here=req.transport == "inproc", enabled=req.metrics_port is not None
+    )
+    # a live run keeps every replication in one lockstep, so simulated time never restarts
+    in_flight = sc.replications if req.pace_s_per_minute is not None else REPLICATIONS_IN_FLIGHT
+    with (
+        serving(telemetry.registry, req.metrics_port, req.metrics_host),
+        open_transport(req, sha, telemetry) as tr,
+    ):
+        if req.metrics_port is not None and on_serving is not None:
+            on_serving(f"http://{req.metrics_host}:{req.metrics_port}/metrics")
+        result = run(
+            sc,
+            tr,
+            keep_events=req.keep_events,
+            in_flight=in_flight,
+            watch=telemetry.readings,
+            pace_s_per_minute=req.pace_s_per_minute,
+            progress=progress,
+        )
+    return result, sha
+
+
+def publish(result: RunResult, req: RunRequest, sha: str) -> dict:
+    """Write a finished run's outputs and report; return its summary."""
+    summary = write_outputs(result, req.out, sha, str(req.path))
+    (req.out / "report.html").write_text(render(summary, result.series, req.sc.description), encoding="utf-8")
+    return summary
+
+
+def serve_strategy(
+    scenario: str,
+    sets: list[str],
+    arm: str,
+    bootstrap: str,
+    run_id: str,
+    metrics_port: int | None,
+    metrics_host: str,
+    partitions_timeout_s: float = 120.0,
+) -> None:
+    """One strategy as a Kafka service, until stopped. Config and broker errors raise before it starts."""
+    sc = load_scenario(resolve_scenario_path(scenario), sets)
+    if arm not in sc.arms:
+        raise ConfigError([f"--arm: unknown arm {arm!r}; the scenario's arms: {', '.join(sc.arms)}"])
+    wait_reachable(bootstrap, 10.0)
+    admin = TopicAdmin(bootstrap)
+    try:
+        partitions = admin.partitions(
+            topics(run_id, arm, 0)[0], timeout_s=partitions_timeout_s
+        )  # the run creates them
+    finally:
+        admin.close()
+    registry = CollectorRegistry()
+    meter = PolicyMeter([arm])
+    registry.register(PolicyCollector(meter))
+    middleware = KafkaPrometheusMiddleware(registry=registry, app_name=arm, metrics_prefix=FASTSTREAM_PREFIX)
+    application, _ = create_app(
+        sc.arms[arm], arm, bootstrap, run_id, partitions, middlewares=[middleware], meter=meter
+    )
+    with serving(registry, metrics_port, metrics_host):
+        asyncio.run(application.run())
+
+
+def write_contracts(folder: Path) -> None:
+    """docs/asyncapi.yaml and docs/events.schema.json, generated from the service a strategy runs in."""
+    asyncapi.write(folder, load_strategy(STRATEGY_DIR / "comms-led.yaml"))

@@ -1,0 +1,126 @@
+"""A comparison: every replication of a scenario, every arm on common random numbers, through one transport.
+
+The application service behind `compare`, `live` and the facts: it runs the world
+(simulator) against the strategies through whatever transport it is handed (the composition
+root, `socialsim.bootstrap`, chooses it) and turns each arm's end state into outcomes. Nothing
+here knows whether the transport is in-process or Kafka.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import pyarrow as pa
+
+from simulator.model import Replications, Watch
+from simulator.transport import Transport
+
+from .contracts.scenario import Scenario
+from .outcomes import METRICS, outcomes
+from .stats import summarise
+
+EVENT_SCHEMA = pa.schema(
+    [
+        ("arm", pa.string()),
+        ("replication", pa.int32()),
+        ("event_id", pa.string()),
+        ("kind", pa.string()),
+        ("minute", pa.float64()),
+        ("tick", pa.int32()),
+        ("customer", pa.int64()),
+        ("segment", pa.string()),
+        ("topic", pa.string()),
+        ("intent", pa.string()),
+        ("department", pa.string()),
+        ("action", pa.string()),
+        ("delay_minutes", pa.float64()),
+        ("amount_dollars", pa.float64()),
+        ("reach", pa.int64()),
+        ("conversation_id", pa.string()),
+        ("helped", pa.bool_()),
+        ("trust", pa.float64()),
+    ]
+)
+
+# A post by `author` is seen by `follower`; shared by every arm of a replication
+NETWORK_SCHEMA = pa.schema([("replication", pa.int32()), ("author", pa.int32()), ("follower", pa.int32())])
+
+
+@dataclass
+class RunResult:
+    scenario: Scenario
+    transport: str
+    per_arm: dict[str, dict[str, list[float]]]  # arm -> metric -> value per replication
+    series: list[dict] = field(default_factory=list)
+    events: list[pa.Table] = field(default_factory=list)
+    network: list[pa.Table] = field(default_factory=list)  # follower edges, one table per replication
+
+    def summary(self, config_sha256: str) -> dict:
+        arms, paired = summarise(self.per_arm, {m: hi for m, (_, hi) in METRICS.items()})
+        return {
+            "scenario": self.scenario.name,
+            "seed": self.scenario.seed,
+            "replications": self.scenario.replications,
+            "transport": self.transport,
+            "config_sha256": config_sha256,
+            "arms": arms,
+            "paired": paired,
+        }
+
+
+def run(
+    scenario: Scenario,
+    transport: Transport,
+    *,
+    keep_events: bool = True,
+    series_every_ticks: int = 1,
+    in_flight: int = 8,
+    progress: Callable[[int, int], None] | None = None,
+    watch: Watch | None = None,
+    pace_s_per_minute: float | None = None,
+) -> RunResult:
+    """Run every replication, `in_flight` at a time in one lockstep; progress(done ticks, all ticks).
+
+    `watch` sees the worlds after every tick (metrics); `pace_s_per_minute` paces simulated time
+    against the wall clock (live runs). Neither changes a number of the result."""
+    per_arm = {arm: {m: [] for m in METRICS} for arm in scenario.arms}
+    result = RunResult(scenario=scenario, transport=transport.name, per_arm=per_arm)
+    reps = list(range(scenario.replications))
+    groups = [reps[i : i + in_flight] for i in range(0, len(reps), in_flight)]
+    for g, group in enumerate(groups):
+        on_tick = (lambda tick, n, g=g: progress(g * n + tick + 1, len(groups) * n)) if progress else None
+        worlds = Replications(
+            scenario,
+            group,
+            transport,
+            keep_events,
+            series_every_ticks,
+            on_tick,
+            watch=watch,
+            pace_s_per_minute=pace_s_per_minute,
+        ).run()
+        if keep_events:
+            for rep in group:
+                author, follower = worlds[(rep, next(iter(scenario.arms)))].shared.network.edges()
+                result.network.append(
+                    pa.table(
+                        {
+                            "replication": pa.array([rep] * len(author), pa.int32()),
+                            "author": author,
+                            "follower": follower,
+                        },
+                        schema=NETWORK_SCHEMA,
+                    )
+                )
+        for rep in group:  # replication order, then arm order: the same whatever `in_flight` is
+            for arm in scenario.arms:
+                w = worlds[(rep, arm)]
+                for metric, value in outcomes(scenario.world, scenario.arms[arm], w.state()).items():
+                    per_arm[arm][metric].append(value)
+                result.series.extend({"arm": arm, "replication": rep, **row} for row in w.rec.series)
+                if keep_events:
+                    n = len(w.rec.rows)
+                    cols = {"arm": [arm] * n, "replication": [rep] * n, **w.rec.event_columns()}
+                    result.events.append(pa.table(cols, schema=EVENT_SCHEMA))
+    return result
