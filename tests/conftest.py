@@ -8,6 +8,8 @@ import pytest
 
 from socialsim.configload import SCENARIO_DIR, load_scenario, with_run_options
 
+ROOT = Path(__file__).resolve().parent.parent  # the repository
+
 SMALL = {"customers": 300, "days": 14, "replications": 2}
 
 

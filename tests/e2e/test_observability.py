@@ -16,16 +16,15 @@ import sys
 import time
 import urllib.parse
 import urllib.request
-from pathlib import Path
 
 import pytest
 import yaml
 
 from dashboards.render import DASHBOARDS, JSON_DIR, RULES
 from socialsim.kafka.broker import EmbeddedBroker, free_port
+from tests.conftest import ROOT
 from tests.processes import alive, children
 
-ROOT = Path(__file__).resolve().parent.parent
 ARMS = ["marketing-led", "comms-led", "support-led", "captain-and-crew"]
 
 

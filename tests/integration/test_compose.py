@@ -3,12 +3,11 @@ parses and resolves the file without an engine) is the real check available."""
 
 import shutil
 import subprocess
-from pathlib import Path
 
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.conftest import ROOT
 
 
 @pytest.mark.skipif(

@@ -1,11 +1,10 @@
 """docs/asyncapi.yaml and docs/events.schema.json are generated from the code; stale docs fail."""
 
-from pathlib import Path
-
 from socialsim.configload import STRATEGY_DIR, load_strategy
 from socialsim.kafka.asyncapi import document, event_schemas
+from tests.conftest import ROOT
 
-DOCS = Path(__file__).resolve().parent.parent / "docs"
+DOCS = ROOT / "docs"
 
 
 def test_asyncapi_is_current():
