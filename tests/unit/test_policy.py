@@ -1,40 +1,14 @@
 """The strategies as pure policies: queue discipline, capacity, hand-offs, panic, listening, tiering."""
 
 from services.policy import Policy
-from socialsim.configload import STRATEGY_DIR, load_strategy
-from socialsim.contracts.events import Conversation, Kpis, TickBatch, TickClosed
-
-HOUR = 60.0
-
-
-def conv(
-    i: int, minute: float, intent="question", topic="t", kind="product", segment="s", value=10.0, followers=10
-) -> Conversation:
-    return Conversation(
-        id=f"c{i}",
-        tick=int(minute // HOUR),
-        minute=minute,
-        customer=i,
-        segment=segment,
-        topic=topic,
-        topic_kind=kind,
-        intent=intent,
-        followers=followers,
-        monthly_value_dollars=value,
-    )
+from socialsim.contracts.events import TickBatch
+from tests.events import HOUR, closed, conv, strategy
 
 
 def tick(policy: Policy, t: int, convs, day_revenue=None, final=False):
-    day = int(t * HOUR // 1440)
-    kpis = Kpis(day=day, last_day_revenue_dollars=day_revenue or 0.0)
-    closed = TickClosed(
-        tick=t, start_minute=t * HOUR, end_minute=(t + 1) * HOUR, count=len(convs), kpis=kpis, final=final
+    return policy.handle(
+        TickBatch(conversations=list(convs), closed=closed(t, len(convs), day_revenue or 0.0, final))
     )
-    return policy.handle(TickBatch(conversations=list(convs), closed=closed))
-
-
-def strategy(name, **overrides):
-    return load_strategy(STRATEGY_DIR / f"{name}.yaml", overrides)
 
 
 def test_higher_priority_first_but_never_before_it_was_posted():
