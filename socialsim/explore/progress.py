@@ -1,0 +1,46 @@
+"""A progress bar with ETA for sweeps, on stderr; silent when stderr is not a terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
+
+
+@dataclass
+class SweepProgress:
+    bar: Progress
+    task: TaskID
+
+    def start(self, done: int, total: int) -> None:
+        """Points already in the store count as done but not towards the ETA's speed."""
+        self.bar.reset(self.task, total=total, completed=done)
+
+    def point(self, index: int) -> None:
+        self.bar.advance(self.task)
+
+
+@contextmanager
+def sweep_progress(console: Console, label: str) -> Iterator[SweepProgress]:
+    with Progress(
+        TextColumn("[bold]{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        TextColumn("ETA"),
+        TimeRemainingColumn(),
+        console=console,
+        disable=not console.is_terminal,
+    ) as bar:
+        yield SweepProgress(bar, bar.add_task(label, total=None))
