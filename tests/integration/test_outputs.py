@@ -3,10 +3,12 @@
 import json
 from collections import Counter
 
+import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.parquet as pq
 import pytest
+from scipy import stats
 from typer.testing import CliRunner
 
 from socialsim.cli import app
@@ -45,12 +47,33 @@ def test_summary_has_the_public_shape(out):
     assert set(s["arms"]) == {"marketing-led", "comms-led", "support-led", "captain-and-crew"}
     for metrics in s["arms"].values():
         assert set(metrics) == set(METRICS)
-        for m in metrics.values():
-            assert m["ci95"][0] <= m["mean"] <= m["ci95"][1]
+        assert all(set(m) == {"mean", "ci95"} and len(m["ci95"]) == 2 for m in metrics.values())
     assert len(s["paired"]) == 6 * len(METRICS)
-    assert all(
-        0.0 <= p["p_a_beats_b"] <= 1.0 and p["ci95"][0] <= p["mean_diff"] <= p["ci95"][1] for p in s["paired"]
-    )
+
+
+def _revenue_by_replication(out) -> dict[str, np.ndarray]:
+    """Each arm's revenue per replication, summed from the event log's purchases [dollars]."""
+    ev = pq.read_table(out / "events.parquet").to_pandas().query("kind == 'purchase'")
+    table = ev.groupby(["arm", "replication"])["amount_dollars"].sum().unstack()
+    return {arm: table.loc[arm].to_numpy() for arm in table.index}
+
+
+def _student_t(values: np.ndarray) -> tuple[float, float]:
+    return stats.t.interval(0.95, df=len(values) - 1, loc=values.mean(), scale=stats.sem(values))
+
+
+def test_intervals_and_win_chances_are_student_t_over_the_replications(out):
+    """Recomputed from the per-replication revenues in the event log, not read back from the summary."""
+    s = json.loads((out / "summary.json").read_text())
+    revenue = _revenue_by_replication(out)
+    for arm, values in revenue.items():
+        assert s["arms"][arm]["revenue"]["ci95"] == pytest.approx(_student_t(values), rel=1e-9)
+    for pair in (p for p in s["paired"] if p["metric"] == "revenue"):
+        diff = revenue[pair["a"]] - revenue[pair["b"]]
+        assert pair["mean_diff"] == pytest.approx(diff.mean(), rel=1e-9)
+        assert pair["ci95"] == pytest.approx(_student_t(diff), rel=1e-9)
+        p_a = stats.t.cdf(diff.mean() / stats.sem(diff), df=len(diff) - 1)  # more revenue is better
+        assert pair["p_a_beats_b"] == pytest.approx(p_a, rel=1e-9)
 
 
 def test_every_conversation_gets_exactly_one_decision_after_it_was_posted(out):
