@@ -1,6 +1,7 @@
 """The Kafka transport against a real Kafka-protocol broker (the embedded Tansu, on loopback).
 
 Strategy services run as real OS processes, exactly as `compare --transport kafka` starts them.
+docs/architecture.md, Invariants: Transport parity, Bad input is refused cleanly.
 """
 
 from __future__ import annotations

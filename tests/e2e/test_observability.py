@@ -3,6 +3,7 @@
 Grafana cannot run here, so each committed dashboard is checked panel by panel: its PromQL must
 return data from a Prometheus (Debian's package, installed by .ci/run) that scraped a live run
 over Kafka — the simulator and one strategy service per arm, on the embedded broker.
+docs/architecture.md, Invariants: Measurement never changes behaviour.
 """
 
 from __future__ import annotations

@@ -1,4 +1,5 @@
-"""Invariant 3: all arms of a replication see the same people, network and exogenous draws."""
+"""All arms of a replication see the same people, network and exogenous draws (docs/architecture.md,
+Invariants: Common random numbers)."""
 
 import numpy as np
 import pyarrow as pa

@@ -40,7 +40,8 @@ def test_the_suite_catches_a_world_without_the_latency_mechanism():
 
 
 def test_an_arm_studied_alone_is_the_same_arm():
-    """The suite simulates only the studied arm; common random numbers make that the same arm."""
+    """The suite simulates only the studied arm; common random numbers make that the same arm
+    (docs/architecture.md, Invariants: Common random numbers)."""
     together = small("telecom-carrier", customers=400, days=20)
     alone = studied_scenario("telecom-carrier", {"marketing-led"}, customers=400, days=20, replications=2)
 

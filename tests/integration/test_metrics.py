@@ -1,4 +1,5 @@
-"""The metrics tell the same story as the run's outputs, on an injected registry, changing nothing."""
+"""The metrics tell the same story as the run's outputs, on an injected registry, changing nothing
+(docs/architecture.md, Invariants: Measurement never changes behaviour)."""
 
 from __future__ import annotations
 

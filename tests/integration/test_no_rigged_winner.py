@@ -1,4 +1,5 @@
-"""Invariant 4: no strategy wins by construction. Which one earns most depends on the world.
+"""No strategy wins by construction: which one earns most depends on the world (docs/architecture.md,
+Invariants: No rigged winner).
 
 Each case changes only the *world* (never a strategy), and a different ownership model comes
 out on top in revenue. The reasons are the seeds' arguments, made mechanical.

@@ -1,4 +1,5 @@
-"""Invariant 6: bad input exits 2 with one line per error naming file and field path; no traceback."""
+"""Bad input exits 2 with one line per error naming file and field path; no traceback
+(docs/architecture.md, Invariants: Bad input is refused cleanly)."""
 
 from pathlib import Path
 
