@@ -2,7 +2,9 @@
 order, whatever order and however often Kafka delivers them (docs/architecture.md, Invariants:
 Transport parity)."""
 
-from services.assembler import TickAssembler
+import pytest
+
+from services.assembler import TickAssembler, TickConflict
 from tests.events import HOUR, closed, conv
 
 
@@ -40,14 +42,15 @@ def test_duplicates_count_once():
     assert sorted(c.id for c in batch.conversations) == ["c1", "c2"]
 
 
-def test_a_complete_later_tick_waits_for_an_incomplete_earlier_one():
+def test_a_later_tick_is_refused_while_an_earlier_one_is_assembled():
+    """The simulator sends tick 1 only after tick 0 is answered, so tick 1 now is not its event."""
     a = TickAssembler()
-    a.add(closed(1, 1))
-    a.add(conv(7, HOUR + 1))
     a.add(closed(0, 1))
-    assert a.ready() == []  # tick 1 is complete, tick 0 is not: nothing may skip ahead
+    assert "tick 1" in (a.add(closed(1, 1)) or "") and "tick 1" in (a.add(conv(7, HOUR + 1)) or "")
+    assert a.ready() == []  # nothing may skip ahead of tick 0
     a.add(conv(3, 1.0))
-    assert _ids(a.ready()) == [(0, ["c3"]), (1, ["c7"])]
+    assert _ids(a.ready()) == [(0, ["c3"])]
+    assert a.add(closed(1, 0)) is None and _ids(a.ready()) == [(1, [])]  # strictly in order
 
 
 def test_an_empty_tick_is_released_on_its_marker():
@@ -61,7 +64,18 @@ def test_redelivery_of_a_finished_tick_changes_nothing():
     for event in (conv(1, 5.0), closed(0, 1)):
         a.add(event)
     assert len(a.ready()) == 1
-    for event in (conv(1, 5.0), conv(9, 9.0), closed(0, 2)):
-        a.add(event)  # tick 0 again, even with a different count: already handled
+    for event in (conv(1, 5.0), closed(0, 1)):
+        assert a.add(event) is None  # tick 0 again, exactly as answered: ignored
+    assert a.ready() == [] and a.next_tick == 1
     a.add(closed(1, 0))
-    assert _ids(a.ready()) == [(1, [])] and a.next_tick == 2
+    assert _ids(a.ready()) == [(1, [])]
+
+
+def test_a_finished_tick_that_changes_is_a_conflict():
+    """An event the answered tick did not hold means the stream holds what the simulator never sent."""
+    a = TickAssembler()
+    for event in (conv(1, 5.0), closed(0, 1)):
+        a.add(event)
+    a.ready()
+    with pytest.raises(TickConflict, match="tick 0"):
+        a.add(conv(9, 9.0))
