@@ -23,8 +23,14 @@ from simulator.transport import TransportError
 from .bootstrap import TRANSPORTS, RunRequest, publish, serve_strategy, simulate, write_contracts
 from .configerrors import ConfigError
 from .configload import load_scenario, load_strategy, read_yaml, resolve_scenario_path, with_run_options
+from .contracts.experiment import Experiment
 from .contracts.scenario import ScenarioFile
 from .contracts.strategy import Strategy
+from .explore.execute import LocalExecutor, PointError
+from .explore.experiment import LoadedExperiment, RunOptions, load_experiment
+from .explore.explore import explore as run_explore
+from .explore.explore import summary_lines
+from .explore.progress import sweep_progress
 from .facts.suite import run_facts
 from .facts.table import facts_table
 from .kafka.broker import BrokerError, EmbeddedBroker
@@ -250,9 +256,11 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scenario or strat
 
 
 @app.command()
-def schema(kind: Annotated[str, typer.Argument(help="scenario or strategy")] = "scenario") -> None:
-    """Print the JSON Schema of scenario or strategy files (for editor completion)."""
-    models = {"scenario": ScenarioFile, "strategy": Strategy}
+def schema(
+    kind: Annotated[str, typer.Argument(help="scenario, strategy or experiment")] = "scenario",
+) -> None:
+    """Print the JSON Schema of scenario, strategy or experiment files (for editor completion)."""
+    models = {"scenario": ScenarioFile, "strategy": Strategy, "experiment": Experiment}
     if kind not in models:
         fail(ConfigError([f"schema: unknown kind {kind!r}; allowed: {', '.join(models)}"]))
     sys.stdout.write(json.dumps(models[kind].model_json_schema(), indent=2) + "\n")
@@ -377,6 +385,62 @@ def contracts(
     """Write the service contracts (AsyncAPI and the events' JSON Schema), generated from the code."""
     write_contracts(out)
     out_console.print(f"wrote {out / 'asyncapi.yaml'} and {out / 'events.schema.json'}")
+
+
+ExperimentArg = Annotated[
+    str, typer.Argument(help="experiment YAML file, or the name of a shipped one (config/experiments)")
+]
+WorkersOpt = Annotated[int, typer.Option(min=1, max=256, help="points run in parallel processes")]
+ExploreOutOpt = Annotated[
+    Optional[Path], typer.Option(help="output directory [default: runs/explore/<experiment>]")
+]
+
+
+def _experiment(
+    experiment: str, customers: int | None, days: int | None, sets: list[str] | None
+) -> LoadedExperiment:
+    try:
+        return load_experiment(experiment, RunOptions(customers, days, tuple(sets or [])))
+    except ConfigError as exc:
+        fail(exc)
+
+
+def _point_failed(exc: PointError) -> NoReturn:
+    fail(ConfigError([f"point {exc.index}: {line}" for line in exc.lines]))
+
+
+@app.command()
+def explore(
+    experiment: ExperimentArg,
+    workers: WorkersOpt = 1,
+    out: ExploreOutOpt = None,
+    customers: CustomersOpt = None,
+    days: DaysOpt = None,
+    set_: SetOpt = None,
+) -> None:
+    """Run every arm at every point of EXPERIMENT; write decision.json, results.parquet, experiment.html.
+
+    Interrupted? Run the same command again: finished points are kept and not run again."""
+    exp = _experiment(experiment, customers, days, set_)
+    folder = out or Path("runs") / "explore" / exp.name
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        with sweep_progress(
+            err_console, f"{exp.name}: {len(exp.arms)} arms x {exp.spec.replications} reps"
+        ) as bar:
+            body = run_explore(exp, folder, LocalExecutor(workers), bar.start, bar.point)
+    except ConfigError as exc:
+        fail(exc)
+    except PointError as exc:
+        _point_failed(exc)
+    except KeyboardInterrupt:
+        err_console.print(
+            "interrupted: finished points are kept; run the same command to resume", highlight=False
+        )
+        raise typer.Exit(130) from None
+    for line in summary_lines(body):
+        out_console.print(line, markup=False, highlight=False)
+    out_console.print(f"report: {(folder / 'experiment.html').resolve()}", highlight=False)
 
 
 def main() -> None:

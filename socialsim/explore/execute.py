@@ -16,6 +16,7 @@ import pyarrow as pa
 
 from socialsim.bootstrap import inprocess_transport
 from socialsim.comparison import run
+from socialsim.configerrors import ConfigError
 from socialsim.outcomes import METRICS
 
 from .experiment import LoadedExperiment, scenario_at
@@ -36,9 +37,23 @@ class PointResult:
     table: pa.Table  # one row per (arm, replication): parameter values and every metric
 
 
+class PointError(Exception):
+    """A point whose values the scenario rejects (a combination no single range check could see).
+
+    Carries plain arguments so it crosses the process boundary intact."""
+
+    def __init__(self, index: int, lines: list[str]):
+        super().__init__(index, lines)
+        self.index = index
+        self.lines = lines
+
+
 def run_point(exp: LoadedExperiment, point: Point, replications: int | None = None) -> PointResult:
     """Every arm at one point; all arms share each replication's random numbers."""
-    sc = scenario_at(exp, point.values, point.seed, replications)
+    try:
+        sc = scenario_at(exp, point.values, point.seed, replications)
+    except ConfigError as exc:
+        raise PointError(point.index, exc.lines) from None
     result = run(sc, inprocess_transport(), keep_events=False, series_every_ticks=10**9)
     cols: dict[str, list[Any]] = {"point": [], "seed": [], "arm": [], "arm_index": [], "replication": []}
     cols.update({p: [] for p in point.values})
