@@ -2,15 +2,21 @@
 
 The world calls these hooks; nothing here feeds back into the world except `revenue_on(day)`,
 the figure the brand's own sales dashboard would show its strategy.
+
+The counters marked `column()` are the columns of series.parquet, in declaration order: a
+counter is declared once, and `snapshot` derives the row from those declarations.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 
+from socialsim.contracts.events import Broadcast, Conversation, Response
 from socialsim.contracts.timeunits import MINUTES_PER_DAY
 
 EVENT_COLUMNS = (
@@ -32,50 +38,72 @@ EVENT_COLUMNS = (
     "trust",
 )
 
+Cell = str | int | float | bool | None  # one value of events.parquet
+SeriesRow = dict[str, int | float]  # one row of series.parquet
+_SERIES = "series"
+
+
+def column(default: int | float) -> Any:
+    """A figure that is also a column of series.parquet (dataclass field metadata)."""
+    return field(default=default, metadata={_SERIES: True})
+
 
 @dataclass
 class Recorder:
     arm: str
     replication: int
     keep_events: bool = True
-    revenue_dollars: float = 0.0
-    revenue_by_day: dict[int, float] = field(default_factory=lambda: defaultdict(float))
-    conversations: int = 0
-    conversations_by_intent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    help_seeking: int = 0
-    helped: int = 0
-    answered: int = 0
-    first_response_minutes: list[float] = field(default_factory=list)
-    positive_wom_reach: int = 0
-    negative_wom_reach: int = 0
+    revenue_dollars: float = column(0.0)
+    # how customers stood at the latest snapshot, as the world supplied them to `snapshot`
+    active_customers: int = column(0)  # [people]
+    mean_trust: float = column(0.0)  # mean trust of active customers [0..1]
+    nps: float = column(0.0)  # net promoter score of active customers [-100..100]
+    conversations: int = column(0)
+    help_seeking: int = column(0)
+    helped: int = column(0)
+    answered: int = column(0)
+    churned: int = column(0)
+    acquisitions: int = column(0)
+    positive_wom_reach: int = column(0)
+    negative_wom_reach: int = column(0)
     positive_wom_posts: int = 0
     negative_wom_posts: int = 0
-    churned: int = 0
-    acquisitions: int = 0
+    broadcasts: int = 0
+    revenue_by_day: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    conversations_by_intent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    first_response_minutes: list[float] = field(default_factory=list)
     churned_by_segment: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     acquisitions_by_segment: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    broadcasts: int = 0
-    rows: list[tuple] = field(default_factory=list)  # one tuple per event, in EVENT_COLUMNS order
-    series: list[dict] = field(default_factory=list)
+    rows: list[tuple[Cell, ...]] = field(default_factory=list)  # one tuple per event, in EVENT_COLUMNS order
+    series: list[SeriesRow] = field(default_factory=list)
+
+    def snapshot(
+        self, tick: int, minute: float, active_customers: int, mean_trust: float, nps: float
+    ) -> SeriesRow:
+        """One row of series.parquet: every `column()` field, after taking the world's standing figures."""
+        self.active_customers, self.mean_trust, self.nps = active_customers, mean_trust, nps
+        row: SeriesRow = {"tick": tick, "minute": minute}
+        row.update({f.name: getattr(self, f.name) for f in fields(self) if f.metadata.get(_SERIES)})
+        return row
 
     def _event(
         self,
-        event_id,
-        kind,
-        minute,
-        tick,
-        customer=None,
-        segment=None,
-        topic=None,
-        intent=None,
-        department=None,
-        action=None,
-        delay_minutes=None,
-        amount_dollars=None,
-        reach=None,
-        conversation_id=None,
-        helped=None,
-        trust=None,
+        event_id: str,
+        kind: str,
+        minute: float,
+        tick: int,
+        customer: int | None = None,
+        segment: str | None = None,
+        topic: str | None = None,
+        intent: str | None = None,
+        department: str | None = None,
+        action: str | None = None,
+        delay_minutes: float | None = None,
+        amount_dollars: float | None = None,
+        reach: int | None = None,
+        conversation_id: str | None = None,
+        helped: bool | None = None,
+        trust: float | None = None,
     ) -> None:
         if self.keep_events:
             self.rows.append(
@@ -99,11 +127,11 @@ class Recorder:
                 )
             )
 
-    def event_columns(self) -> dict[str, list]:
+    def event_columns(self) -> dict[str, list[Cell]]:
         columns = list(zip(*self.rows, strict=False)) if self.rows else [() for _ in EVENT_COLUMNS]
         return {name: list(values) for name, values in zip(EVENT_COLUMNS, columns, strict=False)}
 
-    def conversation(self, c, help_seeking: bool) -> None:
+    def conversation(self, c: Conversation, help_seeking: bool) -> None:
         self.conversations += 1
         self.conversations_by_intent[c.intent] += 1
         self.help_seeking += help_seeking
@@ -120,7 +148,7 @@ class Recorder:
         )
 
     def response(
-        self, r, segment: str, topic: str, intent: str, helped: bool, seeking: bool, trust: float
+        self, r: Response, segment: str, topic: str, intent: str, helped: bool, seeking: bool, trust: float
     ) -> None:
         """`trust` is the customer's trust right after reacting: what a survey after the reply would read."""
         self.helped += helped and seeking
@@ -170,7 +198,13 @@ class Recorder:
         )
 
     def bills(
-        self, day: int, minute: float, tick: int, nodes: np.ndarray, segments: np.ndarray, amounts: np.ndarray
+        self,
+        day: int,
+        minute: float,
+        tick: int,
+        nodes: npt.NDArray[np.integer[Any]],
+        segments: npt.NDArray[np.str_],
+        amounts: npt.NDArray[np.float64],
     ) -> None:
         """Recurring spend billed today: one purchase per customer due, summed without a Python loop."""
         total = float(amounts.sum())
@@ -222,7 +256,7 @@ class Recorder:
             conversation_id=conversation_id,
         )
 
-    def broadcast(self, b, reached: int) -> None:
+    def broadcast(self, b: Broadcast, reached: int) -> None:
         self.broadcasts += 1
         self._event(
             event_id=b.id,
@@ -234,7 +268,9 @@ class Recorder:
             reach=reached,
         )
 
-    def lifecycle(self, kind: str, minute: float, tick: int, nodes: np.ndarray, segments: np.ndarray) -> None:
+    def lifecycle(
+        self, kind: str, minute: float, tick: int, nodes: npt.NDArray[np.integer[Any]], segments: list[str]
+    ) -> None:
         by_segment = self.churned_by_segment if kind == "churn" else self.acquisitions_by_segment
         for seg in segments:
             by_segment[seg] += 1

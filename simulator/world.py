@@ -21,7 +21,7 @@ from .exogenous import Candidates
 from .measures import ArmState, trust_and_nps
 from .network import Network
 from .population import Population
-from .recorder import Recorder
+from .recorder import Recorder, SeriesRow
 from .rng import Counter
 
 # Each broadcast of a tick draws two streams of uniforms (reach, purchase) at an index of its own:
@@ -255,22 +255,7 @@ class ArmWorld:
             record=self.rec,
         )
 
-    def snapshot(self, tick: int, minute: float) -> dict:
-        """One row of series.parquet: the cheap figures, taken every recorded tick."""
+    def snapshot(self, tick: int, minute: float) -> SeriesRow:
+        """One row of series.parquet: the cheap figures, taken every recorded tick (no CLV)."""
         active, trust, nps = self._trust_and_nps()
-        return {
-            "tick": tick,
-            "minute": minute,
-            "revenue_dollars": self.rec.revenue_dollars,
-            "active_customers": len(active),
-            "mean_trust": trust,
-            "nps": nps,
-            "conversations": self.rec.conversations,
-            "help_seeking": self.rec.help_seeking,
-            "helped": self.rec.helped,
-            "answered": self.rec.answered,
-            "churned": self.rec.churned,
-            "acquisitions": self.rec.acquisitions,
-            "positive_wom_reach": self.rec.positive_wom_reach,
-            "negative_wom_reach": self.rec.negative_wom_reach,
-        }
+        return self.rec.snapshot(tick, minute, len(active), trust, nps)

@@ -1,8 +1,8 @@
 """Policy readings: what each arm's strategy has decided and how busy its departments are.
 
 Fed after every tick a policy handles (by the in-process transport, or by a strategy service),
-read by the collector from a scrape thread: a lock keeps the two apart. Values are summed over
-the run's replications, as an operator counts work whichever company it belongs to.
+read by the collector from a scrape thread: a lock keeps the two apart. Which numbers, and how
+replications combine, is the catalogue's `OPERATIONS`.
 """
 
 from __future__ import annotations
@@ -10,32 +10,20 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Mapping
+from dataclasses import replace
 
 from services.policy import Policy
+from services.queues import DepartmentLoad
 from socialsim.contracts.events import TickClosed, TickReply
-from socialsim.contracts.timeunits import SECONDS_PER_MINUTE
+from socialsim.contracts.vocabulary import Department
 
+from .catalogue import OPERATIONS
+from .fold import Table, fold
+from .metric import PolicyView, Tally
 
-@dataclass
-class _Departments:
-    """One policy's latest cumulative queue figures, per department."""
-
-    backlog: dict[str, int] = field(default_factory=dict)
-    staffed_minutes: dict[str, float] = field(default_factory=dict)
-    worked_minutes: dict[str, float] = field(default_factory=dict)
-
-
-@dataclass
-class ArmOperations:
-    decisions: Counter = field(default_factory=Counter)  # (department, action) -> conversations
-    handoffs: int = 0
-    dead_letters: int = 0
-    sim_time_s: float = 0.0
-    backlog: Counter = field(default_factory=Counter)
-    staffed_s: Counter = field(default_factory=Counter)
-    busy_s: Counter = field(default_factory=Counter)
+# A dead letter could not be read, so it belongs to no replication: it is tallied under None.
+Key = tuple[str, int | None]  # (arm, replication)
 
 
 class PolicyMeter:
@@ -44,51 +32,43 @@ class PolicyMeter:
 
     def __init__(self, arms: list[str], interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic):
         self._lock = threading.Lock()
-        self._arms = {arm: ArmOperations() for arm in arms}
-        self._departments: dict[tuple[str, int], _Departments] = {}
-        self._sampled: dict[tuple[str, int], float] = {}
+        self._arms = arms
+        self._tallies: dict[Key, Tally] = {}
+        self._loads: dict[Key, Mapping[Department, DepartmentLoad]] = {}
+        self._sampled: dict[Key, float] = {}
         self.interval_s, self.clock = interval_s, clock
 
     def observe(
         self, arm: str, replication: int, policy: Policy, closed: TickClosed, reply: TickReply
     ) -> None:
         key, now = (arm, replication), self.clock()
-        depts = None
+        load = None
         if closed.final or now - self._sampled.get(key, float("-inf")) >= self.interval_s:
             self._sampled[key] = now
             load = policy.load()
-            depts = _Departments(
-                backlog={d: x.backlog for d, x in load.items()},
-                staffed_minutes={d: x.staffed_minutes for d, x in load.items()},
-                worked_minutes={d: x.worked_minutes for d, x in load.items()},
-            )
         with self._lock:
-            ops = self._arms[arm]
+            tally = self._tallies.setdefault(key, Tally())
             for r in reply.responses:
-                ops.decisions[(r.department or "none", r.action)] += 1
-                ops.handoffs += r.handoffs
-            ops.sim_time_s = max(ops.sim_time_s, closed.end_minute * SECONDS_PER_MINUTE)
-            if depts is not None:
-                self._departments[key] = depts
+                tally.decisions[(r.department or "none", r.action)] += 1
+                tally.handoffs += r.handoffs
+            tally.end_minute = max(tally.end_minute, closed.end_minute)
+            if load is not None:
+                self._loads[key] = load
 
     def dead_letter(self, arm: str, count: int = 1) -> None:
         with self._lock:
-            self._arms[arm].dead_letters += count
+            self._tallies.setdefault((arm, None), Tally()).dead_letters += count
 
-    def read(self) -> dict[str, ArmOperations]:
-        """A consistent copy, with department figures summed over replications."""
+    def read(self) -> Table:
+        """A consistent reading of every arm, replications combined as the catalogue says."""
         with self._lock:
-            out = {
-                arm: ArmOperations(
-                    decisions=Counter(ops.decisions),
-                    handoffs=ops.handoffs,
-                    dead_letters=ops.dead_letters,
-                    sim_time_s=ops.sim_time_s,
-                )
-                for arm, ops in self._arms.items()
-            }
-            for (arm, _), d in self._departments.items():
-                out[arm].backlog.update(d.backlog)
-                out[arm].staffed_s.update({k: v * SECONDS_PER_MINUTE for k, v in d.staffed_minutes.items()})
-                out[arm].busy_s.update({k: v * SECONDS_PER_MINUTE for k, v in d.worked_minutes.items()})
-        return out
+            views = [
+                (key, key[0], PolicyView(_copy(tally), self._loads.get(key, {})))
+                for key, tally in self._tallies.items()
+            ]
+        return fold(OPERATIONS, self._arms, views, {})
+
+
+def _copy(tally: Tally) -> Tally:
+    """A copy the scrape thread may read while the policy's thread counts on."""
+    return replace(tally, decisions=Counter(tally.decisions))
