@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard
 
-from socialsim.telemetry import names as n
+from socialsim.telemetry import catalogue as c
 
 from . import rules
 from .defaults import PER_ARM, compare, new_dashboard, panel, query
@@ -25,7 +25,7 @@ def build() -> dashboard.Dashboard:
                 "Positive word-of-mouth reach",
                 "Followers reached by posts praising the brand.",
                 "none",
-                f'avg by (arm) ({n.WOM_REACH}{{valence="positive"}})',
+                f'avg by (arm) ({c.WOM_REACH.name}{{valence="positive"}})',
             )
         )
         .with_panel(
@@ -33,7 +33,7 @@ def build() -> dashboard.Dashboard:
                 "Negative word-of-mouth reach",
                 "Followers reached by posts criticising the brand.",
                 "none",
-                f'avg by (arm) ({n.WOM_REACH}{{valence="negative"}})',
+                f'avg by (arm) ({c.WOM_REACH.name}{{valence="negative"}})',
             )
         )
         .with_panel(
@@ -49,7 +49,7 @@ def build() -> dashboard.Dashboard:
                 "Word-of-mouth posts",
                 "Posts about the brand, by valence.",
                 "none",
-                query(f"avg by (arm, valence) ({n.WOM_POSTS})", f"{PER_ARM} {{{{valence}}}}"),
+                query(f"avg by (arm, valence) ({c.WOM_POSTS.name})", f"{PER_ARM} {{{{valence}}}}"),
             )
         )
         .with_row(dashboard.Row("Customers"))
@@ -61,7 +61,7 @@ def build() -> dashboard.Dashboard:
                 "Active customers",
                 "Customers at the end of the latest tick.",
                 "none",
-                f"avg by (arm) ({n.ACTIVE})",
+                f"avg by (arm) ({c.ACTIVE.name})",
             )
         )
         .with_panel(
@@ -69,7 +69,7 @@ def build() -> dashboard.Dashboard:
                 "Acquisitions by segment",
                 "Prospects who became customers, by segment.",
                 "none",
-                query(f"avg by (arm, segment) ({n.ACQUIRED})", f"{PER_ARM} {{{{segment}}}}"),
+                query(f"avg by (arm, segment) ({c.ACQUIRED.name})", f"{PER_ARM} {{{{segment}}}}"),
             )
         )
         .with_panel(
@@ -77,7 +77,7 @@ def build() -> dashboard.Dashboard:
                 "Churn by segment",
                 "Customers lost, by segment.",
                 "none",
-                query(f"avg by (arm, segment) ({n.CHURNED})", f"{PER_ARM} {{{{segment}}}}"),
+                query(f"avg by (arm, segment) ({c.CHURNED.name})", f"{PER_ARM} {{{{segment}}}}"),
             )
         )
     )

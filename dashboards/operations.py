@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard
 
+from socialsim.telemetry import catalogue as c
 from socialsim.telemetry import names as n
 
 from . import rules
@@ -25,7 +26,7 @@ def build() -> dashboard.Dashboard:
                 "Backlog",
                 "Conversations waiting in each department's queue.",
                 "none",
-                query(f"sum by (arm, department) ({n.BACKLOG})", f"{PER_ARM} {{{{department}}}}"),
+                query(f"sum by (arm, department) ({c.BACKLOG.name})", f"{PER_ARM} {{{{department}}}}"),
             )
         )
         .with_panel(
@@ -41,7 +42,7 @@ def build() -> dashboard.Dashboard:
                 "Hand-offs",
                 "Conversations passed from one department to another.",
                 "none",
-                f"sum by (arm) ({n.HANDOFFS})",
+                f"sum by (arm) ({c.HANDOFFS.name})",
             )
         )
         .with_panel(
@@ -50,7 +51,7 @@ def build() -> dashboard.Dashboard:
                 "Conversations closed, by department and action (none: the customer gave up waiting).",
                 "none",
                 query(
-                    f"sum by (arm, department, action) ({n.DECISIONS})",
+                    f"sum by (arm, department, action) ({c.DECISIONS.name})",
                     f"{PER_ARM} {{{{department}}}} {{{{action}}}}",
                 ),
             )
@@ -61,7 +62,7 @@ def build() -> dashboard.Dashboard:
                 "Dead letters",
                 "Messages a service could not use, sent to the dead-letter topic.",
                 "none",
-                f"sum by (arm) ({n.DEAD_LETTERS})",
+                f"sum by (arm) ({c.DEAD_LETTERS.name})",
             )
         )
         .with_panel(

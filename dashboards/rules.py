@@ -6,7 +6,7 @@ strategist compares), so they read the same whether a run is paced live or runs 
 
 from __future__ import annotations
 
-from socialsim.telemetry import names as n
+from socialsim.telemetry import catalogue as c
 
 # Recording rule names, used by the dashboards
 HELPED_RATE = "arm:socialsim_helped_rate:ratio"
@@ -21,30 +21,31 @@ WOM_BALANCE = "arm:socialsim_word_of_mouth_reach:positive_per_negative"
 
 
 def _quantile(q: float) -> str:
-    return f"histogram_quantile({q}, sum by (arm, le) ({n.FIRST_RESPONSE}_bucket))"
+    return f"histogram_quantile({q}, sum by (arm, le) ({c.FIRST_RESPONSE.name}_bucket))"
 
 
 RECORDING = {
-    HELPED_RATE: f"sum by (arm) ({n.HELPED}) / sum by (arm) ({n.HELP_SEEKING} > 0)",
-    RESPONSE_RATE: f"sum by (arm) ({n.ANSWERED}) / sum by (arm) ({n.CONVERSATIONS} > 0)",
+    HELPED_RATE: f"sum by (arm) ({c.HELPED.name}) / sum by (arm) ({c.HELP_SEEKING.name} > 0)",
+    RESPONSE_RATE: f"sum by (arm) ({c.ANSWERED.name}) / sum by (arm) ({c.CONVERSATIONS.name} > 0)",
     FIRST_RESPONSE_P50: _quantile(0.5),
     FIRST_RESPONSE_P90: _quantile(0.9),
-    CHURN: f"sum by (arm) ({n.CHURNED})",
-    ACQUISITIONS: f"sum by (arm) ({n.ACQUIRED})",
+    CHURN: f"sum by (arm) ({c.CHURNED.name})",
+    ACQUISITIONS: f"sum by (arm) ({c.ACQUIRED.name})",
     UTILISATION: (
-        f"sum by (arm, department) ({n.STAFF_BUSY}) / sum by (arm, department) ({n.STAFF_ON_SHIFT} > 0)"
+        f"sum by (arm, department) ({c.STAFF_BUSY.name}) "
+        f"/ sum by (arm, department) ({c.STAFF_ON_SHIFT.name} > 0)"
     ),
-    POLICY_LAG: f"max by (arm) ({n.SIM_TIME}) - max by (arm) ({n.POLICY_TIME})",
+    POLICY_LAG: f"max by (arm) ({c.SIM_TIME.name}) - max by (arm) ({c.POLICY_TIME.name})",
     WOM_BALANCE: (
-        f'sum by (arm) ({n.WOM_REACH}{{valence="positive"}}) '
-        f'/ sum by (arm) ({n.WOM_REACH}{{valence="negative"}} > 0)'
+        f'sum by (arm) ({c.WOM_REACH.name}{{valence="positive"}}) '
+        f'/ sum by (arm) ({c.WOM_REACH.name}{{valence="negative"}} > 0)'
     ),
 }
 
 ALERTS = [
     {
         "alert": "TrustCollapsing",
-        "expr": f"delta({n.TRUST}[10m]) < -0.1",
+        "expr": f"delta({c.TRUST.name}[10m]) < -0.1",
         "for": "1m",
         "labels": {"severity": "warning"},
         "annotations": {
@@ -53,7 +54,7 @@ ALERTS = [
     },
     {
         "alert": "DeadLettersRising",
-        "expr": f"increase({n.DEAD_LETTERS}[5m]) > 0",
+        "expr": f"increase({c.DEAD_LETTERS.name}[5m]) > 0",
         "for": "0m",
         "labels": {"severity": "warning"},
         "annotations": {"summary": "Service for arm {{ $labels.arm }} is dead-lettering messages"},
@@ -70,7 +71,7 @@ ALERTS = [
 ]
 
 
-def rules_document() -> dict:
+def rules_document() -> dict[str, list[dict[str, object]]]:
     return {
         "groups": [
             {

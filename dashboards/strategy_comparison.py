@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from grafana_foundation_sdk.builders import dashboard
 
-from socialsim.telemetry import names as n
+from socialsim.telemetry import catalogue as c
 
 from . import rules
 from .defaults import compare, new_dashboard
@@ -26,7 +26,7 @@ def build() -> dashboard.Dashboard:
                 "Revenue",
                 "Purchases so far (bills, conversation and pitch sales, campaigns).",
                 "currencyUSD",
-                f"avg by (arm) ({n.REVENUE})",
+                f"avg by (arm) ({c.REVENUE.name})",
             )
         )
         .with_panel(
@@ -34,21 +34,29 @@ def build() -> dashboard.Dashboard:
                 "Customer lifetime value",
                 "Discounted margin of today's active customers at their current spend and churn hazard.",
                 "currencyUSD",
-                f"avg by (arm) ({n.CLV})",
+                f"avg by (arm) ({c.CLV.name})",
             )
         )
         .with_panel(
-            compare("Cost", "Staff and broadcast cost so far.", "currencyUSD", f"avg by (arm) ({n.COST})")
+            compare(
+                "Cost", "Staff and broadcast cost so far.", "currencyUSD", f"avg by (arm) ({c.COST.name})"
+            )
         )
         .with_panel(
             compare(
-                "ROI", "(margin x revenue + CLV - cost) / cost so far.", "none", f"avg by (arm) ({n.ROI})"
+                "ROI",
+                "(margin x revenue + CLV - cost) / cost so far.",
+                "none",
+                f"avg by (arm) ({c.ROI.name})",
             )
         )
         .with_row(dashboard.Row("Relationships"))
         .with_panel(
             compare(
-                "Trust", "Mean trust of active customers (0..1).", "percentunit", f"avg by (arm) ({n.TRUST})"
+                "Trust",
+                "Mean trust of active customers (0..1).",
+                "percentunit",
+                f"avg by (arm) ({c.TRUST.name})",
             )
         )
         .with_panel(
@@ -64,7 +72,7 @@ def build() -> dashboard.Dashboard:
                 "NPS",
                 "Net promoter score of active customers, by trust thresholds.",
                 "none",
-                f"avg by (arm) ({n.NPS})",
+                f"avg by (arm) ({c.NPS.name})",
             )
         )
         .with_panel(compare("Churned customers", "Customers lost so far, all segments.", "none", rules.CHURN))
