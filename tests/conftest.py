@@ -1,4 +1,5 @@
-"""Shared fixtures: small versions of the shipped scenarios, so the suite stays fast."""
+"""Shared fixtures: small versions of the shipped scenarios, so the suite stays fast; each test is
+marked with its tier (its folder), so `pytest -m "not e2e"` skips the slowest."""
 
 from __future__ import annotations
 
@@ -20,3 +21,13 @@ def small(name: str = "credit-card-issuer", sets: list[str] | None = None, **opt
 @pytest.fixture
 def scenario_path() -> Path:
     return SCENARIO_DIR / "credit-card-issuer.yaml"
+
+
+TIERS = ("unit", "integration", "e2e")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = item.path.parent.name
+        if tier in TIERS:
+            item.add_marker(tier)
