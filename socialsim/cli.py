@@ -35,6 +35,7 @@ from .facts.suite import run_facts
 from .facts.table import facts_table
 from .kafka.broker import BrokerError, EmbeddedBroker
 from .kafka.topics import TICKS_PER_TOPIC
+from .outputs import prepare_folder, run_folder
 from .pace import parse_pace
 from .terminal import comparison_table
 
@@ -94,7 +95,15 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
     raise KeyboardInterrupt
 
 
-def load_request(scenario: str, sets: list[str] | None, transport: str, **options: object) -> RunRequest:
+def load_request(
+    scenario: str,
+    sets: list[str] | None,
+    transport: str,
+    *,
+    out: str | None = None,
+    force: bool = False,
+    **options: object,
+) -> RunRequest:
     """Load and check what the user asked for; a config error exits 2 naming file and field."""
     path = resolve_scenario_path(scenario)
     run_options = {k: options.pop(k) for k in ("seed", "replications", "customers", "days")}
@@ -106,8 +115,12 @@ def load_request(scenario: str, sets: list[str] | None, transport: str, **option
             )
     except ConfigError as exc:
         fail(exc)
-    out = options.pop("out", None) or Path("runs") / sc.name
-    return RunRequest(sc=sc, path=path, sets=sets or [], transport=transport, out=out, **options)
+    try:
+        folder = run_folder(out, sc.name)
+        prepare_folder(folder, force)  # before simulating: a bad --out must not cost a whole run
+    except ConfigError as exc:
+        fail(exc)
+    return RunRequest(sc=sc, path=path, sets=sets or [], transport=transport, out=folder, **options)
 
 
 TransportOpt = Annotated[str, typer.Option(help="how the world talks to the strategies: inproc or kafka")]
@@ -130,7 +143,12 @@ RepsOpt = Annotated[Optional[int], typer.Option(help="override the scenario's re
 SeedOpt = Annotated[Optional[int], typer.Option(help="override the scenario's seed")]
 CustomersOpt = Annotated[Optional[int], typer.Option(help="override world.population.customers")]
 DaysOpt = Annotated[Optional[int], typer.Option(help="override world.horizon.days")]
-OutOpt = Annotated[Optional[Path], typer.Option(help="output directory [default: runs/<scenario>]")]
+OutOpt = Annotated[
+    Optional[str], typer.Option(help="output folder, new or empty [default: runs/<scenario name>]")
+]
+ForceOpt = Annotated[
+    bool, typer.Option("--force", help="replace the previous run in the output folder (its run files only)")
+]
 SetOpt = Annotated[
     Optional[list[str]],
     typer.Option("--set", help="dotted.path=value; arms.ARM.path=value overrides one arm's strategy"),
@@ -152,6 +170,7 @@ def compare(
     customers: CustomersOpt = None,
     days: DaysOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     set_: SetOpt = None,
     no_events: Annotated[bool, typer.Option("--no-events", help="skip events.parquet (large runs)")] = False,
     metrics_port: Annotated[
@@ -176,6 +195,7 @@ def compare(
             customers=customers,
             days=days,
             out=out,
+            force=force,
             keep_events=not no_events,
             metrics_port=metrics_port,
             metrics_host=metrics_host,
@@ -204,6 +224,7 @@ def live(
     customers: CustomersOpt = None,
     days: DaysOpt = None,
     out: OutOpt = None,
+    force: ForceOpt = False,
     set_: SetOpt = None,
 ) -> None:
     """Run SCENARIO paced against the wall clock, serving /metrics, so Prometheus sees it unfold.
@@ -228,6 +249,7 @@ def live(
             customers=customers,
             days=days,
             out=out,
+            force=force,
             keep_events=False,
             metrics_port=metrics_port,
             metrics_host=metrics_host,

@@ -1,13 +1,22 @@
-"""Write a run's outputs (schemas in the README).
+"""Write a run's outputs (schemas in the README), into a folder that holds that run alone.
 
-manifest.json, summary.json, series.parquet, events.parquet and network.parquet.
+manifest.json, summary.json, series.parquet, events.parquet and network.parquet (report.html,
+prometheus-targets.json and logs/ are written beside them by the composition root).
+
+The folder is checked before anything is simulated, so a bad --out costs nothing; a run never
+lands in a folder that holds other files, and --force replaces a previous run's files rather than
+mixing with them (an old network.parquet beside a new manifest would describe another run).
 """
 
 from __future__ import annotations
 
 import json
+import math
 import platform
+import re
+import shutil
 import subprocess
+import tempfile
 from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
@@ -15,7 +24,26 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .comparison import EVENT_SCHEMA, RunResult
+from .comparison import EVENT_SCHEMA, RunResult, Summary
+from .configerrors import ConfigError, excerpt
+
+# Where runs go when --out is not given; each run in a folder named after its scenario.
+RUNS_DIR = Path("runs")
+# Longest folder name made from a scenario name [characters].
+MAX_FOLDER_NAME_CHARS = 80
+# Everything a run may write into its folder: what --force may remove, and all it may remove.
+RUN_FILES = frozenset(
+    {
+        "manifest.json",
+        "summary.json",
+        "series.parquet",
+        "events.parquet",
+        "network.parquet",
+        "report.html",
+        "prometheus-targets.json",
+    }
+)
+RUN_FOLDERS = frozenset({"logs"})
 
 _VERSIONED = ("socialsim", "simpy", "numpy", "scipy", "pydantic", "msgspec", "pyarrow", "pandas")
 
@@ -40,14 +68,107 @@ def _versions() -> dict[str, str]:
     return found
 
 
-def write_json(path: Path, data: dict) -> None:
-    path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+def safe_folder_name(name: str) -> str:
+    """A scenario name as one folder name: no separators, no leading dots, so `../../x` or an
+    absolute name cannot steer a run's outputs out of RUNS_DIR."""
+    slug = re.sub(r"[^A-Za-z0-9_.-]+", "-", name).strip("-.")
+    return slug[:MAX_FOLDER_NAME_CHARS].rstrip("-.") or "scenario"
 
 
-def write_outputs(result: RunResult, out: Path, config_sha256: str, source: str) -> dict:
+def run_folder(out: str | None, scenario_name: str) -> Path:
+    """The folder a run writes to: --out as given, else runs/<safe scenario name>."""
+    if out is None:
+        return RUNS_DIR / safe_folder_name(scenario_name)
+    if not out.strip():
+        raise ConfigError(["--out: empty; give the folder the run should write to, e.g. runs/my-run"])
+    return Path(out)
+
+
+def prepare_folder(out: Path, force: bool) -> None:
+    """Make `out` ready for a new run, or raise ConfigError saying why it cannot be.
+
+    It must be (or become) a writable folder holding nothing, or, with `force`, nothing but a
+    previous run's files, which are then removed so the folder ends up with this run's alone."""
+    for parent in reversed(out.absolute().parents):
+        if parent.exists() and not parent.is_dir():
+            raise ConfigError([f"--out {out}: {parent} is a file, so no folder can be made under it"])
+    if out.exists() and not out.is_dir():
+        raise ConfigError([f"--out {out}: is a file, not a folder"])
+    if out.is_dir() and any(out.iterdir()):
+        _clear_previous_run(out, force)
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out):
+            pass
+    except OSError as exc:
+        raise ConfigError([f"--out {out}: cannot write there: {exc.strerror or exc}"]) from None
+
+
+def _clear_previous_run(out: Path, force: bool) -> None:
+    if not force:
+        raise ConfigError(
+            [
+                f"--out {out}: folder is not empty; pass --force to replace the run in it, "
+                "or choose another folder"
+            ]
+        )
+    entries = list(out.iterdir())
+    foreign = [
+        e.name
+        for e in entries
+        if not ((e.name in RUN_FILES and e.is_file()) or (e.name in RUN_FOLDERS and e.is_dir()))
+    ]
+    if foreign:
+        raise ConfigError(
+            [
+                f"--out {out}: holds {len(foreign)} file(s) no run writes "
+                f"(e.g. {excerpt(sorted(foreign)[0])}); "
+                "--force only replaces a previous run, so choose another folder"
+            ]
+        )
+    try:
+        for entry in entries:
+            if entry.is_dir():
+                shutil.rmtree(entry)
+            else:
+                entry.unlink()
+    except OSError as exc:
+        raise ConfigError([f"--out {out}: cannot remove the previous run: {exc.strerror or exc}"]) from None
+
+
+def _first_non_finite(data: object, where: str = "") -> str | None:
+    """Path of the first NaN or infinity in a JSON-like value, for an error that says where."""
+    if isinstance(data, float) and not math.isfinite(data):
+        return f"{where or '(top level)'} = {data}"
+    items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
+    for key, value in items:
+        found = _first_non_finite(value, f"{where}.{key}" if isinstance(key, str) else f"{where}[{key}]")
+        if found:
+            return found
+    return None
+
+
+def json_text(name: str, data: object) -> str:
+    """Strict JSON: NaN and infinity are not JSON, so a figure that is one stops the write with
+    an error naming it rather than producing a file other tools cannot read."""
+    try:
+        return json.dumps(data, indent=2, allow_nan=False) + "\n"
+    except ValueError:
+        raise ValueError(
+            f"{name}: {_first_non_finite(data)} is not a finite number and JSON cannot hold it; "
+            "nothing was written (a config value the bounds let through: please report it)"
+        ) from None
+
+
+def write_json(path: Path, data: object) -> None:
+    path.write_text(json_text(path.name, data), encoding="utf-8")
+
+
+def write_outputs(result: RunResult, out: Path, config_sha256: str, source: str) -> Summary:
     out.mkdir(parents=True, exist_ok=True)
     summary = result.summary(config_sha256)
-    write_json(out / "summary.json", summary)
+    summary_text = json_text("summary.json", summary)  # checked before any file is written
+    (out / "summary.json").write_text(summary_text, encoding="utf-8")
     write_json(
         out / "manifest.json",
         {

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from .base import Strict
-from .vocabulary import NEEDS, TONES
+from .base import MAX_DAYS, MAX_MULTIPLIER, MAX_TASK_MINUTES, Multiplier, Probability, Strict
+from .vocabulary import ACTIONS, NEEDS, TONES
 
 _DEFAULT_QUALITY = {
     "resolve": {"resolve": 0.92, "de_escalate": 0.45, "answer": 0.35, "acknowledge": 0.1, "offer": 0.05},
@@ -23,19 +23,20 @@ _DEFAULT_QUALITY = {
 class Reactions(Strict):
     """How customers react. These are the model's behavioural assumptions (see README, "The model")."""
 
-    action_quality: dict[str, dict[str, float]] = Field(
+    action_quality: dict[str, dict[str, Probability]] = Field(
         default_factory=lambda: {k: dict(v) for k, v in _DEFAULT_QUALITY.items()},
         description=(
             "chance an immediate response with this action meets this need, by need then action [probability]"
         ),
     )
-    tone_trust_multiplier: dict[str, float] = Field(
+    tone_trust_multiplier: dict[str, Multiplier] = Field(
         default_factory=lambda: {"conversational": 1.2, "neutral": 1.0, "promotional": 0.8},
         description="how a response's tone scales the trust it wins, by tone [multiplier]",
     )
     help_half_life_minutes: float = Field(
         25.0,
         gt=0,
+        le=MAX_TASK_MINUTES,
         description=(
             "delay after which a response's chance of helping has halved [minutes]; "
             "calibrated to: fast-reply-wtp, telecom-latency (docs/calibration.md)"
@@ -71,6 +72,7 @@ class Reactions(Strict):
     complaint_weight: float = Field(
         1.5,
         ge=0,
+        le=MAX_MULTIPLIER,
         description="how much more a complaint's outcome moves trust than a question's [multiplier]",
     )
     trust_gain_acknowledged: float = Field(
@@ -174,7 +176,7 @@ class Reactions(Strict):
         description="churn hazard is multiplied by exp(-elasticity x (trust - baseline)) [1 / trust]",
     )
     trust_memory_days: float = Field(
-        120.0, gt=0, description="time constant with which trust drifts back to baseline [days]"
+        120.0, gt=0, le=MAX_DAYS, description="time constant with which trust drifts back to baseline [days]"
     )
     broadcast_conversion: float = Field(
         0.004,
@@ -203,11 +205,12 @@ class Reactions(Strict):
         description="chance a reached prospect becomes a customer, times promotion_sensitivity [probability]",
     )
     fatigue_recovery_days: float = Field(
-        7.0, gt=0, description="time constant with which promotion fatigue fades [days]"
+        7.0, gt=0, le=MAX_DAYS, description="time constant with which promotion fatigue fades [days]"
     )
     tune_out_fatigue: float = Field(
         6.0,
         gt=0,
+        le=1e6,
         description=(
             "fatigue (promotions seen, decaying) above which a follower stops seeing broadcasts [promotions]"
         ),
@@ -236,6 +239,20 @@ class Reactions(Strict):
         missing = set(NEEDS) - set(self.action_quality)
         if missing:
             raise ValueError(f"action_quality lacks need(s) {sorted(missing)}; needs: {list(NEEDS)}")
+        unknown = set(self.action_quality) - set(NEEDS)
+        if unknown:
+            raise ValueError(f"action_quality: unknown need(s) {sorted(unknown)}; needs: {list(NEEDS)}")
+        for need, by_action in self.action_quality.items():
+            unknown = set(by_action) - set(ACTIONS)
+            if unknown:
+                raise ValueError(
+                    f"action_quality.{need}: unknown action(s) {sorted(unknown)}; actions: {list(ACTIONS)}"
+                )
+        unknown_tones = set(self.tone_trust_multiplier) - set(TONES)
+        if unknown_tones:
+            raise ValueError(
+                f"tone_trust_multiplier: unknown tone(s) {sorted(unknown_tones)}; tones: {list(TONES)}"
+            )
         missing_tones = set(TONES) - set(self.tone_trust_multiplier)
         if missing_tones:
             raise ValueError(

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, model_validator
 
-from .base import Strict
+from .base import MAX_DAYS, MAX_TASK_MINUTES, StaffHours, Strict, TaskMinutes, Weight
 from .timeunits import DAYS_PER_WEEK
 from .vocabulary import ACTIONS, DEPARTMENTS, INTENTS, Department, Tone
 
@@ -31,14 +31,14 @@ class Shift(Strict):
 
 
 class Priorities(Strict):
-    intent: dict[str, float] = Field(
-        default_factory=lambda: {i: 1.0 for i in INTENTS},
+    intent: dict[str, Weight] = Field(
+        default_factory=lambda: {str(i): 1.0 for i in INTENTS},
         description="weight by intent; 0 means the strategy does not answer that intent [weight]",
     )
-    segment: dict[str, float] = Field(
+    segment: dict[str, Weight] = Field(
         default_factory=dict, description="weight by segment, 1 when absent [weight]"
     )
-    topic: dict[str, float] = Field(
+    topic: dict[str, Weight] = Field(
         default_factory=dict, description="weight by topic, 1 when absent [weight]"
     )
 
@@ -54,7 +54,9 @@ class Panic(Strict):
     """Marketing's panic button: sell harder when trailing revenue trails the target."""
 
     enabled: bool = False
-    window_days: int = Field(14, ge=1, description="trailing window over which revenue is compared [days]")
+    window_days: int = Field(
+        14, ge=1, le=int(MAX_DAYS), description="trailing window over which revenue is compared [days]"
+    )
     target_growth: float = Field(
         0.05, ge=-1, le=10, description="target trailing revenue relative to the first window's [fraction]"
     )
@@ -70,7 +72,9 @@ class Listening(Strict):
     """Comms' listening first: steer attention toward who is actually talking, and about what."""
 
     enabled: bool = False
-    half_life_days: float = Field(7.0, gt=0, description="half-life of the observed talk volume [days]")
+    half_life_days: float = Field(
+        7.0, gt=0, le=MAX_DAYS, description="half-life of the observed talk volume [days]"
+    )
     strength: float = Field(
         1.0,
         ge=0,
@@ -103,7 +107,7 @@ class Broadcasts(Strict):
         le=1,
         description="share of campaigns that carry an offer (e.g. a Mayor's Special) [fraction]",
     )
-    targeting: dict[str, float] = Field(
+    targeting: dict[str, Weight] = Field(
         default_factory=dict, description="campaign weight by segment; empty means everyone equally [weight]"
     )
 
@@ -117,11 +121,11 @@ class Strategy(Strict):
     crew: list[Department] = Field(
         default_factory=list, description="departments the captain may hand conversations to"
     )
-    staff_hours_per_day: dict[str, float] = Field(
+    staff_hours_per_day: dict[str, StaffHours] = Field(
         ..., description="staffed hours per day by department [hours / day]"
     )
     shift: Shift = Shift()
-    handle_minutes: dict[str, float] = Field(
+    handle_minutes: dict[str, TaskMinutes] = Field(
         default_factory=lambda: {
             "resolve": 15.0,
             "answer": 6.0,
@@ -131,15 +135,23 @@ class Strategy(Strict):
         },
         description="agent time one action takes [minutes]",
     )
-    pitch_minutes: float = Field(1.0, ge=0, description="extra agent time for adding a sales pitch [minutes]")
+    pitch_minutes: float = Field(
+        1.0, ge=0, le=MAX_TASK_MINUTES, description="extra agent time for adding a sales pitch [minutes]"
+    )
     routing: dict[str, Department] = Field(
         default_factory=dict, description="first department by intent; the captain when absent"
     )
     handoff_minutes: float = Field(
-        30.0, ge=0, description="delay of handing a conversation to another department [minutes]"
+        30.0,
+        ge=0,
+        le=MAX_TASK_MINUTES,
+        description="delay of handing a conversation to another department [minutes]",
     )
     max_wait_hours: float = Field(
-        24.0, gt=0, description="a conversation waiting longer than this goes unanswered [hours]"
+        24.0,
+        gt=0,
+        le=24 * MAX_DAYS,
+        description="a conversation waiting longer than this goes unanswered [hours]",
     )
     tone: Tone = Field(
         "neutral", description="voice of every response: conversational, neutral or promotional"
@@ -166,9 +178,6 @@ class Strategy(Strict):
                 raise ValueError(
                     f"staff_hours_per_day: unknown department {dept!r}; allowed: {list(DEPARTMENTS)}"
                 )
-        for dept, hours in self.staff_hours_per_day.items():
-            if hours < 0:
-                raise ValueError(f"staff_hours_per_day.{dept} must be >= 0 (got {hours})")
         unknown_actions = set(self.handle_minutes) - set(ACTIONS)
         if unknown_actions:
             raise ValueError(

@@ -10,9 +10,15 @@ import math
 
 from pydantic import Field, model_validator
 
-from .base import Strict
+from .base import MAX_DOLLARS, MAX_MULTIPLIER, Dollars, Probability, Strict, Weight
 from .reactions import Reactions
-from .vocabulary import INTENTS, TopicKind
+from .vocabulary import DEPARTMENTS, INTENTS, TopicKind
+
+# Most followers one person may have [people]: a celebrity account, not a broadcast to a nation.
+MAX_FOLLOWERS = 1_000_000
+# Most follow links a replication's network may hold [links]: the network is stored as int32
+# arrays (4 bytes a link, with temporaries while it is built), so this bounds memory near 2 GB.
+MAX_FOLLOW_LINKS = 200_000_000
 
 
 def _check_weights(weights: dict[str, float], where: str) -> None:
@@ -24,9 +30,14 @@ def _check_weights(weights: dict[str, float], where: str) -> None:
 class Followers(Strict):
     """Lognormal follower count: how far one person's post travels."""
 
-    median: float = Field(50.0, gt=0, description="median follower count [people]")
+    median: float = Field(50.0, gt=0, le=MAX_FOLLOWERS, description="median follower count [people]")
     sigma: float = Field(1.0, ge=0, le=4, description="lognormal shape (log-space std dev) [1]")
-    cap: int = Field(5000, ge=1, description="largest follower count drawn [people]")
+    cap: int = Field(5000, ge=1, le=MAX_FOLLOWERS, description="largest follower count drawn [people]")
+
+    def expected_links(self, people: int) -> float:
+        """Upper bound on the mean follower count in a network of `people` (the lognormal mean,
+        capped by `cap` and by everyone else) [links per person]."""
+        return min(self.median * math.exp(self.sigma**2 / 2), self.cap, max(people - 1, 0))
 
 
 class Segment(Strict):
@@ -38,7 +49,7 @@ class Segment(Strict):
     )
     followers: Followers = Followers()
     monthly_spend_dollars: float = Field(
-        ..., ge=0, description="recurring spend of a customer at baseline trust [$ / month]"
+        ..., ge=0, le=MAX_DOLLARS, description="recurring spend of a customer at baseline trust [$ / month]"
     )
     spend_sigma: float = Field(
         0.5,
@@ -49,6 +60,7 @@ class Segment(Strict):
     purchase_dollars: float = Field(
         ...,
         ge=0,
+        le=MAX_DOLLARS,
         description="value of one extra purchase made from a purchase-intent conversation or an offer [$]",
     )
     baseline_trust: float = Field(
@@ -57,28 +69,38 @@ class Segment(Strict):
     trust_concentration: float = Field(
         30.0,
         gt=0,
+        le=1e6,
         description=(
             "Beta concentration of baseline trust between customers of the segment: higher is more alike [1]"
         ),
     )
-    churn_per_year: float = Field(0.2, ge=0, description="churn hazard at baseline trust [1 / year]")
+    churn_per_year: float = Field(0.2, ge=0, le=100, description="churn hazard at baseline trust [1 / year]")
     service_sensitivity: float = Field(
-        1.0, ge=0, description="how strongly help or neglect moves this segment's trust [multiplier]"
+        1.0,
+        ge=0,
+        le=MAX_MULTIPLIER,
+        description="how strongly help or neglect moves this segment's trust [multiplier]",
     )
     promotion_sensitivity: float = Field(
-        1.0, ge=0, description="how responsive this segment is to offers and campaigns [multiplier]"
+        1.0,
+        ge=0,
+        le=MAX_MULTIPLIER,
+        description="how responsive this segment is to offers and campaigns [multiplier]",
     )
     conversations_per_month: float = Field(
-        ..., ge=0, description="rate at which a customer starts a conversation about the brand [1 / month]"
+        ...,
+        ge=0,
+        le=1000,
+        description="rate at which a customer starts a conversation about the brand [1 / month]",
     )
-    intents: dict[str, float] = Field(
+    intents: dict[str, Probability] = Field(
         ...,
         description=(
             "share of this segment's conversations by intent (question, complaint, "
             "praise, purchase_intent, chatter) [fraction]; sums to 1"
         ),
     )
-    topics: dict[str, float] = Field(
+    topics: dict[str, Probability] = Field(
         ...,
         description=(
             "share of this segment's conversations by topic [fraction]; sums to 1; "
@@ -136,12 +158,12 @@ class Economics(Strict):
     annual_discount_rate: float = Field(
         0.1, ge=0, le=1, description="discount rate for customer lifetime value [1 / year]"
     )
-    staff_cost_dollars_per_hour: dict[str, float] = Field(
+    staff_cost_dollars_per_hour: dict[str, Dollars] = Field(
         default_factory=lambda: {"marketing": 60.0, "comms": 55.0, "support": 40.0},
         description="fully loaded cost of one staffed hour by department [$ / hour]",
     )
     broadcast_cost_dollars: float = Field(
-        200.0, ge=0, description="cost of producing one broadcast (campaign post) [$]"
+        200.0, ge=0, le=MAX_DOLLARS, description="cost of producing one broadcast (campaign post) [$]"
     )
     offer_discount: float = Field(
         0.2,
@@ -149,6 +171,16 @@ class Economics(Strict):
         lt=1,
         description="discount given on a purchase made through an offer [fraction of purchase_dollars]",
     )
+
+    @model_validator(mode="after")
+    def _departments(self) -> Economics:
+        unknown = set(self.staff_cost_dollars_per_hour) - set(DEPARTMENTS)
+        if unknown:
+            raise ValueError(
+                f"staff_cost_dollars_per_hour: unknown department(s) {sorted(unknown)}; "
+                f"allowed: {list(DEPARTMENTS)}"
+            )
+        return self
 
 
 # Relative posting activity by hour of day, 00:00 first. An assumption, not a calibrated figure:
@@ -199,7 +231,7 @@ class World(Strict):
     segments: dict[str, Segment] = Field(..., min_length=1)
     economics: Economics = Economics()
     reactions: Reactions = Reactions()
-    activity_by_hour: list[float] = Field(
+    activity_by_hour: list[Weight] = Field(
         default_factory=lambda: list(_DEFAULT_ACTIVITY),
         min_length=24,
         max_length=24,
@@ -211,8 +243,9 @@ class World(Strict):
 
     @model_validator(mode="after")
     def _consistent(self) -> World:
-        if min(self.activity_by_hour) < 0 or sum(self.activity_by_hour) <= 0:
+        if sum(self.activity_by_hour) <= 0:
             raise ValueError("activity_by_hour must be 24 non-negative weights with a positive sum")
+        self._network_fits()
         _check_weights({k: s.share for k, s in self.segments.items()}, "segment shares")
         for name, seg in self.segments.items():
             unknown = set(seg.topics) - set(self.topics)
@@ -222,3 +255,16 @@ class World(Strict):
                     f"topics: {list(self.topics)}"
                 )
         return self
+
+    def _network_fits(self) -> None:
+        """Refuse follower settings whose network would not fit in memory: with a huge median or
+        cap, everyone follows everyone and the link count grows with the square of the population."""
+        pop = self.population
+        people = pop.customers + round(pop.customers * pop.prospects_per_customer)
+        links = sum(people * s.share * s.followers.expected_links(people) for s in self.segments.values())
+        if links > MAX_FOLLOW_LINKS:
+            raise ValueError(
+                f"followers (median, sigma, cap) with {people} people in the network give about "
+                f"{links:.3g} follow links; at most {MAX_FOLLOW_LINKS:.3g} fit in memory: "
+                "lower segments' followers.median or followers.cap, or the population"
+            )
