@@ -4,21 +4,51 @@ It validates each message, collects ticks with a `TickAssembler` per replication
 `Policy` of that replication to decide and returns what to publish. Each replication has its own
 policy, exactly as the in-process transport has, and is forgotten after its final tick. Kept
 apart from FastStream so the same code is unit-tested without a broker and driven by one.
+
+Anyone who can write to the topics can send anything, so every record is checked for meaning,
+not only shape (the assembler's docstring says what a tick may hold). Policy state is only made
+for a replication the run can have: 0 <= replication < MAX_REPLICATIONS (the scenario contract's
+bound), starting at tick 0 (every replication does). The service cannot know how many
+replications a run has, so a replication that stops advancing while others move on by more than
+`idle_ticks` is forgotten: a run's replications advance together, so only a forged one can lag.
+A forged event never reaches a policy silently: it is ignored and counted (`ignored`), dead-
+lettered with the reason, or `receive` raises `EventConflict` and the service must stop.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import msgspec
 
 from socialsim.contracts.events import TickClosed, TickReply
+from socialsim.contracts.scenario import Scenario
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.wire import DeadLetter, Outbound, decode_inbound
+from socialsim.contracts.wire import DeadLetter, FromService, Outbound, dead_letter, decode_inbound, oversized
 
-from .assembler import TickAssembler
+from .assembler import TickAssembler, TickConflict
 from .policy import Policy
+
+
+def _replications_bound() -> int:
+    """The scenario contract's upper bound on replications (its `le`), so the two never disagree."""
+    for constraint in Scenario.model_fields["replications"].metadata:
+        le = getattr(constraint, "le", None)
+        if isinstance(le, int):
+            return le + 1
+    raise RuntimeError("Scenario.replications has no upper bound")
+
+
+MAX_REPLICATIONS = _replications_bound()  # replications are numbered 0 .. MAX_REPLICATIONS - 1
+# [ticks] How far a replication may fall behind the most advanced live one before it is forgotten.
+# Replications of a run advance in one lockstep, at most one tick apart at this service.
+IDLE_TICKS = 16
+
+
+class EventConflict(Exception):
+    """The stream contradicts itself for one arm, replication and tick: stop rather than guess."""
 
 
 class HostObserver(Protocol):
@@ -50,61 +80,118 @@ class Decisions:
 @dataclass
 class _Replication:
     policy: Policy
-    assembler: TickAssembler = field(default_factory=TickAssembler)
+    assembler: TickAssembler
 
 
 class StrategyService:
-    def __init__(self, strategy: Strategy, arm: str, run: str, meter: HostObserver | None = None):
+    def __init__(
+        self,
+        strategy: Strategy,
+        arm: str,
+        run: str,
+        meter: HostObserver | None = None,
+        *,
+        idle_ticks: int = IDLE_TICKS,
+    ):
         """`meter`, if given, sees the policy after each tick and counts dead letters."""
         self.strategy, self.arm, self.run, self.meter = strategy, arm, run, meter
+        self.idle_ticks = idle_ticks
         self.replications: dict[int, _Replication] = {}
         self.finished: set[int] = set()
+        self.ignored: Counter[str] = Counter()  # events dropped as redelivery, by kind
+        self.forgotten: set[int] = set()  # replications whose state was freed as idle
 
     def receive(self, records: list[Record]) -> Decisions:
+        """Raises EventConflict (one line naming arm, replication and tick) when a tick cannot be
+        answered truthfully; the policy state is then suspect and the service must stop."""
         out = Decisions()
-        touched: list[int] = []
+        touched: set[int] = set()
         for rec in records:
-            reason = self._admit(rec, touched)
+            reason = self._admit(rec, touched, out)
             if reason:
-                original = (rec.value or b"").decode("utf-8", errors="replace")
-                out.dead_letters.append(
-                    DeadLetter(
-                        topic=rec.topic,
-                        partition=rec.partition,
-                        offset=rec.offset,
-                        reason=reason,
-                        original=original,
-                    )
-                )
-        for rep in sorted(set(touched)):
-            state = self.replications[rep]
-            for batch in state.assembler.ready():
-                reply = state.policy.handle(batch)
-                if self.meter is not None:
-                    self.meter.observe(self.arm, rep, state.policy, batch.closed, reply)
-                for event in (*reply.responses, *reply.broadcasts, reply.done):
-                    out.outbound.append(Outbound(run=self.run, replication=rep, event=event))
-                if batch.closed.final:
-                    self.finished.add(rep)
-                    del self.replications[rep]
-                    break
+                out.dead_letters.append(dead_letter(rec.topic, rec.partition, rec.offset, reason, rec.value))
+        for rep in sorted(touched):
+            self._answer(rep, out)
+        self._forget_idle()
         if self.meter is not None and out.dead_letters:
             self.meter.dead_letter(self.arm, len(out.dead_letters))
         return out
 
-    def _admit(self, rec: Record, touched: list[int]) -> str | None:
-        """Validate one record; return why it is unusable, or None once it is queued."""
+    def _answer(self, rep: int, out: Decisions) -> None:
+        """Let the policy answer every complete tick of `rep`; forget `rep` after its final tick."""
+        state = self.replications.get(rep)
+        if state is None:
+            return
+        for batch in state.assembler.ready():
+            reply = state.policy.handle(batch)
+            if self.meter is not None:
+                self.meter.observe(self.arm, rep, state.policy, batch.closed, reply)
+            events: list[FromService] = [*reply.responses, *reply.broadcasts, reply.done]
+            for event in events:
+                out.outbound.append(Outbound(run=self.run, replication=rep, event=event))
+            if batch.closed.final:
+                self.finished.add(rep)
+                del self.replications[rep]
+
+    def _admit(self, rec: Record, touched: set[int], out: Decisions) -> str | None:
+        """Validate one record; return why it is unusable, or None once it is queued or ignored."""
+        raw = rec.value or b""
+        too_big = oversized(raw)
+        if too_big:
+            return too_big
         try:
-            msg = decode_inbound(rec.value or b"")
+            msg = decode_inbound(raw)
         except msgspec.DecodeError as exc:
             return f"not a valid event: {exc}"
         if msg.run != self.run:
             return f"event for run {msg.run!r}, this service serves run {self.run!r}"
-        if msg.replication in self.finished:
-            return None  # a redelivered event of a replication already completed: changes nothing
-        state = self.replications.get(msg.replication)
+        rep, event = msg.replication, msg.event
+        state = self.replications.get(rep)
+        if state is not None and event.tick > state.assembler.next_tick:
+            self._answer(rep, out)  # one batch of records may hold a tick and the next one
+            state = self.replications.get(rep)
+        if rep in self.finished:
+            self.ignored["finished replication"] += 1  # redelivery of a completed replication
+            return None
         if state is None:
-            state = self.replications[msg.replication] = _Replication(Policy(self.strategy, self.arm))
-        state.assembler.add(msg.event)
-        touched.append(msg.replication)
+            started = self._start(rep, event.tick)
+            if isinstance(started, str):
+                return started
+            state = started
+        try:
+            reason = state.assembler.add(event)
+        except TickConflict as exc:
+            raise EventConflict(f"arm {self.arm}, replication {rep}, {exc}") from None
+        if reason:
+            return f"replication {rep}: {reason}"
+        touched.add(rep)
         return None
+
+    def _start(self, rep: int, tick: int) -> _Replication | str:
+        """Policy state for a replication not under way, or why it cannot be one of the run's."""
+        if rep in self.forgotten and tick != 0:
+            raise EventConflict(
+                f"arm {self.arm}, replication {rep}, tick {tick}: the replication fell more than "
+                f"{self.idle_ticks} ticks behind another one and was forgotten"
+            )
+        if not 0 <= rep < MAX_REPLICATIONS:
+            return f"replication {rep}: replications are numbered 0 to {MAX_REPLICATIONS - 1}"
+        if tick != 0:
+            return f"replication {rep} is not under way and its first event is of tick {tick}, not 0"
+        self.forgotten.discard(rep)
+        state = self.replications[rep] = _Replication(
+            Policy(self.strategy, self.arm), TickAssembler(self.ignored)
+        )
+        return state
+
+    def _forget_idle(self) -> None:
+        """Free the state of replications left behind by more than `idle_ticks` (see module doc)."""
+        if not self.replications:
+            return
+        front = max(r.assembler.next_tick for r in self.replications.values())
+        idle = [
+            rep for rep, r in self.replications.items() if front - r.assembler.next_tick > self.idle_ticks
+        ]
+        for rep in idle:
+            del self.replications[rep]
+            self.forgotten.add(rep)

@@ -2,10 +2,13 @@
 
 An `Inbound` goes from the simulator to a strategy service, an `Outbound` comes back, a
 `DeadLetter` keeps what a consumer could not use. Where they travel (topic names, keys) is the
-Kafka adapter's business (`socialsim.kafka.topics`); what they carry is fixed here.
+Kafka adapter's business (`socialsim.kafka.topics`); what they carry is fixed here, and so is how
+big a message may be: both ends refuse bigger ones, so a dead letter always fits where it goes.
 """
 
 from __future__ import annotations
+
+import hashlib
 
 import msgspec
 
@@ -31,19 +34,70 @@ class Outbound(msgspec.Struct, frozen=True, kw_only=True):
     event: FromService
 
 
+# [bytes] The largest encoded event either end publishes or accepts: Kafka's default
+# `message.max.bytes` (1 MiB), which brokers and clients agree on unless configured otherwise.
+MAX_EVENT_BYTES = 1 << 20
+# [bytes] How much of a refused message its dead letter keeps: enough to read what it was, small
+# enough that a dead letter of the largest acceptable (or any refused) message stays far below
+# MAX_EVENT_BYTES.
+EXCERPT_BYTES = 1024
+# [characters] A reason quotes parts of the message (a run id, an arm): bounded for the same cause.
+REASON_CHARS = 500
+
+
+class OversizedEvent(ValueError):
+    """An outgoing event that encodes to more than MAX_EVENT_BYTES: an error, never a silent drop."""
+
+
 class DeadLetter(msgspec.Struct, frozen=True, kw_only=True):
-    """A message a service could not use, kept with the reason and the original bytes."""
+    """A message a consumer could not use: why, where it was, and a bounded excerpt of it."""
 
     topic: str
     partition: int
     offset: int
     reason: str
-    original: str  # the original value, decoded as UTF-8 with replacement
+    original: str  # the first EXCERPT_BYTES of the original value, decoded as UTF-8 with replacement
+    original_bytes: int  # the original value's full size
+    original_sha256: str  # hex digest of the full original value, to match it with a broker's copy
+
+
+def dead_letter(topic: str, partition: int, offset: int, reason: str, value: bytes | None) -> DeadLetter:
+    """The dead letter of `value`, whatever its size: it keeps an excerpt, the size and a digest."""
+    raw = value or b""
+    short = reason if len(reason) <= REASON_CHARS else reason[: REASON_CHARS - 1] + "…"
+    return DeadLetter(
+        topic=topic,
+        partition=partition,
+        offset=offset,
+        reason=short,
+        original=raw[:EXCERPT_BYTES].decode("utf-8", errors="replace"),
+        original_bytes=len(raw),
+        original_sha256=hashlib.sha256(raw).hexdigest(),
+    )
 
 
 _inbound = msgspec.json.Decoder(Inbound)
 _outbound = msgspec.json.Decoder(Outbound)
 encode = msgspec.json.Encoder().encode
+
+
+def encode_bounded(message: Inbound | Outbound | DeadLetter) -> bytes:
+    """`encode`, refusing (OversizedEvent, one line) what a consumer would refuse as too big."""
+    raw = encode(message)
+    if len(raw) > MAX_EVENT_BYTES:
+        event = getattr(message, "event", message)
+        raise OversizedEvent(
+            f"a {type(event).__name__} of replication {getattr(message, 'replication', '-')} "
+            f"encodes to {len(raw)} bytes, over the {MAX_EVENT_BYTES}-byte limit"
+        )
+    return raw
+
+
+def oversized(raw: bytes) -> str | None:
+    """Why an incoming message is refused unread for its size, or None."""
+    if len(raw) > MAX_EVENT_BYTES:
+        return f"message of {len(raw)} bytes, over the {MAX_EVENT_BYTES}-byte limit"
+    return None
 
 
 def decode_inbound(raw: bytes) -> Inbound:

@@ -4,7 +4,10 @@ Per tick and arm it publishes the conversations (keyed by customer id) and a tic
 with their count, then consumes the arm's responses until the tick-done marker has arrived with
 as many distinct responses and broadcasts as it announces. Replies are put back in the
 policy's canonical order, so the world sees exactly what the in-process transport gives it.
-Unusable messages on the responses topics go to the run's dead-letter topic.
+Every reply is checked against what was sent (`socialsim.kafka.replies`): repeats are ignored
+and counted (`ignored`), unusable messages go to the run's dead-letter topic with the reason, and
+a contradiction fails the run at once with one line. Messages over MAX_EVENT_BYTES are refused
+both ways: an outgoing one is an error, an incoming one a dead letter.
 
 Every `ticks_per_topic` exchanged ticks the run moves to the next generation of topics (see
 `socialsim.kafka.topics`): it creates the generation after the new one, listens on the new
@@ -16,54 +19,46 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from typing import Protocol
+from typing import Any, Protocol
 
 import msgspec
-from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from simulator.transport import TransportError
-from socialsim.contracts.events import Broadcast, Response, TickBatch, TickDone, TickReply
+from socialsim.contracts.events import TickBatch, TickReply
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.wire import DeadLetter, Inbound, decode_outbound, encode
+from socialsim.contracts.wire import (
+    MAX_EVENT_BYTES,
+    Inbound,
+    OversizedEvent,
+    dead_letter,
+    decode_outbound,
+    encode,
+    encode_bounded,
+    oversized,
+)
 
+from .replies import ReplyConflict, ReplyLedger
 from .topics import TICKS_PER_TOPIC, dead_letter_topic, key, topics
 
 # [ms] The embedded broker answers a fetch only when its max wait expires, so this is the floor
 # of every hop; 1 ms makes five clients busy-poll the broker and starve two cores (a 20k-customer
 # run took 11.5 s at 1 ms, 8.6 s at 5 ms, 9.3 s at 10 ms).
 FETCH_MAX_WAIT_MS = 5
+# [bytes] A producer's request limit: the largest event plus room for its key and the record and
+# batch headers, so the client refuses nothing our own size check has let through.
+MAX_REQUEST_BYTES = MAX_EVENT_BYTES + 64 * 1024
+# [s] How long a tick whose announced count is reached only by counting replies to conversations
+# never sent may wait for the genuine replies before the run fails (they are normally ms away).
+UNSETTLED_GRACE_S = 1.0
+# [s] After a lockstep group's final tick, how long to keep reading for a late genuine reply that
+# would show an earlier one was forged (for other ticks, the next tick's collection does it).
+FINAL_SETTLE_S = 0.2
 
 
 class TopicAdmin(Protocol):
     def create(self, names: list[str], partitions: int) -> None: ...
     def delete(self, names: list[str]) -> None: ...
-
-
-class _Pending:
-    """One arm's reply to the current tick, as it arrives in any order, duplicates dropped."""
-
-    def __init__(self) -> None:
-        self.responses: dict[str, Response] = {}
-        self.broadcasts: dict[str, Broadcast] = {}
-        self.done: TickDone | None = None
-
-    def complete(self) -> bool:
-        d = self.done
-        return d is not None and len(self.responses) >= d.responses and len(self.broadcasts) >= d.broadcasts
-
-    def progress(self) -> str:
-        if self.done is None:
-            return f"no tick-done marker yet, {len(self.responses)} responses"
-        return (
-            f"{len(self.responses)}/{self.done.responses} responses, "
-            f"{len(self.broadcasts)}/{self.done.broadcasts} broadcasts"
-        )
-
-    def reply(self) -> TickReply:
-        assert self.done is not None
-        responses = sorted(self.responses.values(), key=lambda r: (r.minute, r.conversation_id))
-        broadcasts = sorted(self.broadcasts.values(), key=lambda b: int(b.id.rsplit(":", 1)[1]))
-        return TickReply(responses=responses, broadcasts=broadcasts, done=self.done)
 
 
 class KafkaTransport:
@@ -80,12 +75,16 @@ class KafkaTransport:
         health_check: Callable[[], None] = lambda: None,
         tick_timeout_s: float = 60.0,
         ticks_per_topic: int = TICKS_PER_TOPIC,
+        unsettled_grace_s: float = UNSETTLED_GRACE_S,
+        final_settle_s: float = FINAL_SETTLE_S,
     ):
         self.bootstrap, self.run, self.arms = bootstrap, run, arms
         self.admin, self.partitions = admin, partitions
         self.health_check = health_check
         self.tick_timeout_s = tick_timeout_s
         self.ticks_per_topic = ticks_per_topic
+        self.unsettled_grace_s, self.final_settle_s = unsettled_grace_s, final_settle_s
+        self.ledger = ReplyLedger()
         self.generation = 0
         self._exchanges = 0
         self.loop = asyncio.new_event_loop()
@@ -99,11 +98,17 @@ class KafkaTransport:
     # ---- Transport protocol -----------------------------------------------------------------
     def open(self, arms: dict[str, Strategy], replications: list[int]) -> None:
         self.replications = replications
+        self.ledger.open(replications)
         if self._producer is None:
             self.loop.run_until_complete(self._start())
 
     def exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
         return self.loop.run_until_complete(self._exchange(batches))
+
+    @property
+    def ignored(self) -> int:
+        """Replies dropped as repeats or stale so far (by kind in `ledger.ignored`)."""
+        return sum(self.ledger.ignored.values())
 
     def close(self) -> None:
         """Called after each replication; the connections stay up until `shutdown`."""
@@ -114,12 +119,23 @@ class KafkaTransport:
         self.loop.close()
 
     # ---- internals --------------------------------------------------------------------------
+    @property
+    def _out(self) -> AIOKafkaProducer:
+        assert self._producer is not None, "open() starts the producer"
+        return self._producer
+
+    @property
+    def _in(self) -> AIOKafkaConsumer:
+        assert self._consumer is not None, "open() starts the consumer"
+        return self._consumer
+
     async def _start(self) -> None:
         try:
             self._producer = AIOKafkaProducer(
                 bootstrap_servers=self.bootstrap,
                 linger_ms=0,
                 max_batch_size=1 << 20,
+                max_request_size=MAX_REQUEST_BYTES,
                 client_id="socialsim-simulator",
             )
             await self._producer.start()
@@ -139,8 +155,8 @@ class KafkaTransport:
         self.generation = generation
         self._arm_of_topic = {topics(self.run, arm, generation)[1]: arm for arm in self.arms}
         parts = [TopicPartition(topic, p) for topic in self._arm_of_topic for p in range(self.partitions)]
-        self._consumer.assign(parts)
-        await self._consumer.seek_to_beginning(*parts)
+        self._in.assign(parts)
+        await self._in.seek_to_beginning(*parts)
 
     def _names(self, generation: int) -> list[str]:
         return [t for arm in self.arms for t in topics(self.run, arm, generation)]
@@ -152,8 +168,8 @@ class KafkaTransport:
             self.admin.delete(self._names(generation - 2))
 
     async def _stop(self) -> None:
-        await self._consumer.stop()
-        await self._producer.stop()
+        await self._in.stop()
+        await self._out.stop()
         self._producer = self._consumer = None
 
     async def _exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
@@ -162,73 +178,83 @@ class KafkaTransport:
         if self._exchanges // self.ticks_per_topic != self.generation:
             await self._advance(self._exchanges // self.ticks_per_topic)
         self._exchanges += 1
+        self.ledger.sent(batches)
         await self._publish(batches)
-        return await self._collect(tick, list(batches))
+        replies = await self._collect(tick)
+        if self.ledger.final:
+            await self._settle()
+        return replies
 
     async def _publish(self, batches: dict[tuple[int, str], TickBatch]) -> None:
         sent = []
         for (rep, arm), batch in batches.items():
             conversations = topics(self.run, arm, self.generation)[0]
             for c in batch.conversations:
-                value = encode(Inbound(run=self.run, replication=rep, event=c))
-                sent.append(await self._producer.send(conversations, value, key=key(c.customer)))
-            marker = encode(Inbound(run=self.run, replication=rep, event=batch.closed))
-            sent.append(await self._producer.send(conversations, marker, key=key(None)))
+                value = self._encode(Inbound(run=self.run, replication=rep, event=c), arm)
+                sent.append(await self._out.send(conversations, value, key=key(c.customer)))
+            marker = self._encode(Inbound(run=self.run, replication=rep, event=batch.closed), arm)
+            sent.append(await self._out.send(conversations, marker, key=key(None)))
         await asyncio.gather(*sent)
 
-    async def _collect(self, tick: int, keys: list[tuple[int, str]]) -> dict[tuple[int, str], TickReply]:
-        pending = {k: _Pending() for k in keys}
+    @staticmethod
+    def _encode(message: Inbound, arm: str) -> bytes:
+        try:
+            return encode_bounded(message)
+        except OversizedEvent as exc:
+            raise TransportError(f"arm {arm}, tick {message.event.tick}: {exc}") from None
+
+    async def _collect(self, tick: int) -> dict[tuple[int, str], TickReply]:
         deadline = time.monotonic() + self.tick_timeout_s
         last_check = time.monotonic()
-        while not all(p.complete() for p in pending.values()):
-            records = await self._consumer.getmany(timeout_ms=100, max_records=10_000)
-            for tp, recs in records.items():
-                for rec in recs:
-                    await self._ingest(tp, rec, tick, pending)
+        unsettled_since: float | None = None
+        while not self.ledger.complete():
+            await self._poll()
             now = time.monotonic()
             if now - last_check > 0.2:
                 self.health_check()
                 last_check = now
+            unsettled = self.ledger.unsettled()
+            unsettled_since = (unsettled_since or now) if unsettled else None
+            if unsettled and unsettled_since is not None and now - unsettled_since > self.unsettled_grace_s:
+                raise ReplyConflict(unsettled[0])
             if now > deadline:
-                late = {k: p for k, p in pending.items() if not p.complete()}
-                detail = "; ".join(
-                    f"{arm} replication {rep}: {p.progress()}" for (rep, arm), p in sorted(late.items())
-                )
+                late = self.ledger.progress()
+                detail = "; ".join(f"{arm} replication {rep}: {p}" for (rep, arm), p in sorted(late.items()))
                 raise TransportError(
                     f"no complete reply to tick {tick} within {self.tick_timeout_s:.0f} s from arm(s) "
                     f"{', '.join(sorted({arm for _, arm in late}))} ({detail})"
                 )
-        return {k: p.reply() for k, p in pending.items()}
+        return self.ledger.replies()
 
-    async def _ingest(
-        self, tp: TopicPartition, rec, tick: int, pending: dict[tuple[int, str], _Pending]
-    ) -> None:
-        try:
-            msg = decode_outbound(rec.value or b"")
-        except msgspec.DecodeError as exc:
-            await self._dead_letter(tp, rec, f"not a valid event: {exc}")
-            return
-        if msg.run != self.run:
-            await self._dead_letter(tp, rec, f"event for run {msg.run!r}, this run is {self.run!r}")
-            return
-        event = msg.event
-        p = pending.get((msg.replication, self._arm_of_topic[tp.topic]))
-        if p is None or event.tick != tick:
-            return  # an earlier tick or replication redelivered: already applied
-        if isinstance(event, Response):
-            p.responses.setdefault(event.id, event)
-        elif isinstance(event, Broadcast):
-            p.broadcasts.setdefault(event.id, event)
-        else:
-            p.done = p.done or event
+    async def _settle(self) -> None:
+        """Read on for `final_settle_s`: a late reply to the final tick is checked like any other."""
+        deadline = time.monotonic() + self.final_settle_s
+        while time.monotonic() < deadline:
+            await self._poll()
 
-    async def _dead_letter(self, tp: TopicPartition, rec, reason: str) -> None:
+    async def _poll(self) -> None:
+        records = await self._in.getmany(timeout_ms=100, max_records=10_000)
+        for tp, recs in records.items():
+            for rec in recs:
+                await self._ingest(tp, rec)
+
+    async def _ingest(self, tp: TopicPartition, rec: ConsumerRecord[Any, Any]) -> None:
+        raw = rec.value or b""
+        reason = oversized(raw)
+        if reason is None:
+            try:
+                msg = decode_outbound(raw)
+            except msgspec.DecodeError as exc:
+                reason = f"not a valid event: {exc}"
+            else:
+                if msg.run != self.run:
+                    reason = f"event for run {msg.run!r}, this run is {self.run!r}"
+                else:
+                    reason = self.ledger.ingest(msg, self._arm_of_topic[tp.topic])
+        if reason is not None:
+            await self._dead_letter(tp, rec, reason)
+
+    async def _dead_letter(self, tp: TopicPartition, rec: ConsumerRecord[Any, Any], reason: str) -> None:
         self.dead_letters += 1
-        letter = DeadLetter(
-            topic=tp.topic,
-            partition=tp.partition,
-            offset=rec.offset,
-            reason=reason,
-            original=(rec.value or b"").decode("utf-8", errors="replace"),
-        )
-        await self._producer.send_and_wait(dead_letter_topic(self.run), encode(letter), key=b"simulator")
+        letter = dead_letter(tp.topic, tp.partition, rec.offset, reason, rec.value)
+        await self._out.send_and_wait(dead_letter_topic(self.run), encode(letter), key=b"simulator")
