@@ -12,18 +12,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import sys
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NoReturn
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker, TopicPartition
 
-from services.host import HostObserver, Record, StrategyService
+from services.host import EventConflict, HostObserver, Record, StrategyService
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.wire import encode
+from socialsim.contracts.wire import OversizedEvent, encode, encode_bounded
 
 from .topics import dead_letter_topic, key, topics
-from .transport import FETCH_MAX_WAIT_MS
+from .transport import FETCH_MAX_WAIT_MS, MAX_REQUEST_BYTES
+
+# The exit code of a service that stopped because its input contradicts itself (see `_refuse`).
+EXIT_REFUSED = 3
 
 
 async def _records(message: Any) -> list[Record]:
@@ -48,6 +53,7 @@ def create_app(
         client_id=f"socialsim-{arm}",
         linger_ms=0,
         max_batch_size=1 << 20,
+        max_request_size=MAX_REQUEST_BYTES,
         log_level=logging.DEBUG,
         middlewares=tuple(middlewares),
     )
@@ -56,7 +62,7 @@ def create_app(
         dlq,
         title="dead letters",
         description=(
-            "DeadLetter (docs/events.schema.json): what a service could not use, why, and the original bytes."
+            "DeadLetter (docs/events.schema.json): what a service could not use, why, and a bounded excerpt."
         ),
     )
     generations = _Generations(broker, service, arm, run, partitions, dead)
@@ -126,12 +132,27 @@ class _Generations:
         await self.subscribe(generation + 1).start()
 
     async def _answer(self, batch: list[Record], replies: Any) -> None:
-        decided = self.service.receive(batch)
+        try:
+            decided = self.service.receive(batch)
+            outbound = [
+                (encode_bounded(out), key(getattr(out.event, "customer", None))) for out in decided.outbound
+            ]
+        except (EventConflict, OversizedEvent) as exc:
+            _refuse(exc)
         pending = []
         for letter in decided.dead_letters:
             pending.append(await self.dead.publish(encode(letter), key=self.arm.encode(), no_confirm=True))
-        for out in decided.outbound:
-            customer = getattr(out.event, "customer", None)
-            pending.append(await replies.publish(encode(out), key=key(customer), no_confirm=True))
+        for value, customer_key in outbound:
+            pending.append(await replies.publish(value, key=customer_key, no_confirm=True))
         if pending:
             await asyncio.gather(*pending)
+
+
+def _refuse(cause: Exception) -> NoReturn:
+    """Stop the service with one line: its policy state can no longer be trusted, or it cannot send.
+
+    FastStream would log a handler's exception and go on, leaving the tick unanswered until the
+    simulator's timeout; a process that exits is seen by the simulator's health check at once,
+    and the run fails quoting this line (the last of the service's log)."""
+    print(f"refusing to go on: {cause}", file=sys.stderr, flush=True)
+    os._exit(EXIT_REFUSED)
