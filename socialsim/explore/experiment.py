@@ -35,8 +35,12 @@ class Parameter:
 
     @property
     def short(self) -> str:
-        """The last part of the path, what a strategist reads in a sentence."""
-        return self.path.rsplit(".", 1)[-1]
+        """What a strategist reads in a sentence: the field name, with the key of a mapping
+        (`staff_hours_per_day.support`) and the arm it belongs to (`support-led ...`)."""
+        parts = self.path.split(".")
+        arm = f"{parts[1]} " if parts[0] == "arms" and len(parts) > 2 else ""
+        tail = parts[-2:] if "_" not in parts[-1] and len(parts) > 2 else parts[-1:]
+        return arm + ".".join(tail)
 
     def cast(self, value: float) -> float | int:
         return int(round(value)) if self.integer else float(value)
@@ -119,16 +123,14 @@ def _check_parameter(
 ) -> tuple[list[str], bool]:
     """Problems with one swept path, and whether the field holds integers."""
     problems: list[str] = []
+    refused: dict[str, str] = {}
     integer = False
     for end in ("low", "high"):
         value = getattr(rng, end)
         try:
             sc = load_scenario(scenario_path, [*sets, f"{path}={format_value(value)}"])
         except ConfigError as exc:
-            detail = "; ".join(line.split(": ", 1)[-1] for line in exc.lines)
-            problems.append(
-                f"{file}: {where}.{path}.{end}: {format_value(value)} is not allowed there: {detail}"
-            )
+            refused[end] = "; ".join(line.split(": ", 1)[-1] for line in exc.lines)
             continue
         current = _current(sc.model_dump(), path)
         if current is None:
@@ -136,6 +138,11 @@ def _check_parameter(
         elif not isinstance(current, int | float) or isinstance(current, bool):
             problems.append(f"{file}: {where}.{path}: not a number field (holds {current!r:.60})")
         integer = isinstance(current, int) and not isinstance(current, bool)
+    if len(refused) == 2 and refused["low"] == refused["high"]:  # the path itself is wrong
+        return [f"{file}: {where}.{path}: {refused['low']}"], integer
+    for end, detail in refused.items():
+        value = format_value(getattr(rng, end))
+        problems.append(f"{file}: {where}.{path}.{end}: {value} is not allowed there: {detail}")
     return problems, integer
 
 
