@@ -1,4 +1,6 @@
 FROM python:3.11-slim
+# An unprivileged user: a process that escapes the simulator does not hold root in the container.
+RUN useradd --create-home --uid 10001 --user-group socialsim && mkdir /runs && chown socialsim:socialsim /runs
 WORKDIR /app
 COPY pyproject.toml README.md ./
 COPY socialsim socialsim
@@ -7,5 +9,6 @@ COPY services services
 COPY dashboards dashboards
 COPY config config
 RUN pip install --no-cache-dir -e .
+USER socialsim
 ENTRYPOINT ["socialsim"]
-CMD ["compare", "credit-card-issuer", "--out", "/runs/credit-card-issuer"]
+CMD ["compare", "credit-card-issuer", "--out", "/runs/credit-card-issuer", "--force"]

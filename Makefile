@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 SCENARIO ?= credit-card-issuer
+FUZZ_N ?= 10000
 
-.PHONY: install lint run run-inproc live test test-fast facts bench bench-kafka bench-metrics validate schema docs dashboards up down clean
+.PHONY: install lint run run-inproc live test test-fast facts bench bench-kafka bench-metrics validate schema docs dashboards up down clean fuzz
 
 install: $(BIN)/socialsim
 
@@ -47,6 +48,10 @@ bench-kafka: install  ## Kafka run beside the in-process run (20k customers x 18
 bench-metrics: install  ## run time with and without /metrics served and scraped
 	$(BIN)/python bench/metrics_overhead.py
 
+fuzz: install  ## hostile inputs: FUZZ_N mutated and generated configs (and events, where fuzz/events.py exists)
+	$(BIN)/python fuzz/configs.py -n $(FUZZ_N)
+	if [ -f fuzz/events.py ]; then $(BIN)/python fuzz/events.py; fi
+
 validate: install
 	$(BIN)/socialsim validate config/scenarios/*.yaml config/strategies/*.yaml
 
@@ -55,7 +60,16 @@ schema: install
 	$(BIN)/socialsim schema scenario > docs/scenario.schema.json
 	$(BIN)/socialsim schema strategy > docs/strategy.schema.json
 
-up:
+up:  ## the full stack (Kafka, services, Prometheus, Grafana on http://127.0.0.1:3000, user admin, password in .env)
+	@touch .env && chmod 600 .env
+	@grep -q '^GRAFANA_ADMIN_PASSWORD=.' .env || { \
+	  echo "GRAFANA_ADMIN_PASSWORD=$$($(PYTHON) -c 'import secrets; print(secrets.token_urlsafe(24))')" >> .env; \
+	  echo "wrote a random GRAFANA_ADMIN_PASSWORD to .env"; }
+	@# ./runs is written as your user; as root, as the image's unprivileged user 10001 instead
+	@grep -q '^RUNS_UID=' .env || { u=$$(id -u); g=$$(id -g); [ "$$u" != 0 ] || u=10001 g=10001; \
+	  printf 'RUNS_UID=%s\nRUNS_GID=%s\n' "$$u" "$$g" >> .env; }
+	mkdir -p runs
+	@[ "$$(id -u)" != 0 ] || chown "$$(sed -n 's/^RUNS_UID=//p' .env):$$(sed -n 's/^RUNS_GID=//p' .env)" runs
 	docker compose up --build
 
 down:
