@@ -18,11 +18,12 @@ import urllib.request
 from socialsim.bootstrap import inprocess_transport, run_telemetry
 from socialsim.comparison import run
 from socialsim.configload import SCENARIO_DIR, load_scenario, with_run_options
+from socialsim.contracts.scenario import Scenario
 from socialsim.kafka.broker import free_port
 from socialsim.telemetry.server import serving
 
 
-def timed(sc, metered: bool) -> float:
+def timed(sc: Scenario, metered: bool) -> float:
     telemetry = run_telemetry(sc, policies_here=True, enabled=metered)
     port = free_port() if metered else None
     stop = threading.Event()
