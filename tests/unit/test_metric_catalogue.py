@@ -9,15 +9,18 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import fields
+from typing import Any
 
 import numpy as np
 import pytest
 from prometheus_client import CollectorRegistry
+from prometheus_client.samples import Sample
 
 from services.policy import Policy
 from simulator.measures import ArmState
 from simulator.recorder import Recorder
 from socialsim.contracts.events import Conversation, Kpis, TickBatch, TickClosed
+from socialsim.contracts.scenario import Scenario
 from socialsim.telemetry import catalogue as c
 from socialsim.telemetry.collectors import OutcomeCollector, PolicyCollector
 from socialsim.telemetry.meter import PolicyMeter
@@ -29,8 +32,8 @@ OPEN_HOUR = 9  # [h of day 0]
 BASE_UNITS = ("seconds", "dollars", "ratio")  # Prometheus base units: the name must say them
 
 
-def test_every_entry_follows_the_naming_rules():
-    entries: list[Metric] = [*c.OUTCOMES, *c.OPERATIONS]
+def test_every_entry_follows_the_naming_rules() -> None:
+    entries: list[Metric[Any]] = [*c.OUTCOMES, *c.OPERATIONS]
     names = [m.name for m in entries]
     assert len(names) == len(set(names))
     for m in entries:
@@ -72,15 +75,16 @@ class Clock:
 
 
 @pytest.fixture
-def scenario():
-    return small(replications=2)
+def scenario() -> Scenario:
+    sc: Scenario = small(replications=2)
+    return sc
 
 
-def _samples(registry: CollectorRegistry) -> dict[str, list]:
+def _samples(registry: CollectorRegistry) -> dict[str, list[Sample]]:
     return {m.name: m.samples for m in registry.collect()}
 
 
-def test_outcomes_are_means_over_replications_read_at_most_once_per_interval(scenario):
+def test_outcomes_are_means_over_replications_read_at_most_once_per_interval(scenario: Scenario) -> None:
     arm = next(iter(scenario.arms))
     worlds = {
         (0, arm): World(0, arm, revenue=100.0, trust=0.2, delays_min=[10.0, 20.0]),
@@ -114,7 +118,7 @@ def test_outcomes_are_means_over_replications_read_at_most_once_per_interval(sce
     assert value(f"{hist}_bucket", {"arm": arm, "le": "172800.0"}) == pytest.approx(1.5)
 
 
-def test_collectors_expose_exactly_the_catalogue(scenario):
+def test_collectors_expose_exactly_the_catalogue(scenario: Scenario) -> None:
     arm = next(iter(scenario.arms))
     readings = Readings(scenario)
     readings(0, 60.0, {(0, arm): World(0, arm, 50.0, 0.5, [5.0])})
@@ -123,7 +127,8 @@ def test_collectors_expose_exactly_the_catalogue(scenario):
     registry.register(OutcomeCollector(readings))
     registry.register(PolicyCollector(meter))
     exposed = {m.name: m for m in registry.collect()}
-    for entry in [*c.OUTCOMES, *c.OPERATIONS]:
+    entries: list[Metric[Any]] = [*c.OUTCOMES, *c.OPERATIONS]
+    for entry in entries:
         family = exposed.pop(entry.name.removesuffix("_total"))
         assert family.type == entry.kind and family.documentation == entry.help
         for sample in family.samples:
@@ -157,10 +162,10 @@ def _batch(tick: int, n: int) -> TickBatch:
     return TickBatch(conversations=conversations, closed=closed)
 
 
-def test_operations_sum_over_replications_and_take_the_furthest_clock(scenario):
+def test_operations_sum_over_replications_and_take_the_furthest_clock(scenario: Scenario) -> None:
     arm = next(iter(scenario.arms))
     meter = PolicyMeter([arm], interval_s=0.0)
-    decisions: Counter = Counter()
+    decisions: Counter[tuple[str, str]] = Counter()
     policies = []
     for rep, (ticks, size) in enumerate([(3, 6), (5, 4)]):
         policy = Policy(scenario.arms[arm], arm)
@@ -173,7 +178,12 @@ def test_operations_sum_over_replications_and_take_the_furthest_clock(scenario):
     meter.dead_letter(arm, 2)
     registry = CollectorRegistry()
     registry.register(PolicyCollector(meter))
-    value = registry.get_sample_value
+
+    def value(name: str, labels: dict[str, str]) -> float:
+        found = registry.get_sample_value(name, labels)
+        assert found is not None, (name, labels)
+        return found
+
     assert sum(decisions.values()) > 0
     assert value(c.BACKLOG.name, {"arm": arm, "department": "support"}) > 0
     for (dept, action), count in decisions.items():
@@ -189,7 +199,7 @@ def test_operations_sum_over_replications_and_take_the_furthest_clock(scenario):
     assert value(c.DEAD_LETTERS.name, {"arm": arm}) == 2
 
 
-def test_the_series_row_is_the_recorders_column_fields():
+def test_the_series_row_is_the_recorders_column_fields() -> None:
     rec = Recorder("marketing-led", 0, keep_events=False)
     rec.lifecycle("churn", 1440.0, 23, np.array([4, 5]), ["students", "students"])
     rec.word_of_mouth("w", 3.0, 0, 4, "students", 1, 12, None, "voice")
