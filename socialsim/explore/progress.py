@@ -24,7 +24,9 @@ class SweepProgress:
     task: TaskID
 
     def start(self, done: int, total: int) -> None:
-        """Points already in the store count as done but not towards the ETA's speed."""
+        """Points already in the store count as done (said once, so a resume is visible)."""
+        if done:
+            self.bar.console.print(f"resuming: {done} of {total} points already done", highlight=False)
         self.bar.reset(self.task, total=total, completed=done)
 
     def point(self, index: int) -> None:

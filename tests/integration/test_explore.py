@@ -1,0 +1,116 @@
+"""`socialsim explore` on a tiny world: the decision does not depend on the worker count, and a
+sweep killed mid-run resumes with the same command, reruns no finished point and ends with the
+decision an uninterrupted sweep gives."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pandas as pd
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parents[2]
+TINY = ["--customers", "300", "--days", "10"]
+POINTS = 6
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("exp") / "tiny.yaml"
+    spec = {
+        "scenario": "restaurant-chain",
+        "arms": ["marketing-led", "comms-led", "support-led"],
+        "replications": 2,
+        "seed": 3,
+        "uncertain": {"world.reactions.help_half_life_minutes": {"low": 10, "high": 240}},
+        "levers": {"arms.support-led.staff_hours_per_day.support": {"low": 4, "high": 40}},
+        "design": {"method": "lhs", "points": POINTS},
+        "metrics": ["revenue", "trust", "cost"],
+    }
+    path.write_text(yaml.safe_dump(spec))
+    return path
+
+
+def _command(experiment: Path, out: Path, workers: int) -> list[str]:
+    return [sys.executable, "-m", "socialsim.cli", "explore", str(experiment), *TINY] + [
+        "--out",
+        str(out),
+        "--workers",
+        str(workers),
+    ]
+
+
+def _run(experiment: Path, out: Path, workers: int) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        _command(experiment, out, workers), cwd=ROOT, env=env, capture_output=True, text=True, timeout=600
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    return done
+
+
+@pytest.fixture(scope="module")
+def one_worker(experiment: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("w1")
+    _run(experiment, out, 1)
+    return out
+
+
+def test_same_decision_whatever_the_worker_count(experiment: Path, one_worker: Path, tmp_path: Path) -> None:
+    _run(experiment, tmp_path, 2)
+    first = (one_worker / "decision.json").read_bytes()
+    assert first == (tmp_path / "decision.json").read_bytes()
+    results = pd.read_parquet(one_worker / "results.parquet")
+    assert results["point"].nunique() == POINTS
+    assert len(results) == POINTS * 3 * 2  # points x arms x replications
+    assert (one_worker / "experiment.html").read_text().count("data:image/png;base64,") >= 2
+
+
+def test_killed_sweep_resumes_without_rerunning_finished_points(
+    experiment: Path, one_worker: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        _command(experiment, tmp_path, 1),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    points = tmp_path / "points"
+    deadline = time.monotonic() + 300
+    while len(list(points.glob("point-*.parquet"))) < 2 and time.monotonic() < deadline:
+        assert proc.poll() is None, "the sweep finished before it could be killed"
+        time.sleep(0.02)
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    finished = {p.name: p.stat().st_mtime_ns for p in points.glob("point-*.parquet")}
+    assert 2 <= len(finished) < POINTS
+    assert not (tmp_path / "decision.json").exists()
+
+    resumed = _run(experiment, tmp_path, 1)
+    assert f"resuming: {len(finished)} of {POINTS} points already done" in resumed.stderr
+    after = {p.name: p.stat().st_mtime_ns for p in points.glob("point-*.parquet")}
+    assert len(after) == POINTS
+    assert all(after[name] == mtime for name, mtime in finished.items())  # not run again
+    assert (tmp_path / "decision.json").read_bytes() == (one_worker / "decision.json").read_bytes()
+
+
+def test_a_folder_of_another_experiment_is_refused(
+    experiment: Path, one_worker: Path, tmp_path: Path
+) -> None:
+    other = tmp_path / "other.yaml"
+    spec = yaml.safe_load(experiment.read_text())
+    spec["seed"] = 4
+    other.write_text(yaml.safe_dump(spec))
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        _command(other, one_worker, 1), cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+    )
+    assert done.returncode == 2
+    assert "holds the points of another experiment" in done.stderr
+    assert "Traceback" not in done.stderr
