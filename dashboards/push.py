@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from grafana_client import GrafanaApi
+from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
 
 from .render import DASHBOARDS
@@ -18,12 +18,14 @@ from .render import DASHBOARDS
 PACKAGE_JSON = Path(__file__).parent / "json"
 FOLDER_UID = "socialsim"
 
+Json = dict[str, "Json"] | list["Json"] | str | int | float | bool | None
+
 
 class PushError(RuntimeError):
     pass
 
 
-def with_datasource(node, uid: str):
+def with_datasource(node: Json, uid: str) -> Json:
     """The dashboard with every Prometheus datasource reference pointing at `uid`."""
     if isinstance(node, dict):
         if node.get("type") == "prometheus" and "uid" in node:

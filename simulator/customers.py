@@ -15,6 +15,7 @@ from socialsim.contracts.timeunits import BILLING_CYCLE_DAYS, DAYS_PER_YEAR, MON
 from socialsim.contracts.vocabulary import INTENTS
 from socialsim.contracts.world import World
 
+from .arrays import Bools, Floats, Ids, Int8s, Int64s
 from .exogenous import max_rate_multiplier
 from .network import Network
 from .population import Population
@@ -27,10 +28,10 @@ I_QUESTION, I_COMPLAINT, I_PRAISE, I_PURCHASE, I_CHATTER = (INTENTS.index(i) for
 class Reaction:
     """What a tick's responses did, per response (aligned arrays)."""
 
-    helped: np.ndarray  # bool
-    purchase_dollars: np.ndarray  # float64, 0 where no purchase
-    trust_after: np.ndarray
-    wom_valence: np.ndarray  # int8: +1 praise posted, -1 criticism posted, 0 nothing
+    helped: Bools
+    purchase_dollars: Floats  # 0 where no purchase
+    trust_after: Floats
+    wom_valence: Int8s  # +1 praise posted, -1 criticism posted, 0 nothing
 
 
 class Customers:
@@ -42,20 +43,22 @@ class Customers:
         seg = pop.segment
         segs = list(world.segments.values())
         self.baseline = pop.baseline_trust
-        self.service = np.array([s.service_sensitivity for s in segs])[seg]
-        self.promotion = np.array([s.promotion_sensitivity for s in segs])[seg]
-        self.churn_per_day = np.array([s.churn_per_year for s in segs])[seg] / DAYS_PER_YEAR
-        self.purchase_value = np.array([s.purchase_dollars for s in segs])[seg]
-        self.status = np.where(pop.is_customer, CUSTOMER, PROSPECT).astype(np.int8)
-        self.trust = self.baseline.copy()
-        self.comeback = np.ones(pop.size)
-        self.fatigue = np.zeros(pop.size)
-        self.churn_cum = np.zeros(pop.size)
-        self.acq_cum = np.zeros(pop.size)
+        self.service: Floats = np.array([s.service_sensitivity for s in segs], dtype=np.float64)[seg]
+        self.promotion: Floats = np.array([s.promotion_sensitivity for s in segs], dtype=np.float64)[seg]
+        self.churn_per_day: Floats = (
+            np.array([s.churn_per_year for s in segs], dtype=np.float64)[seg] / DAYS_PER_YEAR
+        )
+        self.purchase_value: Floats = np.array([s.purchase_dollars for s in segs], dtype=np.float64)[seg]
+        self.status: Int8s = np.where(pop.is_customer, CUSTOMER, PROSPECT).astype(np.int8)
+        self.trust: Floats = self.baseline.copy()
+        self.comeback: Floats = np.ones(pop.size)
+        self.fatigue: Floats = np.zeros(pop.size)
+        self.churn_cum: Floats = np.zeros(pop.size)
+        self.acq_cum: Floats = np.zeros(pop.size)
         self.max_mult = max_rate_multiplier(world)
 
     # ---- who posts ------------------------------------------------------------------------
-    def keeps(self, node: np.ndarray, intent: np.ndarray, u: np.ndarray) -> np.ndarray:
+    def keeps(self, node: Ids, intent: Int8s, u: Floats) -> Bools:
         """Thinning: does this arm's state turn the candidate into a real post?"""
         mult = np.ones(len(node))
         seeking = (intent == I_QUESTION) | (intent == I_COMPLAINT)
@@ -64,26 +67,27 @@ class Customers:
         mult[praise] = np.clip(
             self.trust[node[praise]] / np.maximum(self.baseline[node[praise]], 1e-9), 0.0, self.max_mult
         )
-        return (self.status[node] == CUSTOMER) & (u * self.max_mult < mult)
+        customer: Bools = self.status[node] == CUSTOMER  # numpy types `==` on arrays as Any
+        return customer & (u * self.max_mult < mult)
 
-    def _clip_trust(self, nodes: np.ndarray) -> None:
+    def _clip_trust(self, nodes: Ids) -> None:
         """Keep trust in [0, 1], touching only the people just changed (not the whole population)."""
         self.trust[nodes] = np.clip(self.trust[nodes], 0.0, 1.0)
 
     # ---- responses ------------------------------------------------------------------------
     def react(
         self,
-        node: np.ndarray,
-        intent: np.ndarray,
-        quality: np.ndarray,
-        delay: np.ndarray,
-        answered: np.ndarray,
-        pitched: np.ndarray,
-        tone: np.ndarray,
-        offer: np.ndarray,
-        u_outcome: np.ndarray,
-        u_wom: np.ndarray,
-        u_pitch: np.ndarray,
+        node: Ids,
+        intent: Int8s,
+        quality: Floats,
+        delay: Floats,
+        answered: Bools,
+        pitched: Bools,
+        tone: Floats,
+        offer: Bools,
+        u_outcome: Floats,
+        u_wom: Floats,
+        u_pitch: Floats,
         discount: float,
     ) -> Reaction:
         r = self.r
@@ -125,7 +129,7 @@ class Customers:
         )
 
     # ---- word of mouth --------------------------------------------------------------------
-    def talk_valence(self, nodes: np.ndarray) -> np.ndarray:
+    def talk_valence(self, nodes: Ids) -> Int8s:
         """What a customer's chatter about the brand says to their followers: promoters recommend
         (+1), detractors warn (-1), passives say nothing that moves anyone (0). This is the NPS
         reading of trust, and why positive word of mouth outnumbers negative where most
@@ -135,7 +139,7 @@ class Customers:
             np.int8
         )
 
-    def hear(self, authors: np.ndarray, valence: np.ndarray) -> np.ndarray:
+    def hear(self, authors: Ids, valence: Int8s) -> Int64s:
         """Followers of each author see the post; returns the reach of each post [people]."""
         reach = self.net.reach(authors)
         if len(authors) == 0:
@@ -153,12 +157,12 @@ class Customers:
     # ---- broadcasts -----------------------------------------------------------------------
     def broadcast(
         self,
-        weight_by_segment: np.ndarray,
+        weight_by_segment: Floats,
         offer: bool,
-        u_reach: np.ndarray,
-        u_buy: np.ndarray,
+        u_reach: Floats,
+        u_buy: Floats,
         discount: float,
-    ) -> tuple[np.ndarray, np.ndarray, int]:
+    ) -> tuple[Int64s, Floats, int]:
         """A campaign post. Returns (buyers, dollars, followers reached)."""
         r = self.r
         w = weight_by_segment[self.pop.segment]
@@ -187,21 +191,21 @@ class Customers:
         return buyers, dollars, int(reached.sum())
 
     # ---- a day passes ---------------------------------------------------------------------
-    def bill(self, day: int) -> tuple[np.ndarray, np.ndarray]:
+    def bill(self, day: int) -> tuple[Int64s, Floats]:
         due = np.flatnonzero((self.status == CUSTOMER) & (self.pop.billing_day == day % BILLING_CYCLE_DAYS))
         return due, self.pop.monthly_spend[due] * self.spend_multiplier(due)
 
-    def spend_multiplier(self, nodes: np.ndarray) -> np.ndarray:
+    def spend_multiplier(self, nodes: Ids) -> Floats:
         return np.maximum(
             0.0, 1.0 + self.r.spend_trust_elasticity * (self.trust[nodes] - self.baseline[nodes])
         )
 
-    def churn_hazard_per_day(self, nodes: np.ndarray) -> np.ndarray:
+    def churn_hazard_per_day(self, nodes: Ids) -> Floats:
         return self.churn_per_day[nodes] * np.exp(
             -self.r.churn_trust_elasticity * (self.trust[nodes] - self.baseline[nodes])
         )
 
-    def active(self) -> np.ndarray:
+    def active(self) -> Int64s:
         return np.flatnonzero(self.status == CUSTOMER)
 
     def clv_dollars(self) -> float:
@@ -220,7 +224,7 @@ class Customers:
             )
         )
 
-    def end_of_day(self) -> tuple[np.ndarray, np.ndarray]:
+    def end_of_day(self) -> tuple[Int64s, Int64s]:
         """Fatigue fades, trust drifts home, hazards accumulate. Returns (churned, acquired) node ids."""
         r = self.r
         self.fatigue *= math.exp(-1.0 / r.fatigue_recovery_days)

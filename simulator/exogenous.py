@@ -18,19 +18,20 @@ from socialsim.contracts.timeunits import DAYS_PER_MONTH, HOURS_PER_DAY, MINUTES
 from socialsim.contracts.vocabulary import INTENTS
 from socialsim.contracts.world import World
 
+from .arrays import Floats, Int8s, Int16s, Int32s
 from .population import Population
 from .rng import generator
 
 
 @dataclass(frozen=True)
 class Candidates:
-    minute: np.ndarray  # float64, sorted ascending
-    node: np.ndarray  # int32
-    intent: np.ndarray  # int8 index into INTENTS
-    topic: np.ndarray  # int16 index into world.topics
-    u: np.ndarray  # float64 thinning uniform
-    u_outcome: np.ndarray  # float64 uniform for this conversation's own outcome (helped, bought)
-    u_wom: np.ndarray  # float64 uniform for whether the customer tells their followers
+    minute: Floats  # sorted ascending
+    node: Int32s
+    intent: Int8s  # index into INTENTS
+    topic: Int16s  # index into world.topics
+    u: Floats  # thinning uniform
+    u_outcome: Floats  # uniform for this conversation's own outcome (helped, bought)
+    u_wom: Floats  # uniform for whether the customer tells their followers
 
     def __len__(self) -> int:
         return len(self.minute)

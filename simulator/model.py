@@ -3,7 +3,8 @@
 Two actors, each a small generator with `env` passed explicitly:
 
 * `lockstep` closes each tick: every arm publishes its conversations and a tick-closed marker
-  through the transport, then ingests its strategy's responses and broadcasts (DESIGN §4).
+  through the transport, then ingests its strategy's responses and broadcasts
+  (docs/architecture.md, "The lockstep").
 * `daily_life` ends each day after its last tick closes: billing, churn, acquisitions, fatigue
   and trust drift. It waits on an event the lockstep fires, so a day never ends before its
   last hour has been answered.
@@ -11,7 +12,7 @@ Two actors, each a small generator with `env` passed explicitly:
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
 import simpy
@@ -109,7 +110,7 @@ class Replications:
             self.transport.close()
         return self.worlds
 
-    def lockstep(self, env: simpy.Environment):
+    def lockstep(self, env: simpy.Environment) -> Generator[simpy.Event, object, None]:
         c = self.clock
         for tick in range(c.ticks):
             yield env.timeout(c.tick_minutes)
@@ -132,7 +133,8 @@ class Replications:
             for w in self.worlds.values():
                 w.rec.series.append(w.snapshot(tick, minute))
 
-    def daily_life(self, env: simpy.Environment):
+    def daily_life(self, env: simpy.Environment) -> Generator[simpy.Event, tuple[int, int], None]:
+        """Receives (day, last tick of the day) from the lockstep's day-closed event."""
         while True:
             day, tick = yield self.day_closed
             for w in self.worlds.values():

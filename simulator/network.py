@@ -13,22 +13,23 @@ import numpy as np
 
 from socialsim.contracts.world import World
 
+from .arrays import Ids, Int32s, Int64s
 from .population import Population
 from .rng import generator
 
 
 @dataclass(frozen=True)
 class Network:
-    start: np.ndarray  # int64, len n + 1
-    followers_of: np.ndarray  # int32 node ids
+    start: Int64s  # len n + 1
+    followers_of: Int32s  # node ids
 
-    def followers(self, node: int) -> np.ndarray:
+    def followers(self, node: int) -> Int32s:
         return self.followers_of[self.start[node] : self.start[node + 1]]
 
-    def reach(self, nodes: np.ndarray) -> np.ndarray:
+    def reach(self, nodes: Ids) -> Int64s:
         return (self.start[nodes + 1] - self.start[nodes]).astype(np.int64)
 
-    def edges(self) -> tuple[np.ndarray, np.ndarray]:
+    def edges(self) -> tuple[Int32s, Int32s]:
         """(author, follower) pairs: a post by `author` is seen by `follower`."""
         counts = np.diff(self.start)
         return np.repeat(np.arange(len(counts), dtype=np.int32), counts), self.followers_of
@@ -50,7 +51,7 @@ def build_network(world: World, pop: Population, seed: int, replication: int) ->
     follower = np.where(follower == author, (follower + 1) % n, follower)
     key = np.sort(author * n + follower)  # sorted by author, then follower
     key = key[np.r_[True, key[1:] != key[:-1]]]  # drop repeated edges
-    author, follower = key // n, (key % n).astype(np.int32)
+    author, followers_of = key // n, (key % n).astype(np.int32)
     start = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(np.bincount(author, minlength=n), out=start[1:])
-    return Network(start=start, followers_of=follower)
+    return Network(start=start, followers_of=followers_of)

@@ -9,6 +9,7 @@ import numpy as np
 from socialsim.contracts.timeunits import BILLING_CYCLE_DAYS
 from socialsim.contracts.world import World
 
+from .arrays import Bools, Floats, Int16s, Int32s, Int64s
 from .rng import generator
 
 
@@ -17,25 +18,25 @@ class Population:
     """One row per person (node). Customers first, then prospects. Arrays are read-only."""
 
     segment_names: tuple[str, ...]
-    segment: np.ndarray  # int16 index into segment_names
-    is_customer: np.ndarray  # bool: a customer at the start
-    followers: np.ndarray  # int32 follower count drawn for the node
-    monthly_spend: np.ndarray  # float64 $ / month at baseline trust
-    churn_threshold: np.ndarray  # float64 Exp(1): churns when cumulative hazard passes it
-    acquisition_threshold: np.ndarray  # float64 Exp(1): becomes a customer when cumulative pull passes it
-    baseline_trust: np.ndarray  # float64 Beta-distributed around the segment's mean [0..1]
-    billing_day: np.ndarray  # int16 day of the billing cycle on which recurring spend is billed
-    brand_follower: np.ndarray  # bool: sees the brand's broadcasts (customers only)
+    segment: Int16s  # index into segment_names
+    is_customer: Bools  # a customer at the start
+    followers: Int32s  # follower count drawn for the node
+    monthly_spend: Floats  # $ / month at baseline trust
+    churn_threshold: Floats  # Exp(1): churns when cumulative hazard passes it
+    acquisition_threshold: Floats  # Exp(1): becomes a customer when cumulative pull passes it
+    baseline_trust: Floats  # Beta-distributed around the segment's mean [0..1]
+    billing_day: Int16s  # day of the billing cycle on which recurring spend is billed
+    brand_follower: Bools  # sees the brand's broadcasts (customers only)
 
     @property
     def size(self) -> int:
         return len(self.segment)
 
 
-def _allocate(total: int, shares: list[float]) -> np.ndarray:
+def _allocate(total: int, shares: list[float]) -> Int64s:
     """Largest-remainder split of `total` by shares: exact counts, no sampling noise in the mix."""
-    raw = np.array(shares) * total
-    counts = np.floor(raw).astype(int)
+    raw = np.array(shares, dtype=np.float64) * total
+    counts = np.floor(raw).astype(np.int64)
     counts[np.argsort(-(raw - counts), kind="stable")[: total - counts.sum()]] += 1
     return counts
 

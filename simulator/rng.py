@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from .arrays import Floats, Ids, Words
+
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
@@ -29,7 +31,7 @@ def generator(seed: int, replication: int, stream: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, replication, STREAMS[stream]]))
 
 
-def _mix(x: np.ndarray) -> np.ndarray:
+def _mix(x: Words) -> Words:
     with np.errstate(over="ignore"):
         x = x + _GOLDEN
         x = (x ^ (x >> np.uint64(30))) * _M1
@@ -43,7 +45,7 @@ class Counter:
     def __init__(self, seed: int, replication: int):
         self._key = _mix(np.array([seed * 1_000_003 + replication], dtype=np.uint64))[0]
 
-    def uniform(self, stream: str, index: int, ids: np.ndarray) -> np.ndarray:
+    def uniform(self, stream: str, index: int, ids: Ids) -> Floats:
         with np.errstate(over="ignore"):
             salt = (STREAMS[stream] * 0x1000193 + index * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
             base = _mix(np.array([self._key ^ np.uint64(salt)], dtype=np.uint64))[0]

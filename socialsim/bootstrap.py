@@ -14,13 +14,14 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TypedDict
 
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
 from services.policy import Policy
 from simulator.transport import InProcessTransport, Transport
-from socialsim.comparison import RunResult, run
+from socialsim.comparison import RunResult, Summary, run
 from socialsim.configerrors import ConfigError
 from socialsim.configload import (
     STRATEGY_DIR,
@@ -100,6 +101,20 @@ class RunRequest:
     pace_s_per_minute: float | None = None
 
 
+class RequestOptions(TypedDict, total=False):
+    """`RunRequest`'s optional settings, as a command passes them on keyword by keyword."""
+
+    bootstrap: str | None
+    partitions: int
+    external_services: bool
+    run_id: str | None
+    ticks_per_topic: int
+    keep_events: bool
+    metrics_port: int | None
+    metrics_host: str
+    pace_s_per_minute: float | None
+
+
 def write_targets(path: Path, host: str, port: int, service_ports: dict[str, int]) -> None:
     """Prometheus file_sd targets of a run: point a Prometheus `file_sd_configs` at this file."""
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -172,7 +187,7 @@ def simulate(
     return result, sha
 
 
-def publish(result: RunResult, req: RunRequest, sha: str) -> dict:
+def publish(result: RunResult, req: RunRequest, sha: str) -> Summary:
     """Write a finished run's outputs and report; return its summary."""
     summary = write_outputs(result, req.out, sha, str(req.path))
     (req.out / "report.html").write_text(render(summary, result.series, req.sc.description), encoding="utf-8")

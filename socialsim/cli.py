@@ -11,16 +11,25 @@ import sys
 import time
 from pathlib import Path
 from types import FrameType
-from typing import Annotated, NoReturn, Optional
+from typing import Annotated, NoReturn, Optional, Unpack
 
 import typer
+from pydantic import BaseModel
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from dashboards.push import PushError, push
 from simulator.transport import TransportError
 
-from .bootstrap import TRANSPORTS, RunRequest, publish, serve_strategy, simulate, write_contracts
+from .bootstrap import (
+    TRANSPORTS,
+    RequestOptions,
+    RunRequest,
+    publish,
+    serve_strategy,
+    simulate,
+    write_contracts,
+)
 from .configerrors import ConfigError
 from .configload import load_scenario, load_strategy, read_yaml, resolve_scenario_path, with_run_options
 from .contracts.experiment import Experiment
@@ -102,13 +111,22 @@ def load_request(
     *,
     out: str | None = None,
     force: bool = False,
-    **options: object,
+    seed: int | None = None,
+    replications: int | None = None,
+    customers: int | None = None,
+    days: int | None = None,
+    **options: Unpack[RequestOptions],
 ) -> RunRequest:
     """Load and check what the user asked for; a config error exits 2 naming file and field."""
     path = resolve_scenario_path(scenario)
-    run_options = {k: options.pop(k) for k in ("seed", "replications", "customers", "days")}
     try:
-        sc = with_run_options(load_scenario(path, sets or []), **run_options)
+        sc = with_run_options(
+            load_scenario(path, sets or []),
+            seed=seed,
+            replications=replications,
+            customers=customers,
+            days=days,
+        )
         if transport not in TRANSPORTS:
             raise ConfigError(
                 [f"--transport: unknown transport {transport!r}; allowed: {', '.join(TRANSPORTS)}"]
@@ -282,7 +300,11 @@ def schema(
     kind: Annotated[str, typer.Argument(help="scenario, strategy or experiment")] = "scenario",
 ) -> None:
     """Print the JSON Schema of scenario, strategy or experiment files (for editor completion)."""
-    models = {"scenario": ScenarioFile, "strategy": Strategy, "experiment": Experiment}
+    models: dict[str, type[BaseModel]] = {
+        "scenario": ScenarioFile,
+        "strategy": Strategy,
+        "experiment": Experiment,
+    }
     if kind not in models:
         fail(ConfigError([f"schema: unknown kind {kind!r}; allowed: {', '.join(models)}"]))
     sys.stdout.write(json.dumps(models[kind].model_json_schema(), indent=2) + "\n")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any, TypedDict
 
 import pyarrow as pa
 
@@ -18,7 +19,24 @@ from simulator.transport import Transport
 
 from .contracts.scenario import Scenario
 from .outcomes import METRICS, outcomes
-from .stats import summarise
+from .stats import ArmStats, PairedDiff, summarise
+
+# One row of series.parquet: "arm", "replication" and the figures `ArmWorld.snapshot` records
+# (their names and types are that method's; this module only passes them through).
+SeriesRow = dict[str, Any]
+
+
+class Summary(TypedDict):
+    """summary.json: what was run, and the per-arm and paired statistics (README, "Outputs")."""
+
+    scenario: str
+    seed: int
+    replications: int
+    transport: str
+    config_sha256: str
+    arms: ArmStats
+    paired: list[PairedDiff]
+
 
 EVENT_SCHEMA = pa.schema(
     [
@@ -52,11 +70,11 @@ class RunResult:
     scenario: Scenario
     transport: str
     per_arm: dict[str, dict[str, list[float]]]  # arm -> metric -> value per replication
-    series: list[dict] = field(default_factory=list)
+    series: list[SeriesRow] = field(default_factory=list)
     events: list[pa.Table] = field(default_factory=list)
     network: list[pa.Table] = field(default_factory=list)  # follower edges, one table per replication
 
-    def summary(self, config_sha256: str) -> dict:
+    def summary(self, config_sha256: str) -> Summary:
         arms, paired = summarise(self.per_arm, {m: hi for m, (_, hi) in METRICS.items()})
         return {
             "scenario": self.scenario.name,
@@ -84,7 +102,7 @@ def run(
 
     `watch` sees the worlds after every tick (metrics); `pace_s_per_minute` paces simulated time
     against the wall clock (live runs). Neither changes a number of the result."""
-    per_arm = {arm: {m: [] for m in METRICS} for arm in scenario.arms}
+    per_arm: dict[str, dict[str, list[float]]] = {arm: {m: [] for m in METRICS} for arm in scenario.arms}
     result = RunResult(scenario=scenario, transport=transport.name, per_arm=per_arm)
     reps = list(range(scenario.replications))
     groups = [reps[i : i + in_flight] for i in range(0, len(reps), in_flight)]

@@ -7,18 +7,24 @@ import html
 import io
 import warnings
 from collections import defaultdict
+from collections.abc import Callable
 
 import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
+import numpy.typing as npt  # noqa: E402
 from scipy import stats  # noqa: E402
 
+from .comparison import SeriesRow, Summary  # noqa: E402
 from .outcomes import METRICS  # noqa: E402
 from .stats import winner  # noqa: E402
 
-PLOTS = [  # (title, y label, function of a series row)
+Floats = npt.NDArray[np.float64]
+RowValue = Callable[[SeriesRow], float]
+
+PLOTS: list[tuple[str, str, RowValue]] = [  # (title, y label, function of a series row)
     ("Cumulative revenue", "$", lambda r: r["revenue_dollars"]),
     ("Mean trust of active customers", "trust [0..1]", lambda r: r["mean_trust"]),
     (
@@ -31,7 +37,7 @@ PLOTS = [  # (title, y label, function of a series row)
 ]
 
 
-def _band(series: list[dict], arm: str, value) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+def _band(series: list[SeriesRow], arm: str, value: RowValue) -> tuple[Floats, Floats, Floats, Floats]:
     """Mean and 95% CI over replications at each recorded tick."""
     by_tick: dict[float, list[float]] = defaultdict(list)
     for row in series:
@@ -51,7 +57,7 @@ def _band(series: list[dict], arm: str, value) -> tuple[np.ndarray, np.ndarray, 
     return minutes / 1440.0, mean, mean - half, mean + half
 
 
-def _plot(series: list[dict], arms: list[str], title: str, ylabel: str, value) -> str:
+def _plot(series: list[SeriesRow], arms: list[str], title: str, ylabel: str, value: RowValue) -> str:
     fig, ax = plt.subplots(figsize=(7.5, 3.4), dpi=90)
     for arm in arms:
         days, mean, lo, hi = _band(series, arm, value)
@@ -82,17 +88,16 @@ def _fmt(x: float) -> str:
     return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
 
 
-def render(summary: dict, series: list[dict], description: str) -> str:
+def render(summary: Summary, series: list[SeriesRow], description: str) -> str:
     arms = list(summary["arms"])
     esc = html.escape
     rows = []
     for metric, (unit, higher) in METRICS.items():
         best = winner(summary["arms"], metric, higher)
         cells = "".join(
-            f"<td class='{'win' if a == best else ''}'>{_fmt(summary['arms'][a][metric]['mean'])}"(
-                f"<br><small>[{_fmt(summary['arms'][a][metric]['ci95'][0])}, "
-                f"{_fmt(summary['arms'][a][metric]['ci95'][1])}]</small></td>"
-            )
+            f"<td class='{'win' if a == best else ''}'>{_fmt(summary['arms'][a][metric]['mean'])}"
+            f"<br><small>[{_fmt(summary['arms'][a][metric]['ci95'][0])}, "
+            f"{_fmt(summary['arms'][a][metric]['ci95'][1])}]</small></td>"
             for a in arms
         )
         rows.append(

@@ -9,14 +9,38 @@ from __future__ import annotations
 
 import itertools
 import math
+from collections.abc import Mapping, Sequence
+from typing import TypedDict
 
 import numpy as np
+import numpy.typing as npt
 from scipy import stats
 
 CONFIDENCE = 0.95
 
 
-def mean_ci(values: list[float] | np.ndarray) -> tuple[float, tuple[float, float]]:
+class MetricStats(TypedDict):
+    """One arm's figure for one metric: mean over replications and its 95% CI [low, high]."""
+
+    mean: float
+    ci95: list[float]
+
+
+class PairedDiff(TypedDict):
+    """A - B for one metric, paired by replication, and how likely A truly beats B."""
+
+    metric: str
+    a: str
+    b: str
+    mean_diff: float
+    ci95: list[float]
+    p_a_beats_b: float
+
+
+ArmStats = dict[str, dict[str, MetricStats]]  # arm -> metric -> figures
+
+
+def mean_ci(values: Sequence[float] | npt.NDArray[np.float64]) -> tuple[float, tuple[float, float]]:
     """Mean and Student-t 95% confidence interval of the mean."""
     x = np.asarray(values, dtype=float)
     m = float(x.mean())
@@ -29,7 +53,7 @@ def mean_ci(values: list[float] | np.ndarray) -> tuple[float, tuple[float, float
     return m, (m - half, m + half)
 
 
-def p_better(diffs: np.ndarray, higher_is_better: bool) -> float:
+def p_better(diffs: npt.NDArray[np.float64], higher_is_better: bool) -> float:
     """P(A beats B): posterior probability (flat prior, Student-t) that the true mean difference
     favours A, in the metric's good direction."""
     d = diffs if higher_is_better else -diffs
@@ -46,18 +70,20 @@ def _r(x: float) -> float:
 
 def summarise(
     per_arm: dict[str, dict[str, list[float]]], directions: dict[str, bool]
-) -> tuple[dict, list[dict]]:
+) -> tuple[ArmStats, list[PairedDiff]]:
     """per_arm[arm][metric] = one value per replication (same order across arms)."""
-    arms_out = {}
+    arms_out: ArmStats = {}
     for arm, metrics in per_arm.items():
         arms_out[arm] = {}
         for metric, values in metrics.items():
             m, (lo, hi) = mean_ci(values)
             arms_out[arm][metric] = {"mean": _r(m), "ci95": [_r(lo), _r(hi)]}
-    paired = []
+    paired: list[PairedDiff] = []
     for a, b in itertools.combinations(per_arm, 2):
         for metric, higher in directions.items():
-            d = np.asarray(per_arm[a][metric]) - np.asarray(per_arm[b][metric])
+            d = np.asarray(per_arm[a][metric], dtype=np.float64) - np.asarray(
+                per_arm[b][metric], dtype=np.float64
+            )
             m, (lo, hi) = mean_ci(d)
             paired.append(
                 {
@@ -72,7 +98,7 @@ def summarise(
     return arms_out, paired
 
 
-def winner(arms: dict, metric: str, higher_is_better: bool) -> str:
+def winner(arms: Mapping[str, Mapping[str, MetricStats]], metric: str, higher_is_better: bool) -> str:
     """The arm with the best mean (ties broken by arm order)."""
     key = (lambda a: arms[a][metric]["mean"]) if higher_is_better else (lambda a: -arms[a][metric]["mean"])
     return max(arms, key=key)

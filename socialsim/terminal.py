@@ -5,6 +5,7 @@ from __future__ import annotations
 from rich.markup import escape
 from rich.table import Table
 
+from .comparison import Summary
 from .outcomes import METRICS
 from .stats import winner
 
@@ -16,7 +17,7 @@ def compact(x: float) -> str:
     return f"{x:.3g}"
 
 
-def comparison_table(summary: dict) -> Table:
+def comparison_table(summary: Summary) -> Table:
     """One row per metric, one column per arm: mean ± CI half-width, and the best arm."""
     arms = list(summary["arms"])
     table = Table(

@@ -15,6 +15,7 @@ reply, and everything else that happened meanwhile — is left.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,7 +65,7 @@ def with_bill_ratio(posts: pd.DataFrame, events: pd.DataFrame) -> pd.DataFrame:
         right_on="bill_after_minute",
         by=["arm", "customer"],
         direction="forward",
-        tolerance=BILLING_PERIOD_MINUTES,
+        tolerance=BILLING_PERIOD_MINUTES,  # type: ignore[arg-type]  # pandas-stubs: float keys take a float tolerance
     )
     both = both.dropna(subset=["bill_before", "bill_after"])
     both = both[both["bill_before"] > 0]
@@ -122,7 +123,7 @@ def reply_uplift(events: pd.DataFrame) -> float:
     return SpendUplift()(with_bill_ratio(service_posts(events), events))
 
 
-def uplift_ratio(of: SpendUplift, over: SpendUplift):
+def uplift_ratio(of: SpendUplift, over: SpendUplift) -> Callable[[pd.DataFrame], float]:
     """A study: spend uplift of the replies `of` selects over that of the replies `over` selects [ratio]."""
 
     def study(events: pd.DataFrame) -> float:
@@ -132,7 +133,7 @@ def uplift_ratio(of: SpendUplift, over: SpendUplift):
     return study
 
 
-def promoter_ratio(promoter_trust: float):
+def promoter_ratio(promoter_trust: float) -> Callable[[pd.DataFrame], float]:
     """recommend: share of promoters (trust >= promoter_trust right after the reply, or after
     giving up) among replied posters over that among unreplied ones [ratio]."""
 

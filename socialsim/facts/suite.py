@@ -11,6 +11,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from itertools import groupby
+from typing import TypedDict, Unpack
 
 import pandas as pd
 import pyarrow as pa
@@ -23,6 +24,46 @@ from socialsim.contracts.scenario import Scenario
 from socialsim.stats import mean_ci
 
 from .catalogue import FACTS, Fact, Measure
+
+
+class RunOptions(TypedDict, total=False):
+    """The command line's shorthand run options (None keeps the scenario's own value)."""
+
+    seed: int | None
+    replications: int | None
+    customers: int | None
+    days: int | None
+
+
+class MeasureRow(TypedDict):
+    """One measure of a fact, as `facts --json` prints it."""
+
+    name: str
+    unit: str
+    published: float | None
+    simulated: float | None
+    ci95: list[float | None]
+    band: list[float | None]
+    rule: str
+    passed: bool
+
+
+class FactRow(TypedDict):
+    """One fact, as `facts --json` prints it (README, "Facts")."""
+
+    id: str
+    source: str
+    finding: str
+    published: float | None
+    simulated: float | None
+    ci95: list[float | None]
+    band: list[float | None]
+    passed: bool
+    scenario: str
+    arm: str
+    replications: int
+    design: str
+    measures: list[MeasureRow]
 
 
 def _finite(x: float) -> float | None:
@@ -38,7 +79,7 @@ class MeasureResult:
     ci95: tuple[float, float]
     passed: bool
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> MeasureRow:
         m = self.measure
         return {
             "name": m.name,
@@ -62,7 +103,7 @@ class FactResult:
     def passed(self) -> bool:
         return all(m.passed for m in self.measures)
 
-    def as_dict(self) -> dict:
+    def as_dict(self) -> FactRow:
         """The public row: `published`, `simulated`, `ci95` and `band` are those of the fact's
         first measure; `measures` lists every measure (typical-care and squeaky-wheel have two)."""
         first = self.measures[0].as_dict()
@@ -83,7 +124,9 @@ class FactResult:
         }
 
 
-def studied_scenario(name: str, arms: set[str], sets: list[str] | None = None, **run_options) -> Scenario:
+def studied_scenario(
+    name: str, arms: set[str], sets: list[str] | None = None, **run_options: Unpack[RunOptions]
+) -> Scenario:
     """A scenario (file or shipped name) with only the studied arms (`--set` values and run
     options as on the command line)."""
     path = resolve_scenario_path(name)
@@ -103,7 +146,8 @@ def studied_scenario(name: str, arms: set[str], sets: list[str] | None = None, *
 
 def simulate(sc: Scenario) -> pd.DataFrame:
     result = run(sc, inprocess_transport(), keep_events=True)
-    return pa.concat_tables(result.events).to_pandas()
+    events: pd.DataFrame = pa.concat_tables(result.events).to_pandas()
+    return events
 
 
 def evaluate(fact: Fact, sc: Scenario, events: pd.DataFrame) -> FactResult:
@@ -125,7 +169,7 @@ def run_facts(
     sets: list[str] | None = None,
     scenario: str | None = None,
     progress: Callable[[str], None] | None = None,
-    **run_options,
+    **run_options: Unpack[RunOptions],
 ) -> list[FactResult]:
     """Every fact's study, in catalogue order. `sets` change the world of every studied scenario
     (`world.reactions.help_half_life_minutes=60`: does the evidence still hold?); `scenario`
@@ -136,11 +180,11 @@ def run_facts(
     results: dict[str, FactResult] = {}
     by_scenario = sorted(facts, key=lambda f: f.scenario)
     for name, group in groupby(by_scenario, key=lambda f: f.scenario):
-        group = list(group)
-        sc = studied_scenario(name, {f.arm for f in group}, sets, **run_options)
+        members = list(group)
+        sc = studied_scenario(name, {f.arm for f in members}, sets, **run_options)
         if progress:
             progress(f"{name}: {', '.join(sc.arms)} x {sc.replications} replications")
         events = simulate(sc)
-        for fact in group:
+        for fact in members:
             results[fact.id] = evaluate(fact, sc, events)
     return [results[f.id] for f in facts]

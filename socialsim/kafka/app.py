@@ -31,6 +31,21 @@ from .transport import FETCH_MAX_WAIT_MS, MAX_REQUEST_BYTES
 EXIT_REFUSED = 3
 
 
+def plain_logger(arm: str) -> logging.Logger:
+    """The service's logger, writing plain lines to stderr.
+
+    FastStream's own handlers colour every line, terminal or not; a service's stderr is a log file
+    whose last error line the run quotes when the service dies, so it must be plain text."""
+    logger = logging.getLogger(f"socialsim.service.{arm}")
+    if not logger.handlers:
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s - %(message)s"))
+        logger.addHandler(handler)
+        logger.setLevel(logging.INFO)
+        logger.propagate = False
+    return logger
+
+
 async def _records(message: Any) -> list[Record]:
     """Decoder: hand the handler the raw records (value bytes plus where they came from)."""
     return [Record(r.topic, r.partition, r.offset, r.value) for r in message.raw_message]
@@ -44,9 +59,11 @@ def create_app(
     partitions: int,
     middlewares: Sequence[Any] = (),
     meter: HostObserver | None = None,
-) -> tuple[FastStream, StrategyService]:
-    """`middlewares` wrap every message (the composition root passes FastStream's Prometheus middleware)."""
+) -> tuple[FastStream, KafkaBroker]:
+    """The app and its broker (FastStream's own `app.broker` is optional). `middlewares` wrap every
+    message (the composition root passes FastStream's Prometheus middleware)."""
     dlq = dead_letter_topic(run)
+    logger = plain_logger(arm)
     # one log line per consumed batch would be thousands per run: log warnings and errors only
     broker = KafkaBroker(
         bootstrap,
@@ -55,9 +72,10 @@ def create_app(
         max_batch_size=1 << 20,
         max_request_size=MAX_REQUEST_BYTES,
         log_level=logging.DEBUG,
+        logger=logger,
         middlewares=tuple(middlewares),
     )
-    service = StrategyService(strategy, arm, run, meter)
+    service = StrategyService(strategy.model_copy(update={"pitch_rate": 0.0}), arm, run, meter)
     dead = broker.publisher(
         dlq,
         title="dead letters",
@@ -68,7 +86,7 @@ def create_app(
     generations = _Generations(broker, service, arm, run, partitions, dead)
     generations.subscribe(0)
     generations.subscribe(1)  # one ahead, so the first tick of the next generation is never waited for
-    return FastStream(broker), service
+    return FastStream(broker, logger=logger), broker
 
 
 class _Generations:

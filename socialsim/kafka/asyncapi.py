@@ -24,9 +24,9 @@ ARM, RUN = "ARM", "RUN"
 
 def document(strategy: Strategy) -> str:
     """The AsyncAPI document of the service that hosts `strategy` (channels do not depend on which)."""
-    application, _ = create_app(strategy, ARM, "localhost:9092", RUN, partitions=1)
+    _, broker = create_app(strategy, ARM, "localhost:9092", RUN, partitions=1)
     spec = AsyncAPI(
-        application.broker,
+        broker,
         title="socialsim strategy service",
         version=socialsim.__version__,
         description=f"One service per arm. Topics are named per run, arm and generation G (a fixed "
