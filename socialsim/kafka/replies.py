@@ -19,9 +19,11 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 
+import msgspec
+
 from simulator.transport import Key, TransportError
 from socialsim.contracts.events import Broadcast, Response, TickBatch, TickDone, TickReply
-from socialsim.contracts.wire import Outbound
+from socialsim.contracts.wire import Outbound, decode_outbound, oversized
 
 
 class ReplyConflict(TransportError):
@@ -74,7 +76,8 @@ class _Arm:
 
 
 class ReplyLedger:
-    def __init__(self) -> None:
+    def __init__(self, run: str) -> None:
+        self.run = run
         self.ignored: Counter[str] = Counter()  # replies dropped as repeats or stale, by kind
         self.tick = -1
         self.final = False
@@ -145,6 +148,19 @@ class ReplyLedger:
                 )
         self.collecting = False
         return out
+
+    def read(self, raw: bytes, arm_name: str) -> str | None:
+        """Take one message of `arm_name`'s responses topic; return why it is dead-lettered, or None."""
+        too_big = oversized(raw)
+        if too_big:
+            return too_big
+        try:
+            msg = decode_outbound(raw)
+        except msgspec.DecodeError as exc:
+            return f"not a valid event: {exc}"
+        if msg.run != self.run:
+            return f"event for run {msg.run!r}, this run is {self.run!r}"
+        return self.ingest(msg, arm_name)
 
     def ingest(self, msg: Outbound, arm_name: str) -> str | None:
         """Take one reply; return why it is dead-lettered, or None when taken or ignored."""

@@ -21,7 +21,6 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-import msgspec
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
 from simulator.transport import TransportError
@@ -32,10 +31,8 @@ from socialsim.contracts.wire import (
     Inbound,
     OversizedEvent,
     dead_letter,
-    decode_outbound,
     encode,
     encode_bounded,
-    oversized,
 )
 
 from .replies import ReplyConflict, ReplyLedger
@@ -84,7 +81,7 @@ class KafkaTransport:
         self.tick_timeout_s = tick_timeout_s
         self.ticks_per_topic = ticks_per_topic
         self.unsettled_grace_s, self.final_settle_s = unsettled_grace_s, final_settle_s
-        self.ledger = ReplyLedger()
+        self.ledger = ReplyLedger(run)
         self.generation = 0
         self._exchanges = 0
         self.loop = asyncio.new_event_loop()
@@ -239,18 +236,7 @@ class KafkaTransport:
                 await self._ingest(tp, rec)
 
     async def _ingest(self, tp: TopicPartition, rec: ConsumerRecord[Any, Any]) -> None:
-        raw = rec.value or b""
-        reason = oversized(raw)
-        if reason is None:
-            try:
-                msg = decode_outbound(raw)
-            except msgspec.DecodeError as exc:
-                reason = f"not a valid event: {exc}"
-            else:
-                if msg.run != self.run:
-                    reason = f"event for run {msg.run!r}, this run is {self.run!r}"
-                else:
-                    reason = self.ledger.ingest(msg, self._arm_of_topic[tp.topic])
+        reason = self.ledger.read(rec.value or b"", self._arm_of_topic[tp.topic])
         if reason is not None:
             await self._dead_letter(tp, rec, reason)
 
