@@ -15,7 +15,7 @@ from prometheus_client.registry import Collector
 
 from . import metric
 from .catalogue import OPERATIONS, OUTCOMES
-from .fold import HistogramReading, Table
+from .fold import HistogramReading, Reading, Table
 from .meter import PolicyMeter
 from .readings import Readings
 
@@ -34,7 +34,7 @@ class CatalogueCollector(Collector):
             yield _family(m, table[m.name])
 
 
-def _family(m: metric.Metric[Any], by_arm: dict[str, Any]) -> Metric:
+def _family(m: metric.Metric[Any], by_arm: dict[str, Reading]) -> Metric:
     labels = ["arm", *m.labels]
     if m.kind == "histogram":
         hist = HistogramMetricFamily(m.name, m.help, labels=labels)
@@ -46,6 +46,7 @@ def _family(m: metric.Metric[Any], by_arm: dict[str, Any]) -> Metric:
     kind = CounterMetricFamily if m.kind == "counter" else GaugeMetricFamily
     family = kind(m.name.removesuffix("_total"), m.help, labels=labels)  # the client adds `_total`
     for arm, by_label in by_arm.items():
+        assert not isinstance(by_label, HistogramReading), m.name
         for values, number in sorted(by_label.items()):
             family.add_metric([arm, *values], number)
     return family
