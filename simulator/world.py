@@ -10,7 +10,15 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from socialsim.contracts.events import Conversation, Kpis, TickBatch, TickClosed, TickReply
+from socialsim.contracts.events import (
+    Broadcast,
+    Conversation,
+    Kpis,
+    Response,
+    TickBatch,
+    TickClosed,
+    TickReply,
+)
 from socialsim.contracts.strategy import MAX_BROADCASTS_PER_TICK
 from socialsim.contracts.timeunits import MINUTES_PER_DAY
 from socialsim.contracts.vocabulary import ACTIONS, HELP_SEEKING, INTENTS, NEEDS, TOPIC_KINDS, need_of
@@ -152,7 +160,7 @@ class ArmWorld:
         for k, b in enumerate(reply.broadcasts):
             self._broadcast(b, tick, k)
 
-    def _react(self, responses: list, tick: int) -> None:
+    def _react(self, responses: list[Response], tick: int) -> None:
         cand, pop = self.shared.candidates, self.shared.population
         idx = np.array([self._pending.pop(r.conversation_id) for r in responses], dtype=np.int64)
         node, intent, topic = cand.node[idx], cand.intent[idx], cand.topic[idx]
@@ -207,7 +215,7 @@ class ArmWorld:
         spoke = np.flatnonzero(out.wom_valence != 0)
         self._word_of_mouth(idx[spoke], out.wom_valence[spoke], tick, "reaction")
 
-    def _broadcast(self, b, tick: int, k: int) -> None:
+    def _broadcast(self, b: Broadcast, tick: int, k: int) -> None:
         pop = self.shared.population
         weights = np.array([b.targeting.get(s, 0.0) if b.targeting else 1.0 for s in self.segments])
         everyone = np.arange(pop.size)
