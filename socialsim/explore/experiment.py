@@ -69,7 +69,7 @@ class LoadedExperiment:
         return self.path.stem
 
     def lookup(self, path: str) -> Parameter:
-        found = [p for p in self.parameters if p.path == path or p.short == path]
+        found = [p for p in self.parameters if p.path == path or p.path.endswith(f".{path}")]
         if len(found) != 1:
             known = ", ".join(p.path for p in self.parameters)
             raise ConfigError([f"{self.path}: no single parameter {path!r}; known: {known}"])

@@ -30,7 +30,7 @@ def explore(
     on_point: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
     """Run (or resume) the sweep in `out`; write results.parquet, decision.json, experiment.html."""
-    results = sweep(exp, explore_design(exp), out, executor, "explore", on_start, on_point)
+    results = sweep(exp, explore_design(exp), out, executor, "explore", False, on_start, on_point)
     body = decide.decision(exp, results)
     decide.results_frame(results).to_parquet(out / "results.parquet", index=False)
     (out / "decision.json").write_text(decide.dumps(body), encoding="utf-8")

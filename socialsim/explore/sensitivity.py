@@ -167,10 +167,11 @@ def sensitivity(
     on_start: Callable[[int, int], None] | None = None,
     on_point: Callable[[int], None] | None = None,
 ) -> dict[str, Any]:
-    """Sweep the method's design (resumable, like explore); write indices.json and tornado.png."""
+    """Sweep the method's design (resumable, like explore) with every point on the same seed;
+    write indices.json and tornado.png."""
     n = samples or default_samples(method, exp.parameters, exp.spec.design.points)
     design = sensitivity_design(method, exp.parameters, n, exp.spec.seed)
-    results = sweep(exp, design, out, executor, f"sensitivity-{method}", on_start, on_point)
+    results = sweep(exp, design, out, executor, f"sensitivity-{method}", True, on_start, on_point)
     body = analyse(exp, method, design, results)
     (out / "indices.json").write_text(dumps(body), encoding="utf-8")
     tornado(body, {p.path: p.short for p in exp.parameters}, str(out / "tornado.png"))

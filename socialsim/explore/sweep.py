@@ -20,9 +20,16 @@ from .experiment import LoadedExperiment
 from .store import PointStore, design_fingerprint
 
 
-def make_points(exp: LoadedExperiment, design: np.ndarray) -> list[Point]:
+def make_points(exp: LoadedExperiment, design: np.ndarray, common_seed: bool = False) -> list[Point]:
+    """Each point its own seed (a sweep samples the dice too), or all one seed (`common_seed`:
+    sensitivity designs, whose elementary effects and variance shares must measure the parameters,
+    not the difference between two points' dice)."""
     return [
-        Point(i, {p.path: p.cast(row[j]) for j, p in enumerate(exp.parameters)}, point_seed(exp.spec.seed, i))
+        Point(
+            i,
+            {p.path: p.cast(row[j]) for j, p in enumerate(exp.parameters)},
+            point_seed(exp.spec.seed, 0 if common_seed else i),
+        )
         for i, row in enumerate(design)
     ]
 
@@ -43,6 +50,7 @@ def sweep(
     folder: Path,
     executor: Executor,
     kind: str = "explore",
+    common_seed: bool = False,
     on_start: Callable[[int, int], None] | None = None,
     on_point: Callable[[int], None] | None = None,
 ) -> pd.DataFrame:
@@ -51,8 +59,9 @@ def sweep(
     on_start(already done, total) once, then on_point(index) as each point lands in the store."""
     store = PointStore(folder)
     ident = identity(exp, kind)
+    ident |= {"common_seed": common_seed}
     store.open(design_fingerprint(ident, design), ident | {"points": len(design)})
-    points = make_points(exp, design)
+    points = make_points(exp, design, common_seed)
     done = store.done()
     if on_start is not None:
         on_start(len(done & set(range(len(points)))), len(points))
