@@ -29,7 +29,7 @@ def points_per_hour(experiment: str, points: int | None, options: RunOptions, wo
         start = time.perf_counter()
         body = explore(exp, Path(out), LocalExecutor(workers))
         elapsed = time.perf_counter() - start
-    return body["points"] / elapsed * 3600
+    return float(body["points"]) / elapsed * 3600
 
 
 def main() -> None:
