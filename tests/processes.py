@@ -26,3 +26,14 @@ def children(pid: int) -> list[int]:
         if stat is not None and int(stat[1]) == pid and stat[0] != "Z":
             out.append(int(p))
     return out
+
+
+def descendants(pid: int) -> set[int]:
+    """Live processes started, directly or not, by `pid`."""
+    found, todo = set(), [pid]
+    while todo:
+        for child in children(todo.pop()):
+            if child not in found:
+                found.add(child)
+                todo.append(child)
+    return found
