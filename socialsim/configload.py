@@ -129,8 +129,9 @@ def _yaml_problem(exc: yaml.YAMLError) -> str:
 
 def parse_yaml(text: str, where: Path | str) -> Any:
     """YAML text to Python values within the limits above; every failure is one ConfigError line."""
-    loader = _BoundedLoader(text)
+    loader = None
     try:
+        loader = _BoundedLoader(text)  # the reader refuses unprintable characters here already
         node = loader.get_single_node()
         if node is None:
             return None
@@ -141,7 +142,8 @@ def parse_yaml(text: str, where: Path | str) -> Any:
     except (ValueError, OverflowError) as exc:  # e.g. a 5000-digit integer, a 2020-13-45 date
         raise ConfigError([f"{where}: a value YAML cannot convert: {exc}"]) from None
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
 
 
 def _read_text(path: Path) -> str:
