@@ -15,7 +15,13 @@ import numpy as np
 from pydantic import ValidationError
 
 from socialsim.configerrors import ConfigError, from_validation
-from socialsim.configload import load_scenario, read_yaml, resolve_scenario_path, with_run_options
+from socialsim.configload import (
+    _read_text,
+    load_scenario,
+    parse_yaml,
+    resolve_scenario_path,
+    with_run_options,
+)
 from socialsim.contracts.experiment import Experiment, Range
 from socialsim.contracts.scenario import Scenario
 from socialsim.outcomes import METRICS
@@ -146,10 +152,21 @@ def _check_parameter(
     return problems, integer
 
 
+def _read_mapping(path: Path) -> dict[str, Any]:
+    """The file's top-level mapping, read within configload's limits (size, depth, aliases).
+    Not `read_yaml`: that one also insists on a scenario's or a strategy's keys."""
+    data = parse_yaml(_read_text(path), path)
+    if not isinstance(data, dict):
+        raise ConfigError(
+            [f"{path}: (top level): expected a mapping of keys to values (got {type(data).__name__})"]
+        )
+    return data
+
+
 def load_experiment(experiment: str | Path, options: RunOptions | None = None) -> LoadedExperiment:
     """Read, validate and check an experiment; raise ConfigError listing every problem."""
     path = resolve_experiment_path(str(experiment))
-    raw = read_yaml(path)
+    raw = _read_mapping(path)
     try:
         spec = Experiment.model_validate(raw)
     except ValidationError as err:
