@@ -1,13 +1,16 @@
 """Win share, regret and rules on hand-made results tables (no simulation), and bad experiment
 files refused with one line naming the file and the field."""
 
+import json
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import yaml
+from typer.testing import CliRunner
 
+from socialsim.cli import app
 from socialsim.configerrors import ConfigError
 from socialsim.explore import analysis
 from socialsim.explore.experiment import EXPERIMENT_DIR, load_experiment
@@ -132,3 +135,19 @@ def test_shipped_experiments_load() -> None:
     for path in sorted(EXPERIMENT_DIR.glob("*.yaml")):
         exp = load_experiment(path)
         assert exp.parameters and len(exp.arms) >= 2
+
+
+def test_cli_refuses_a_bad_experiment_in_one_line(tmp_path: Path) -> None:
+    path = _experiment(tmp_path, lambda d: d["design"].update(points=1))
+    result = CliRunner().invoke(app, ["explore", str(path), "--out", str(tmp_path / "out")])
+    assert result.exit_code == 2
+    assert "Traceback" not in result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"{path}: design.points:"), lines
+    assert not (tmp_path / "out").exists()  # refused before anything ran
+
+
+def test_schema_experiment_lists_the_fields() -> None:
+    result = CliRunner().invoke(app, ["schema", "experiment"])
+    assert result.exit_code == 0
+    assert set(json.loads(result.output)["properties"]) >= {"scenario", "uncertain", "levers", "design"}

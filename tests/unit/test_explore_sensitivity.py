@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from socialsim.explore.experiment import Parameter
-from socialsim.explore.sensitivity import indices, sensitivity_design
+from socialsim.explore.sensitivity import MIN_SOBOL_BASE_SAMPLES, indices, sensitivity_design, warnings_for
 
 PARAMS = [
     Parameter("world.a", "uncertain", 0.0, 1.0),
@@ -34,3 +34,13 @@ def test_only_the_parameter_that_matters_has_an_index(method: str) -> None:
     if method == "sobol":
         assert found["world.a"]["S1"] == pytest.approx(1.0, abs=0.1)
         assert found["world.a"]["S1_conf"] > 0
+
+
+def test_sobol_warns_when_the_sample_is_too_small() -> None:
+    small = sensitivity_design("sobol", PARAMS, 8, seed=3)
+    large = sensitivity_design("sobol", PARAMS, MIN_SOBOL_BASE_SAMPLES, seed=3)
+    assert len(small) == 8 * (len(PARAMS) + 2)
+    found = {"m": {"t": indices("sobol", PARAMS, small, toy(small), seed=3)}}
+    assert any("too small" in w for w in warnings_for("sobol", PARAMS, small, found))
+    found = {"m": {"t": indices("sobol", PARAMS, large, toy(large), seed=3)}}
+    assert warnings_for("sobol", PARAMS, large, found) == []
