@@ -585,6 +585,7 @@ def breakeven(
     a: Annotated[str, typer.Option("--a", help="one arm")],
     b: Annotated[str, typer.Option("--b", help="the other arm")],
     grid: Annotated[int, typer.Option(min=3, help="lever values tried before narrowing the flip")] = 7,
+    workers: WorkersOpt = 1,
     out: ExploreOutOpt = None,
     customers: CustomersOpt = None,
     days: DaysOpt = None,
@@ -593,7 +594,7 @@ def breakeven(
     """The value of LEVER where the better of two arms flips, with a 95% CI over replications."""
     exp = _experiment(experiment, customers, days, set_)
     try:
-        body = breakeven_mod.breakeven(exp, exp.lookup(lever), metric, a, b, grid)
+        body = breakeven_mod.breakeven(exp, exp.lookup(lever), metric, a, b, grid, LocalExecutor(workers))
     except ConfigError as exc:
         fail(exc)
     except PointError as exc:

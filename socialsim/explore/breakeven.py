@@ -19,8 +19,9 @@ from socialsim.configerrors import ConfigError
 from socialsim.outcomes import METRICS
 from socialsim.stats import mean_ci
 
+from .execute import Executor, LocalExecutor
 from .experiment import LoadedExperiment, Parameter
-from .fixed import evaluate, only_arms
+from .fixed import evaluate, evaluate_all, only_arms
 
 GRID_POINTS = 7
 BOOTSTRAP_RESAMPLES = 1000
@@ -60,16 +61,23 @@ def check(exp: LoadedExperiment, lever: Parameter, metric: str, a: str, b: str) 
 
 
 def breakeven(
-    exp: LoadedExperiment, lever: Parameter, metric: str, a: str, b: str, grid: int = GRID_POINTS
+    exp: LoadedExperiment,
+    lever: Parameter,
+    metric: str,
+    a: str,
+    b: str,
+    grid: int = GRID_POINTS,
+    executor: Executor | None = None,
 ) -> dict[str, Any]:
+    """The grid runs through `executor` (default: this process); brentq's steps run here, one by one."""
+    executor = executor or LocalExecutor(1)
     check(exp, lever, metric, a, b)
     pair = only_arms(exp, [a, b])
     xs = np.linspace(lever.low, lever.high, grid)
     if lever.integer:
         xs = np.unique(np.round(xs))
-    diffs = np.array(
-        [paired(evaluate(pair, {lever.path: lever.cast(x)}, i), metric, a, b) for i, x in enumerate(xs)]
-    )
+    tables = evaluate_all(pair, [{lever.path: lever.cast(x)} for x in xs], executor)
+    diffs = np.array([paired(t, metric, a, b) for t in tables])
     means = diffs.mean(axis=1)
     body: dict[str, Any] = {
         "lever": lever.path,
