@@ -60,7 +60,6 @@ class Forger(KafkaTransport):
         if self.forged or rep != 0 or tick < AT_TICK or not batch.conversations:
             return
         self.forged = True
-        self.forged_arm = arm
         loud = AIOKafkaProducer(bootstrap_servers=self.bootstrap, max_request_size=4 * BIG)
         await loud.start()
         try:
