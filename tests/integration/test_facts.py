@@ -35,7 +35,7 @@ def test_default_world_reproduces_the_fact(default_results, fact):
 def test_the_suite_catches_a_world_without_the_latency_mechanism():
     """With help that no longer decays with delay, the fast-reply and latency facts must fail."""
     latency = tuple(f for f in FACTS if f.id in ("fast-reply-wtp", "telecom-latency"))
-    results = run_facts(latency, sets=["world.reactions.help_half_life_minutes=100000"], replications=3)
+    results = run_facts(latency, sets=["world.reactions.help_half_life_minutes=14400"], replications=3)
     assert [r.passed for r in results] == [False, False], [r.as_dict()["simulated"] for r in results]
 
 
