@@ -39,12 +39,17 @@ def explore(
 
 
 def summary_lines(body: dict[str, Any]) -> list[str]:
-    """What a strategist reads in the terminal: per metric, the win shares and the top rule."""
+    """What a strategist reads in the terminal: per metric, the win shares and, for each arm that
+    wins somewhere, its strongest rule (all rules are in decision.json and the report)."""
     lines = []
     for metric, d in body["metrics"].items():
         shares = ", ".join(f"{a} {s:.0%}" for a, s in sorted(d["win_share"].items(), key=lambda kv: -kv[1]))
         lines.append(f"{metric}: wins {shares}")
-        lines.extend(f"  {r['sentence']}" for r in d["rules"][:3])
+        shown: set[str] = set()
+        for rule in d["rules"]:  # strongest first
+            if rule["arm"] not in shown:
+                shown.add(rule["arm"])
+                lines.append(f"  {rule['sentence']}")
     return lines
 
 

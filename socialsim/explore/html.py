@@ -17,12 +17,14 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 
 from socialsim.report import STYLE  # noqa: E402
 
 from . import analysis  # noqa: E402
 from .experiment import LoadedExperiment  # noqa: E402
+from .rules import fit_tree  # noqa: E402
 
 EXPLAIN = """<p><b>Win share</b>: we sampled {points} possible worlds (points) from the ranges below and
 ran every arm in each on the same random numbers, {reps} times. An arm's win share is the share of those
@@ -54,10 +56,20 @@ def win_map(
     short: dict[str, Any],
     title: str,
 ) -> str:
+    """Points coloured by winner over two parameters; the background shades the regions a tree on
+    those two alone assigns to each arm (the other parameters averaged over)."""
     fig, ax = plt.subplots(figsize=(6.5, 4.5), dpi=90)
     colors = _colors(arms)
     x = table[axes[0]].to_numpy()
     y = table[axes[1]].to_numpy() if len(axes) > 1 else np.zeros(len(table))
+    if len(axes) > 1 and len(set(labels)) > 1:
+        tree = fit_tree(table[axes[:2]], labels)
+        gx, gy = np.meshgrid(np.linspace(x.min(), x.max(), 120), np.linspace(y.min(), y.max(), 120))
+        region = tree.predict(np.column_stack([gx.ravel(), gy.ravel()]))
+        index = {a: i for i, a in enumerate(arms)}
+        cmap = ListedColormap([colors[a] for a in arms])
+        codes = np.array([index[str(r)] for r in region]).reshape(gx.shape)
+        ax.pcolormesh(gx, gy, codes, cmap=cmap, vmin=-0.5, vmax=len(arms) - 0.5, alpha=0.15, shading="auto")
     for arm in arms:
         m = labels == arm
         if m.any():

@@ -80,6 +80,16 @@ def evaluate(conditions: tuple[Condition, ...], table: pd.DataFrame) -> np.ndarr
     return mask
 
 
+def fit_tree(table: pd.DataFrame, labels: np.ndarray) -> DecisionTreeClassifier:
+    """The tree behind rules, influence and the win map's regions: shallow, leaves of at least
+    MIN_LEAF_SHARE of the points, deterministic."""
+    return DecisionTreeClassifier(
+        max_depth=TREE_MAX_DEPTH,
+        min_samples_leaf=max(1, int(np.ceil(MIN_LEAF_SHARE * len(table)))),
+        random_state=0,
+    ).fit(table.to_numpy(dtype=float), labels)
+
+
 def rules(table: pd.DataFrame, wins: pd.DataFrame, labels: np.ndarray) -> list[Rule]:
     """One rule per leaf of a tree fitted to `labels` (the winning arm per point).
 
@@ -87,11 +97,7 @@ def rules(table: pd.DataFrame, wins: pd.DataFrame, labels: np.ndarray) -> list[R
     if len(set(labels)) == 1:
         arm = str(labels[0])
         return [Rule(arm, (), 1.0, float(wins[arm].mean()))]
-    tree = DecisionTreeClassifier(
-        max_depth=TREE_MAX_DEPTH,
-        min_samples_leaf=max(1, int(np.ceil(MIN_LEAF_SHARE * len(table)))),
-        random_state=0,
-    ).fit(table.to_numpy(dtype=float), labels)
+    tree = fit_tree(table, labels)
     t = tree.tree_
     names = list(table.columns)
     found: list[Rule] = []
@@ -116,8 +122,6 @@ def importance(table: pd.DataFrame, labels: np.ndarray) -> list[str]:
     """Parameters by how much they decide the winner (tree impurity decrease), most first."""
     if len(set(labels)) == 1:
         return list(table.columns)
-    tree = DecisionTreeClassifier(max_depth=TREE_MAX_DEPTH, random_state=0).fit(
-        table.to_numpy(dtype=float), labels
-    )
+    tree = fit_tree(table, labels)
     order = np.argsort(-tree.feature_importances_, kind="stable")
     return [str(table.columns[i]) for i in order]
