@@ -211,8 +211,11 @@ class KafkaTransport:
                 self.health_check()
                 last_check = now
             unsettled = self.ledger.unsettled()
-            unsettled_since = (unsettled_since or now) if unsettled else None
-            if unsettled and unsettled_since is not None and now - unsettled_since > self.unsettled_grace_s:
+            if not unsettled:
+                unsettled_since = None
+            elif unsettled_since is None:
+                unsettled_since = now
+            elif now - unsettled_since > self.unsettled_grace_s:
                 raise ReplyConflict(unsettled[0])
             if now > deadline:
                 late = self.ledger.progress()
