@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -37,6 +38,7 @@ NUM_RESAMPLES = 1000
 # come out negative); SALib's examples use 1024
 MIN_SOBOL_BASE_SAMPLES = 512
 SIGNIFICANT_DIGITS = 6
+SOBOL_PAIRS = (("S1", "S1_conf"), ("ST", "ST_conf"))
 
 
 def sensitivity_design(method: str, params: list[Parameter], samples: int, seed: int) -> np.ndarray:
@@ -58,9 +60,19 @@ def sobol_base(design: np.ndarray, params: list[Parameter]) -> int:
 
 def indices(
     method: str, params: list[Parameter], design: np.ndarray, y: np.ndarray, seed: int
-) -> dict[str, dict[str, float]]:
+) -> dict[str, dict[str, float | None]]:
     """Per parameter path: Morris mu_star, mu_star_conf, sigma; or Sobol S1, S1_conf, ST, ST_conf."""
     prob = problem(params)
+    with warnings.catch_warnings():
+        # a target no parameter moves has zero variance; SALib divides by it and reports 0
+        warnings.simplefilter("ignore", RuntimeWarning)
+        res, keys = _analyze(method, prob, design, y, seed)
+    return {p.path: {k: _finite(res[k][j]) for k in keys} for j, p in enumerate(params)}
+
+
+def _analyze(
+    method: str, prob: dict[str, Any], design: np.ndarray, y: np.ndarray, seed: int
+) -> tuple[Any, tuple[str, ...]]:
     if method == "morris":
         res = morris_analyze.analyze(
             prob, design, y, conf_level=CONF_LEVEL, num_resamples=NUM_RESAMPLES, seed=seed
@@ -71,10 +83,14 @@ def indices(
             prob, y, calc_second_order=False, conf_level=CONF_LEVEL, num_resamples=NUM_RESAMPLES, seed=seed
         )
         keys = ("S1", "S1_conf", "ST", "ST_conf")
-    return {
-        p.path: {k: float(f"{float(res[k][j]):.{SIGNIFICANT_DIGITS}g}") for k in keys}
-        for j, p in enumerate(params)
-    }
+    return res, keys
+
+
+def _finite(x: float) -> float | None:
+    """Rounded; None (JSON null) where the index is undefined, e.g. a metric no parameter moves
+    (zero variance to share out)."""
+    v = float(x)
+    return float(f"{v:.{SIGNIFICANT_DIGITS}g}") if np.isfinite(v) else None
 
 
 def targets(results: pd.DataFrame, metric: str, arms: list[str]) -> dict[str, np.ndarray]:
@@ -105,7 +121,7 @@ def warnings_for(
         for metric in found.values()
         for target, per in metric.items()
         for path, v in per.items()
-        if v["S1"] + v["S1_conf"] < 0 or v["ST"] + v["ST_conf"] < 0
+        if any(v[i] is not None and v[c] is not None and v[i] + v[c] < 0 for i, c in SOBOL_PAIRS)
     )
     if negative:
         out.append(f"negative Sobol indices beyond their CI (sample too small): {', '.join(negative[:5])}")
@@ -142,12 +158,16 @@ def tornado(body: dict[str, Any], short: dict[str, str], path: str) -> None:
     for ax, metric in zip(axes[:, 0], metrics, strict=True):
         diffs = {t: v for t, v in body["indices"][metric].items() if " minus " in t}
         params = list(next(iter(diffs.values())))
-        order = sorted(params, key=lambda p: max(d[p][key] for d in diffs.values()))
+        order = sorted(params, key=lambda p: max(d[p][key] or 0.0 for d in diffs.values()))
         height = 0.8 / len(diffs)
         for i, (target, per) in enumerate(diffs.items()):
             ys = np.arange(len(order)) + i * height
             ax.barh(
-                ys, [per[p][key] for p in order], height, xerr=[per[p][conf] for p in order], label=target
+                ys,
+                [per[p][key] or 0.0 for p in order],
+                height,
+                xerr=[per[p][conf] or 0.0 for p in order],
+                label=target,
             )
         ax.set_yticks(np.arange(len(order)) + 0.4 - height / 2, [short[p] for p in order], fontsize=8)
         ax.set_title(f"{metric}: what decides between owners ({key}, {body['conf_level']:.0%} CI)")
