@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 
 from . import decision as decide
 from .design import sample
@@ -51,7 +50,3 @@ def summary_lines(body: dict[str, Any]) -> list[str]:
                 shown.add(rule["arm"])
                 lines.append(f"  {rule['sentence']}")
     return lines
-
-
-def load_results(out: Path) -> pd.DataFrame:
-    return pd.read_parquet(out / "results.parquet")

@@ -5,10 +5,17 @@ analysis are wired right (the right rows to the right parameters), which a run o
 cannot show because nobody knows its true indices."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from socialsim.explore.experiment import Parameter
-from socialsim.explore.sensitivity import MIN_SOBOL_BASE_SAMPLES, indices, sensitivity_design, warnings_for
+from socialsim.explore.sensitivity import (
+    MIN_SOBOL_BASE_SAMPLES,
+    indices,
+    sensitivity_design,
+    targets,
+    warnings_for,
+)
 
 PARAMS = [
     Parameter("world.a", "uncertain", 0.0, 1.0),
@@ -44,3 +51,20 @@ def test_sobol_warns_when_the_sample_is_too_small() -> None:
     assert any("too small" in w for w in warnings_for("sobol", PARAMS, small, found))
     found = {"m": {"t": indices("sobol", PARAMS, large, toy(large), seed=3)}}
     assert warnings_for("sobol", PARAMS, large, found) == []
+
+
+def test_paired_difference_target_is_the_mean_of_per_replication_differences() -> None:
+    rows = [
+        {
+            "point": p,
+            "arm": arm,
+            "replication": r,
+            "revenue": float(10 * p + r * r + (5 if arm == "a" else 0)),
+        }
+        for p in range(3)
+        for arm in ("a", "b")
+        for r in range(3)
+    ]
+    found = targets(pd.DataFrame(rows), "revenue", ["a", "b"])
+    assert list(found["a minus b"]) == [5.0, 5.0, 5.0]
+    assert list(found["b"]) == pytest.approx([10 * p + 5 / 3 for p in range(3)])
