@@ -75,7 +75,7 @@ def create_app(
         logger=logger,
         middlewares=tuple(middlewares),
     )
-    service = StrategyService(strategy.model_copy(update={"pitch_rate": 0.0}), arm, run, meter)
+    service = StrategyService(strategy, arm, run, meter)
     dead = broker.publisher(
         dlq,
         title="dead letters",
