@@ -7,6 +7,9 @@ distributed executor (a batch queue, Ray, Dask) plugs in by implementing the sam
 
 from __future__ import annotations
 
+import os
+import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -72,6 +75,22 @@ def run_point(exp: LoadedExperiment, point: Point, replications: int | None = No
     return PointResult(point.index, pa.table(cols))
 
 
+# How often a worker checks that the sweep that started it is still alive [s]
+PARENT_POLL_S = 1.0
+
+
+def _exit_with_parent(parent: int, poll_s: float) -> None:
+    """Worker initializer: a sweep killed with SIGKILL cannot stop its pool, so each worker leaves
+    by itself once its parent is gone, instead of simulating on for nobody."""
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(poll_s)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 class Executor(Protocol):
     def run(
         self,
@@ -101,7 +120,10 @@ class LocalExecutor:
                 yield fn(exp, point)
             return
         todo = iter(points)
-        with ProcessPoolExecutor(max_workers=self.workers) as pool:
+        init = (os.getpid(), PARENT_POLL_S)
+        with ProcessPoolExecutor(
+            max_workers=self.workers, initializer=_exit_with_parent, initargs=init
+        ) as pool:
             pending: set[Future[PointResult]] = set()
             try:
                 while True:

@@ -114,3 +114,42 @@ def test_a_folder_of_another_experiment_is_refused(
     assert done.returncode == 2
     assert "holds the points of another experiment" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is `pid`, from /proc (Linux)."""
+    found = []
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except (OSError, IndexError):
+            continue
+        if int(fields[1]) == pid:
+            found.append(int(stat.parent.name))
+    return found
+
+
+def test_workers_of_a_killed_sweep_stop_too(experiment: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    proc = subprocess.Popen(
+        _command(experiment, tmp_path, 2),
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + 300
+    while not list((tmp_path / "points").glob("point-*.parquet")) and time.monotonic() < deadline:
+        assert proc.poll() is None, "the sweep finished before it could be killed"
+        time.sleep(0.02)
+    workers = _children(proc.pid)
+    assert len(workers) == 2
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 10
+    while any(Path(f"/proc/{w}").exists() for w in workers) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    alive = [w for w in workers if Path(f"/proc/{w}").exists()]
+    for w in alive:  # do not leave them behind if the test fails
+        os.kill(w, signal.SIGKILL)
+    assert not alive, "workers kept simulating after their sweep was killed"
