@@ -77,6 +77,11 @@ def decision(exp: LoadedExperiment, results: pd.DataFrame) -> dict[str, Any]:
             "points": int(results["point"].nunique()),
             "replications": exp.spec.replications,
             "arms": exp.arms,
+            "run_options": {
+                "customers": exp.options.customers,
+                "days": exp.options.days,
+                "set": list(exp.options.sets),
+            },
             "parameters": [
                 {"path": p.path, "kind": p.kind, "low": p.low, "high": p.high} for p in exp.parameters
             ],
