@@ -7,6 +7,7 @@ conversation or per (stream, index, person)), so the same person meets the same 
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -22,6 +23,7 @@ from .population import Population
 
 PROSPECT, CUSTOMER, CHURNED = 0, 1, 2
 I_QUESTION, I_COMPLAINT, I_PRAISE, I_PURCHASE, I_CHATTER = (INTENTS.index(i) for i in INTENTS)
+Uniforms = Callable[[Ids], Floats]  # a person's uniform on one counter stream, by node id
 
 
 @dataclass
@@ -56,6 +58,7 @@ class Customers:
         self.churn_cum: Floats = np.zeros(pop.size)
         self.acq_cum: Floats = np.zeros(pop.size)
         self.max_mult = max_rate_multiplier(world)
+        self._active: Int64s | None = None  # customers now; status changes only at the end of a day
 
     # ---- who posts ------------------------------------------------------------------------
     def keeps(self, node: Ids, intent: Int8s, u: Floats) -> Bools:
@@ -144,7 +147,7 @@ class Customers:
         reach = self.net.reach(authors)
         if len(authors) == 0:
             return reach
-        seen = np.concatenate([self.net.followers(a) for a in authors.tolist()])
+        seen = self.net.followers_of_each(authors)
         sign = np.repeat(valence.astype(float), reach)
         customer = self.status[seen] == CUSTOMER
         np.add.at(self.trust, seen[customer], sign[customer] * self.r.wom_trust_effect)
@@ -159,26 +162,27 @@ class Customers:
         self,
         weight_by_segment: Floats,
         offer: bool,
-        u_reach: Floats,
-        u_buy: Floats,
+        u_reach: Uniforms,
+        u_buy: Uniforms,
         discount: float,
     ) -> tuple[Int64s, Floats, int]:
-        """A campaign post. Returns (buyers, dollars, followers reached)."""
+        """A campaign post. Returns (buyers, dollars, followers reached).
+
+        `u_reach(ids)` and `u_buy(ids)` give each person's uniforms; they are asked only for the
+        people who could be reached or could buy, so a broadcast costs what its audience does."""
         r = self.r
         w = weight_by_segment[self.pop.segment]
-        reached = (
-            (self.status == CUSTOMER)
-            & self.pop.brand_follower
-            & (self.fatigue < r.tune_out_fatigue)
-            & (u_reach < w)
+        audience = np.flatnonzero(
+            (self.status == CUSTOMER) & self.pop.brand_follower & (self.fatigue < r.tune_out_fatigue)
         )
+        reached = audience[u_reach(audience) < w[audience]]
         p = (
             r.broadcast_conversion
-            * self.promotion
+            * self.promotion[reached]
             * (r.offer_uplift if offer else 1.0)
-            * np.exp(-self.fatigue / r.tune_out_fatigue)
+            * np.exp(-self.fatigue[reached] / r.tune_out_fatigue)
         )
-        buyers = np.flatnonzero(reached & (u_buy < p))
+        buyers = reached[u_buy(reached) < p]
         self.fatigue[reached] += 1.0
         prospects = self.status == PROSPECT
         self.acq_cum[prospects] += (
@@ -188,7 +192,7 @@ class Customers:
             * self.promotion[prospects]
         )
         dollars = self.purchase_value[buyers] * (1.0 - discount if offer else 1.0)
-        return buyers, dollars, int(reached.sum())
+        return buyers, dollars, len(reached)
 
     # ---- a day passes ---------------------------------------------------------------------
     def bill(self, day: int) -> tuple[Int64s, Floats]:
@@ -206,7 +210,11 @@ class Customers:
         )
 
     def active(self) -> Int64s:
-        return np.flatnonzero(self.status == CUSTOMER)
+        """Node ids of the customers now, ascending (read-only: kept until a status changes)."""
+        if self._active is None:
+            self._active = np.flatnonzero(self.status == CUSTOMER)
+            self._active.flags.writeable = False
+        return self._active
 
     def clv_dollars(self) -> float:
         """Σ over active customers of 12 × monthly spend × spend multiplier × margin / (churn hazard
@@ -229,10 +237,11 @@ class Customers:
         r = self.r
         self.fatigue *= math.exp(-1.0 / r.fatigue_recovery_days)
         self.trust += (self.baseline - self.trust) * (1.0 - math.exp(-1.0 / r.trust_memory_days))
-        active = np.flatnonzero(self.status == CUSTOMER)
+        active = self.active()
         self.churn_cum[active] += self.churn_hazard_per_day(active)
         churned = active[self.churn_cum[active] >= self.pop.churn_threshold[active]]
         self.status[churned] = CHURNED
+        self._active = None
         prospects = self.status == PROSPECT
         self.acq_cum[prospects] += r.organic_acquisition_per_year / DAYS_PER_YEAR
         acquired = np.flatnonzero(prospects & (self.acq_cum >= self.pop.acquisition_threshold))

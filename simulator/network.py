@@ -3,6 +3,10 @@
 Stored as CSR arrays (for node i, its followers are `followers_of[start[i]:start[i+1]]`) because
 a post's reach is read on every word-of-mouth event; a graph library would make that lookup
 ~50x slower at 100k nodes. Analysts get the edges in network.parquet.
+
+The build is vectorised and works through the edges a block of authors at a time, so its
+transient memory is a few bytes per edge rather than the ~40 an all-at-once int64 build needs
+(the network is the largest thing a replication holds: hundreds of edges per person).
 """
 
 from __future__ import annotations
@@ -17,6 +21,10 @@ from .arrays import Ids, Int32s, Int64s
 from .population import Population
 from .rng import generator
 
+# Edges sorted and de-duplicated at once while building: bounds the build's int64 scratch
+# arrays (~24 bytes per edge of the block) whatever the network's size [edges].
+BUILD_BLOCK_EDGES = 1 << 21
+
 
 @dataclass(frozen=True)
 class Network:
@@ -25,6 +33,13 @@ class Network:
 
     def followers(self, node: int) -> Int32s:
         return self.followers_of[self.start[node] : self.start[node + 1]]
+
+    def followers_of_each(self, nodes: Ids) -> Int32s:
+        """The followers of every node in `nodes`, concatenated in that order (one gather, no loop)."""
+        first, count = self.start[nodes], self.start[nodes + 1] - self.start[nodes]
+        before = np.cumsum(count) - count  # where each node's followers begin in the result
+        at = np.arange(int(count.sum()), dtype=np.int64) + np.repeat(first - before, count)
+        return self.followers_of[at]
 
     def reach(self, nodes: Ids) -> Int64s:
         return (self.start[nodes + 1] - self.start[nodes]).astype(np.int64)
@@ -36,22 +51,73 @@ class Network:
 
 
 def build_network(world: World, pop: Population, seed: int, replication: int) -> Network:
-    """Each node gets its drawn number of followers; a share `homophily` come from its own segment."""
+    """Each node gets its drawn number of followers; a share `homophily` come from its own segment.
+
+    Draw order (part of every seed's meaning): one uniform per edge for "same segment", one
+    follower per edge uniformly, then, segment by segment, a follower from the author's own
+    segment for the edges that drew "same". Self-follows move to the next node; repeated edges
+    are dropped; each author's followers are sorted."""
     rng = generator(seed, replication, "network")
     n = pop.size
     counts = pop.followers.astype(np.int64)
-    author = np.repeat(np.arange(n, dtype=np.int64), counts)
-    by_segment = [np.flatnonzero(pop.segment == s) for s in range(len(pop.segment_names))]
-    same = rng.random(len(author)) < world.population.homophily
-    follower = rng.integers(0, n, len(author))
-    seg_of_author = pop.segment[author]
-    for s, members in enumerate(by_segment):
-        pick = same & (seg_of_author == s)
-        follower[pick] = members[rng.integers(0, len(members), int(pick.sum()))]
-    follower = np.where(follower == author, (follower + 1) % n, follower)
-    key = np.sort(author * n + follower)  # sorted by author, then follower
-    key = key[np.r_[True, key[1:] != key[:-1]]]  # drop repeated edges
-    author, followers_of = key // n, (key % n).astype(np.int32)
+    drawn = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(counts, out=drawn[1:])
+    total = int(drawn[-1])
+    same = np.empty(total, dtype=bool)
+    for lo in range(0, total, BUILD_BLOCK_EDGES):  # uniforms drawn in blocks are the same numbers
+        same[lo : lo + BUILD_BLOCK_EDGES] = rng.random(min(BUILD_BLOCK_EDGES, total - lo)) < (
+            world.population.homophily
+        )
+    follower = rng.integers(0, n, total, dtype=np.int32)  # int32 draws equal int64 ones below 2**31
+    same_edges = np.flatnonzero(same)
+    del same
+    for s, edges in enumerate(_edges_by_author_segment(pop, drawn, same_edges)):
+        members = np.flatnonzero(pop.segment == s).astype(np.int32)
+        follower[edges] = members[rng.integers(0, len(members), len(edges), dtype=np.int32)]
+    del same_edges
+    kept = np.zeros(n, dtype=np.int64)
+    written = 0
+    for a0, a1 in _author_blocks(drawn):
+        drew = counts[a0:a1]
+        f = follower[drawn[a0] : drawn[a1]]
+        key = np.repeat(np.arange(a1 - a0, dtype=np.int64) * n, drew) + f  # author, then follower
+        loop = np.flatnonzero(f == np.repeat(np.arange(a0, a1, dtype=np.int32), drew))
+        key[loop] += (f[loop] + 1) % n - f[loop]  # a self-follow moves to the next node
+        key.sort()  # authors keep their order, so each author's followers end up sorted
+        repeated = np.flatnonzero(key[1:] == key[:-1]) + 1
+        kept[a0:a1] = drew - np.bincount(
+            np.searchsorted(np.cumsum(drew), repeated, side="right"), minlength=a1 - a0
+        )
+        key = np.delete(key, repeated)
+        key -= np.repeat(np.arange(a1 - a0, dtype=np.int64) * n, kept[a0:a1])
+        follower[written : written + len(key)] = key  # never ahead of the block being read
+        written += len(key)
     start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(np.bincount(author, minlength=n), out=start[1:])
-    return Network(start=start, followers_of=followers_of)
+    np.cumsum(kept, out=start[1:])
+    return Network(start=start, followers_of=follower[:written].copy())
+
+
+def _edges_by_author_segment(pop: Population, drawn: Int64s, edges: Int64s) -> list[Int64s]:
+    """`edges` (ascending) split by their author's segment, each part ascending. Authors come in
+    runs of one segment (the population is laid out by segment), so each run is a slice."""
+    change = np.flatnonzero(np.diff(pop.segment)) + 1
+    first, last = np.r_[0, change], np.r_[change, pop.size]
+    lo = np.searchsorted(edges, drawn[first])
+    hi = np.searchsorted(edges, drawn[last])
+    runs_of = pop.segment[first]
+    return [
+        np.concatenate([edges[lo[r] : hi[r]] for r in np.flatnonzero(runs_of == s)] or [edges[:0]])
+        for s in range(len(pop.segment_names))
+    ]
+
+
+def _author_blocks(drawn: Int64s) -> list[tuple[int, int]]:
+    """Consecutive author ranges [a0, a1) of about BUILD_BLOCK_EDGES edges each (at least one author)."""
+    n = len(drawn) - 1
+    blocks, a0 = [], 0
+    while a0 < n:
+        a1 = int(np.searchsorted(drawn, drawn[a0] + BUILD_BLOCK_EDGES, side="right")) - 1
+        a1 = min(max(a1, a0 + 1), n)
+        blocks.append((a0, a1))
+        a0 = a1
+    return blocks

@@ -218,11 +218,14 @@ class ArmWorld:
     def _broadcast(self, b: Broadcast, tick: int, k: int) -> None:
         pop = self.shared.population
         weights = np.array([b.targeting.get(s, 0.0) if b.targeting else 1.0 for s in self.segments])
-        everyone = np.arange(pop.size)
-        index = broadcast_draw_index(tick, k)
-        u_reach = self.shared.counter.uniform("broadcast", index, everyone)
-        u_buy = self.shared.counter.uniform("broadcast", index + 1, everyone)
-        buyers, dollars, reached = self.customers.broadcast(weights, b.offer, u_reach, u_buy, self.discount)
+        index, counter = broadcast_draw_index(tick, k), self.shared.counter
+        buyers, dollars, reached = self.customers.broadcast(
+            weights,
+            b.offer,
+            lambda ids: counter.uniform("broadcast", index, ids),
+            lambda ids: counter.uniform("broadcast", index + 1, ids),
+            self.discount,
+        )
         self.rec.broadcast(b, reached)
         for node, amount in zip(buyers.tolist(), dollars.tolist(), strict=False):
             self.rec.purchase(
