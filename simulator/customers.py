@@ -75,7 +75,7 @@ class Customers:
 
     def _clip_trust(self, nodes: Ids) -> None:
         """Keep trust in [0, 1], touching only the people just changed (not the whole population)."""
-        self.trust[nodes] = np.clip(self.trust[nodes], 0.0, 1.0)
+        self.trust[nodes] = self.trust[nodes].clip(0.0, 1.0)
 
     # ---- responses ------------------------------------------------------------------------
     def react(
@@ -144,15 +144,16 @@ class Customers:
 
     def hear(self, authors: Ids, valence: Int8s) -> Int64s:
         """Followers of each author see the post; returns the reach of each post [people]."""
-        reach = self.net.reach(authors)
-        if len(authors) == 0:
+        seen, reach = self.net.followers_of_each(authors)
+        if len(seen) == 0:
             return reach
-        seen = self.net.followers_of_each(authors)
-        sign = np.repeat(valence.astype(float), reach)
-        customer = self.status[seen] == CUSTOMER
-        np.add.at(self.trust, seen[customer], sign[customer] * self.r.wom_trust_effect)
-        self._clip_trust(seen[customer])
-        prospect = ~customer & (self.status[seen] == PROSPECT)
+        sign = np.repeat(valence, reach)
+        status = self.status[seen]
+        customer = status == CUSTOMER
+        heard = seen[customer]
+        np.add.at(self.trust, heard, sign[customer] * self.r.wom_trust_effect)
+        self._clip_trust(heard)
+        prospect = status == PROSPECT
         pull = np.where(sign[prospect] > 0, self.r.wom_acquisition_hazard, -self.r.wom_deterrence)
         np.add.at(self.acq_cum, seen[prospect], pull)
         return reach

@@ -34,12 +34,15 @@ class Network:
     def followers(self, node: int) -> Int32s:
         return self.followers_of[self.start[node] : self.start[node + 1]]
 
-    def followers_of_each(self, nodes: Ids) -> Int32s:
-        """The followers of every node in `nodes`, concatenated in that order (one gather, no loop)."""
-        first, count = self.start[nodes], self.start[nodes + 1] - self.start[nodes]
+    def followers_of_each(self, nodes: Ids) -> tuple[Int32s, Int64s]:
+        """(the followers of every node in `nodes`, concatenated in that order; each node's count),
+        in one gather rather than a slice per node."""
+        first = self.start[nodes]
+        count = self.start[nodes + 1] - first
         before = np.cumsum(count) - count  # where each node's followers begin in the result
-        at = np.arange(int(count.sum()), dtype=np.int64) + np.repeat(first - before, count)
-        return self.followers_of[at]
+        at = np.arange(int(before[-1] + count[-1]) if len(count) else 0, dtype=np.int64)
+        seen: Int32s = self.followers_of[at + np.repeat(first - before, count)]
+        return seen, count
 
     def reach(self, nodes: Ids) -> Int64s:
         return (self.start[nodes + 1] - self.start[nodes]).astype(np.int64)

@@ -225,36 +225,47 @@ class Recorder:
 
     def word_of_mouth(
         self,
-        event_id: str,
-        minute: float,
+        candidates: npt.NDArray[np.integer[Any]],
+        minutes: npt.NDArray[np.float64],
         tick: int,
-        customer: int,
-        segment: str,
-        valence: int,
-        reach: int,
-        conversation_id: str | None,
+        customers: npt.NDArray[np.integer[Any]],
+        segments: list[str],
+        valence: npt.NDArray[np.integer[Any]],
+        reach: npt.NDArray[np.integer[Any]],
         origin: str,
     ) -> None:
-        """`origin` (kept in the `action` column): voice, a post to the brand its author's followers
-        see; talk, chatter carrying a promoter's or detractor's view; reaction, advocacy or a rant
-        after the brand's response."""
-        if valence > 0:
-            self.positive_wom_reach += reach
-            self.positive_wom_posts += 1
-        else:
-            self.negative_wom_reach += reach
-            self.negative_wom_posts += 1
-        self._event(
-            event_id=event_id,
-            kind="wom_positive" if valence > 0 else "wom_negative",
-            minute=minute,
-            tick=tick,
-            customer=customer,
-            segment=segment,
-            action=origin,
-            reach=reach,
-            conversation_id=conversation_id,
-        )
+        """Posts that followers saw, one per candidate conversation (aligned arrays), tallied
+        without a Python loop. `origin` (kept in the `action` column): voice, a post to the brand
+        its author's followers see; talk, chatter carrying a promoter's or detractor's view;
+        reaction, advocacy or a rant after the brand's response."""
+        positive = valence > 0
+        self.positive_wom_reach += int(reach[positive].sum())
+        self.positive_wom_posts += int(positive.sum())
+        self.negative_wom_reach += int(reach[~positive].sum())
+        self.negative_wom_posts += len(valence) - int(positive.sum())
+        if not self.keep_events:
+            return
+        rep = self.replication
+        for i, minute, node, seg, v, n in zip(
+            candidates.tolist(),
+            minutes.tolist(),
+            customers.tolist(),
+            segments,
+            valence.tolist(),
+            reach.tolist(),
+            strict=True,
+        ):
+            self._event(
+                event_id=f"{self.arm}:wom-{origin}:{rep}-{i}",
+                kind="wom_positive" if v > 0 else "wom_negative",
+                minute=minute,
+                tick=tick,
+                customer=node,
+                segment=seg,
+                action=origin,
+                reach=n,
+                conversation_id=f"{rep}-{i}",
+            )
 
     def broadcast(self, b: Broadcast, reached: int) -> None:
         self.broadcasts += 1

@@ -76,6 +76,7 @@ class ArmWorld:
         self.quality = np.array([[q[n].get(a, 0.0) for a in ACTIONS] for n in NEEDS])
         self.discount = world.economics.offer_discount
         self.tone_multiplier = world.reactions.tone_trust_multiplier
+        self._action_index = {a: k for k, a in enumerate(ACTIONS)}
         self._cursor = 0
         self._pending: dict[str, int] = {}  # conversation id -> candidate index, until answered or given up
 
@@ -88,28 +89,34 @@ class ArmWorld:
         idx = idx[self.customers.keeps(cand.node[idx], cand.intent[idx], cand.u[idx])]
         rep = self.shared.replication
         convs = []
-        for i, node, intent, topic, minute in zip(
+        nodes = cand.node[idx]
+        intents, topics = cand.intent[idx], cand.topic[idx]
+        for i, node, intent, topic, minute, segment, followers, spend, seeking in zip(
             idx.tolist(),
-            cand.node[idx].tolist(),
-            cand.intent[idx].tolist(),
-            cand.topic[idx].tolist(),
+            nodes.tolist(),
+            intents.tolist(),
+            topics.tolist(),
             cand.minute[idx].tolist(),
-            strict=False,
+            self._segment_array[pop.segment[nodes]].tolist(),
+            pop.followers[nodes].tolist(),
+            pop.monthly_spend[nodes].tolist(),
+            self.help_seeking[intents].tolist(),
+            strict=True,
         ):
             c = Conversation(
                 id=f"{rep}-{i}",
                 tick=tick,
                 minute=minute,
                 customer=node,
-                segment=self.segments[pop.segment[node]],
+                segment=segment,
                 topic=self.topics[topic],
                 topic_kind=self.topic_kinds[topic],
                 intent=INTENTS[intent],
-                followers=int(pop.followers[node]),
-                monthly_value_dollars=round(float(pop.monthly_spend[node]), 2),
+                followers=followers,
+                monthly_value_dollars=round(spend, 2),
             )
             self._pending[c.id] = i
-            self.rec.conversation(c, bool(self.help_seeking[intent]))
+            self.rec.conversation(c, seeking)
             convs.append(c)
         self._public_posts(idx, tick)
         kpis = Kpis(day=day, last_day_revenue_dollars=round(self.rec.revenue_on(day - 1), 6) if day else 0.0)
@@ -121,6 +128,8 @@ class ArmWorld:
     def _public_posts(self, idx: np.ndarray, tick: int) -> None:
         """What followers see whatever the brand does: praise and complaints posted to the brand
         (voice), and chatter about it, which carries its author's view (talk)."""
+        if len(idx) == 0:
+            return
         cand = self.shared.candidates
         intent = cand.intent[idx]
         voice = idx[(intent == I_PRAISE) | (intent == I_COMPLAINT)]
@@ -131,24 +140,13 @@ class ArmWorld:
         self._word_of_mouth(chatter[said], valence[said], tick, "talk")
 
     def _word_of_mouth(self, idx: np.ndarray, valence: np.ndarray, tick: int, origin: str) -> None:
-        cand, pop = self.shared.candidates, self.shared.population
+        if len(idx) == 0:
+            return
+        cand = self.shared.candidates
         nodes = cand.node[idx]
         reach = self.customers.hear(nodes, valence)
-        rep = self.shared.replication
-        for i, node, v, n in zip(
-            idx.tolist(), nodes.tolist(), valence.tolist(), reach.tolist(), strict=False
-        ):
-            self.rec.word_of_mouth(
-                f"{self.rec.arm}:wom-{origin}:{rep}-{i}",
-                float(cand.minute[i]),
-                tick,
-                node,
-                self.segments[pop.segment[node]],
-                v,
-                n,
-                f"{rep}-{i}",
-                origin,
-            )
+        segments = self._segment_array[self.shared.population.segment[nodes]].tolist()
+        self.rec.word_of_mouth(idx, cand.minute[idx], tick, nodes, segments, valence, reach, origin)
 
     # ---- tick close: ingest -----------------------------------------------------------------
     def apply(self, reply: TickReply, tick: int) -> None:
@@ -164,7 +162,7 @@ class ArmWorld:
         cand, pop = self.shared.candidates, self.shared.population
         idx = np.array([self._pending.pop(r.conversation_id) for r in responses], dtype=np.int64)
         node, intent, topic = cand.node[idx], cand.intent[idx], cand.topic[idx]
-        action = np.array([ACTIONS.index(r.action) for r in responses])
+        action = np.array([self._action_index[r.action] for r in responses])
         need = self.need[intent, self.topic_kind[topic]]
         answered = action != ACTIONS.index("none")
         delay = np.array([r.delay_minutes for r in responses])
@@ -185,32 +183,24 @@ class ArmWorld:
             u_pitch,
             self.discount,
         )
-        seek_all = self.help_seeking[intent]
-        for k, r in enumerate(responses):
-            seg = self.segments[pop.segment[node[k]]]
-            self.rec.response(
-                r,
-                seg,
-                self.topics[topic[k]],
-                INTENTS[intent[k]],
-                bool(out.helped[k]),
-                bool(seek_all[k]),
-                float(out.trust_after[k]),
-            )
-            if out.purchase_dollars[k] > 0:
+        for r, seg, t, i, helped, seeking, trust, dollars, n in zip(
+            responses,
+            self._segment_array[pop.segment[node]].tolist(),
+            topic.tolist(),
+            intent.tolist(),
+            out.helped.tolist(),
+            self.help_seeking[intent].tolist(),
+            out.trust_after.tolist(),
+            out.purchase_dollars.tolist(),
+            node.tolist(),
+            strict=True,
+        ):
+            self.rec.response(r, seg, self.topics[t], INTENTS[i], helped, seeking, trust)
+            if dollars > 0:
+                pitch = r.pitched and INTENTS[i] != "purchase_intent"
+                source = "offer" if r.action == "offer" else ("pitch" if pitch else "conversation")
                 self.rec.purchase(
-                    f"{r.id}:purchase",
-                    r.minute,
-                    tick,
-                    int(node[k]),
-                    seg,
-                    float(out.purchase_dollars[k]),
-                    "offer"
-                    if r.action == "offer"
-                    else (
-                        "pitch" if r.pitched and INTENTS[intent[k]] != "purchase_intent" else "conversation"
-                    ),
-                    r.conversation_id,
+                    f"{r.id}:purchase", r.minute, tick, n, seg, dollars, source, r.conversation_id
                 )
         spoke = np.flatnonzero(out.wom_valence != 0)
         self._word_of_mouth(idx[spoke], out.wom_valence[spoke], tick, "reaction")
