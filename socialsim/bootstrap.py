@@ -190,7 +190,7 @@ def simulate(
 def publish(result: RunResult, req: RunRequest, sha: str) -> Summary:
     """Write a finished run's outputs and report; return its summary."""
     summary = write_outputs(result, req.out, sha, str(req.path))
-    (req.out / "report.html").write_text(render(summary, result.series, req.sc.description), encoding="utf-8")
+    (req.out / "report.html").write_text(render(summary, result.series, req.sc, req.sets), encoding="utf-8")
     return summary
 
 

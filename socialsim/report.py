@@ -1,129 +1,201 @@
-"""report.html: one self-contained page (plots inlined as PNG) a strategist can mail around."""
+"""report.html: one self-contained page (plots inlined as PNG, tables downloadable as CSV) that
+a strategist can mail around. It opens with the verdict, then says what each arm *is* before
+showing what it did, because staffing and hourly costs explain much of the outcome."""
 
 from __future__ import annotations
 
 import base64
+import csv
 import html
 import io
-import warnings
-from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Sequence
+from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import numpy.typing as npt  # noqa: E402
-from scipy import stats  # noqa: E402
-
-from .comparison import SeriesRow, Summary  # noqa: E402
-from .outcomes import METRICS  # noqa: E402
-from .stats import winner  # noqa: E402
-
-Floats = npt.NDArray[np.float64]
-RowValue = Callable[[SeriesRow], float]
-
-PLOTS: list[tuple[str, str, RowValue]] = [  # (title, y label, function of a series row)
-    ("Cumulative revenue", "$", lambda r: r["revenue_dollars"]),
-    ("Mean trust of active customers", "trust [0..1]", lambda r: r["mean_trust"]),
-    (
-        "Helped rate (did we help this person?)",
-        "fraction",
-        lambda r: r["helped"] / r["help_seeking"] if r["help_seeking"] else np.nan,
-    ),
-    ("NPS", "score", lambda r: r["nps"]),
-    ("Churned customers (cumulative)", "people", lambda r: r["churned"]),
-]
-
-
-def _band(series: list[SeriesRow], arm: str, value: RowValue) -> tuple[Floats, Floats, Floats, Floats]:
-    """Mean and 95% CI over replications at each recorded tick."""
-    by_tick: dict[float, list[float]] = defaultdict(list)
-    for row in series:
-        if row["arm"] == arm:
-            by_tick[row["minute"]].append(value(row))
-    minutes = np.array(sorted(by_tick))
-    vals = [np.array(by_tick[m], dtype=float) for m in minutes]
-    with warnings.catch_warnings():  # early ticks may have no help-seeking posts yet (NaN rate)
-        warnings.simplefilter("ignore", RuntimeWarning)
-        mean = np.array([np.nanmean(v) for v in vals])
-        half = np.array(
-            [
-                stats.t.ppf(0.975, len(v) - 1) * np.nanstd(v, ddof=1) / np.sqrt(len(v)) if len(v) > 1 else 0.0
-                for v in vals
-            ]
-        )
-    return minutes / 1440.0, mean, mean - half, mean + half
-
-
-def _plot(series: list[SeriesRow], arms: list[str], title: str, ylabel: str, value: RowValue) -> str:
-    fig, ax = plt.subplots(figsize=(7.5, 3.4), dpi=90)
-    for arm in arms:
-        days, mean, lo, hi = _band(series, arm, value)
-        ax.plot(days, mean, label=arm, linewidth=1.4)
-        ax.fill_between(days, lo, hi, alpha=0.2)
-    ax.set_title(title)
-    ax.set_xlabel("simulated day")
-    ax.set_ylabel(ylabel)
-    ax.grid(alpha=0.3)
-    ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
-
+from .comparison import SeriesRow, Summary
+from .contracts.scenario import Scenario
+from .contracts.strategy import Strategy
+from .outcomes import METRICS
+from .report_plots import DIFFERENCES, OVER_TIME, chart
+from .verdict import LABELS, amount, credible_winner, decide, describe, difference
 
 STYLE = (
     "body{font-family:system-ui,sans-serif;margin:2em;max-width:1100px}"
     "table{border-collapse:collapse;margin:1em 0}"
     "td,th{border:1px solid #ccc;padding:4px 8px;text-align:right;vertical-align:top}th{text-align:left}"
     "td.win{background:#e6f4ea;font-weight:600}img{display:block;margin:1em 0}"
-    "small{color:#666;font-weight:normal}"
+    "small{color:#666;font-weight:normal}#verdict{background:#f4f7fb;border-left:4px solid #1f77b4;"
+    "padding:.6em 1em}.cards{display:flex;flex-wrap:wrap;gap:1em}.card{border:1px solid #ccc;"
+    "padding:.5em 1em;min-width:230px}.card h3{margin:.2em 0}"
 )
 
-
-def _fmt(x: float) -> str:
-    return f"{x:,.4g}" if abs(x) < 1e4 else f"{x:,.0f}"
+esc = html.escape
 
 
-def render(summary: Summary, series: list[SeriesRow], description: str) -> str:
-    arms = list(summary["arms"])
-    esc = html.escape
-    rows = []
-    for metric, (unit, higher) in METRICS.items():
-        best = winner(summary["arms"], metric, higher)
+def csv_link(name: str, header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    """A download link carrying the table as CSV, so the page stays one file."""
+    buf = io.StringIO()
+    writer = csv.writer(buf)
+    writer.writerow(header)
+    writer.writerows(rows)
+    data = base64.b64encode(buf.getvalue().encode()).decode()
+    return f"<a download='{esc(name)}' href='data:text/csv;base64,{data}'>download {esc(name)}</a>"
+
+
+def _table(
+    header: Sequence[str], rows: Sequence[Sequence[str]], classes: Sequence[Sequence[str]] | None = None
+) -> str:
+    head = "".join(f"<th>{esc(h)}</th>" for h in header)
+    body = []
+    for i, row in enumerate(rows):
+        cls = classes[i] if classes else [""] * len(row)
         cells = "".join(
-            f"<td class='{'win' if a == best else ''}'>{_fmt(summary['arms'][a][metric]['mean'])}"
-            f"<br><small>[{_fmt(summary['arms'][a][metric]['ci95'][0])}, "
-            f"{_fmt(summary['arms'][a][metric]['ci95'][1])}]</small></td>"
-            for a in arms
+            f"<th>{c}</th>" if j == 0 else f"<td class='{cls[j]}'>{c}</td>" for j, c in enumerate(row)
         )
-        rows.append(
-            f"<tr><th>{esc(metric)} <small>({esc(unit)}, "
-            f"{'higher' if higher else 'lower'} is better)</small></th>{cells}</tr>"
+        body.append(f"<tr>{cells}</tr>")
+    return f"<table><tr>{head}</tr>{''.join(body)}</table>"
+
+
+def scale(sc: Scenario, summary: Summary, sets: list[str]) -> str:
+    w = sc.world
+    prospects = round(w.population.customers * w.population.prospects_per_customer)
+    changed = (
+        "".join(f"<li><code>{esc(s)}</code></li>" for s in sets) or "<li>none (the scenario as written)</li>"
+    )
+    return (
+        f"<p>{esc(w.company)}: {w.population.customers:,} customers and {prospects:,} prospects, "
+        f"{w.horizon.days} days in ticks of {w.horizon.tick_minutes} min, "
+        f"{summary['replications']} replications "
+        f"(seed {summary['seed']}), money in {esc(w.currency)}, transport {esc(summary['transport'])}, "
+        f"config sha256 <code>{summary['config_sha256'][:16]}</code>.</p>"
+        f"<p>Values changed for this run with <code>--set</code>:</p><ul>{changed}</ul>"
+    )
+
+
+def arm_card(arm: str, s: Strategy, sc: Scenario) -> str:
+    """What an arm is: who owns the channel, who helps, how it is staffed and what that costs."""
+    cost = sc.world.economics.staff_cost_dollars_per_hour
+    currency = esc(sc.world.currency)
+    staff = "".join(
+        f"<li>{esc(d)}: {h:g} h/day at {cost.get(d, 0.0):g} {currency}/h</li>"
+        for d, h in s.staff_hours_per_day.items()
+    )
+    daily = sum(h * cost.get(d, 0.0) for d, h in s.staff_hours_per_day.items())
+    behaviours = [
+        name
+        for name, on in (
+            ("panic button", s.panic.enabled),
+            ("listening first", s.listening.enabled),
+            ("value tiering", s.tiering.enabled),
         )
-    paired = "".join(
-        f"<tr><td>{esc(p['metric'])}</td><td>{esc(p['a'])}</td><td>{esc(p['b'])}</td><td>{_fmt(p['mean_diff'])}</td>"
-        f"<td>[{_fmt(p['ci95'][0])}, {_fmt(p['ci95'][1])}]</td><td>{p['p_a_beats_b']:.3f}</td></tr>"
-        for p in summary["paired"]
+        if on
+    ]
+    return (
+        f"<div class='card'><h3>{esc(arm)}</h3><p>{esc(s.description)}</p><ul>"
+        f"<li>captain: {esc(s.captain)}; crew: {esc(', '.join(s.crew) or 'none')}</li>{staff}"
+        f"<li>staff cost {daily:,.0f} {currency}/day; "
+        f"shift {s.shift.start_hour}:00–{s.shift.end_hour}:00</li>"
+        f"<li>tone {esc(s.tone)}; pitches {s.pitch_rate:.0%} of handled posts; "
+        f"{s.broadcasts.per_week:g} campaigns/week ({s.broadcasts.offer_share:.0%} offers)</li>"
+        f"<li>behaviours: {esc(', '.join(behaviours) or 'none')}</li></ul></div>"
     )
-    imgs = "".join(
-        f"<img alt='{esc(t)}' src='data:image/png;base64,{_plot(series, arms, t, y, f)}'>"
-        for t, y, f in PLOTS
+
+
+def outcomes_table(summary: Summary, currency: str) -> str:
+    arms = list(summary["arms"])
+    rows, classes, data = [], [], []
+    for metric, (_, higher) in METRICS.items():
+        best = credible_winner(summary, metric)
+        cells = [
+            f"{esc(LABELS.get(metric, metric))} <small>({'higher' if higher else 'lower'} is better)</small>"
+        ]
+        for a in arms:
+            m = summary["arms"][a][metric]
+            lo, hi = (amount(metric, x, currency) for x in m["ci95"])
+            cells.append(f"{amount(metric, m['mean'], currency)}<br><small>[{lo}, {hi}]</small>")
+            data.append([metric, a, m["mean"], *m["ci95"]])
+        cells.append(esc(best or "—"))
+        rows.append(cells)
+        classes.append(["", *("win" if a == best else "" for a in arms), ""])
+    table = _table(["metric", *arms, "credible winner"], rows, classes)
+    return table + csv_link("outcomes.csv", ["metric", "arm", "mean", "ci95_low", "ci95_high"], data)
+
+
+def paired_table(summary: Summary, currency: str) -> str:
+    """Each pair once per metric, better arm first; credible differences first, largest first."""
+    diffs = []
+    for p in summary["paired"]:
+        d = difference(summary, p["metric"], p["a"], p["b"])
+        diffs.append(d if d.p_a_better >= 0.5 else difference(summary, p["metric"], p["b"], p["a"]))
+    diffs.sort(key=lambda d: (not d.credible, -abs(d.relative or 0.0)))
+    rows = [
+        [
+            esc(LABELS.get(d.metric, d.metric)),
+            esc(d.a),
+            esc(d.b),
+            "n/a" if d.relative is None else f"{d.relative:+.1%}",
+            f"{amount(d.metric, d.mean, currency)} [{amount(d.metric, d.ci95[0], currency)}, "
+            f"{amount(d.metric, d.ci95[1], currency)}]",
+            f"{d.p_a_better:.2f}",
+            "yes" if d.credible else "no",
+        ]
+        for d in diffs
+    ]
+    shown = [r for r, d in zip(rows, diffs, strict=True) if d.credible]
+    rest = [r for r, d in zip(rows, diffs, strict=True) if not d.credible]
+    header = ["metric", "better arm", "than", "relative", "difference [95% CI]", "P(better)", "credible"]
+    data = [[d.metric, d.a, d.b, d.mean, *d.ci95, d.p_a_better, d.credible] for d in diffs]
+    return (
+        _table(header, shown)
+        + (
+            f"<details><summary>{len(rest)} differences this run does not separate</summary>"
+            f"{_table(header, rest)}</details>"
+            if rest
+            else ""
+        )
+        + csv_link(
+            "paired.csv",
+            ["metric", "a", "b", "mean_diff", "ci95_low", "ci95_high", "p_a_better", "credible"],
+            data,
+        )
     )
+
+
+def _img(alt: str, png_base64: str) -> str:
+    return f"<img alt='{esc(alt)}' src='data:image/png;base64,{png_base64}'>"
+
+
+def render(summary: Summary, series: list[SeriesRow], sc: Scenario, sets: list[str]) -> str:
+    arms = list(summary["arms"])
+    currency = sc.world.currency
+    verdict = describe(decide(summary), summary, currency)
+    reference = arms[0]
+    over_time = "".join(
+        _img(t, chart(series, arms, t, y.format(currency=currency), f)) for t, y, f in OVER_TIME
+    )
+    differences = "".join(
+        _img(
+            f"{t}: difference from {reference}",
+            chart(
+                series, arms, f"{t}: difference from {reference}", y.format(currency=currency), f, reference
+            ),
+        )
+        for t, y, f in DIFFERENCES
+    )
+    cards = "".join(arm_card(a, sc.arms[a], sc) for a in arms if a in sc.arms)
     title = esc(summary["scenario"])
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>socialsim: {title}</title>
 <style>{STYLE}</style></head><body>
-<h1>{esc(summary["scenario"])}</h1><p>{esc(description)}</p>
-<p>seed {summary["seed"]} · {summary["replications"]} replications · transport {esc(summary["transport"])} ·
-config sha256 <code>{summary["config_sha256"][:16]}</code></p>
+<h1>Who should own social media at {esc(sc.world.company)}?</h1><p>{esc(sc.description)}</p>
+<section id="verdict"><h2>Verdict</h2><p>{esc(verdict)}</p>
+<p><small>A difference is credible when its paired 95% confidence interval (same customers and luck in every
+arm, difference taken per replication) excludes zero.</small></p></section>
+<h2>Scale</h2>{scale(sc, summary, sets)}
+<h2>The arms</h2><div class="cards">{cards}</div>
 <h2>Outcomes by arm</h2>
-<p>Mean over replications with 95% confidence interval; the best arm per metric is shaded.</p>
-<table><tr><th>metric</th>{"".join(f"<th>{esc(a)}</th>" for a in arms)}</tr>{"".join(rows)}</table>
-<h2>Over time</h2><p>Mean over replications with 95% band.</p>{imgs}
-<h2>Paired differences (A − B, per replication, common random numbers)</h2>
-<table><tr><th>metric</th><th>A</th><th>B</th><th>mean A − B</th><th>95% CI</th><th>P(A beats B)</th></tr>
-{paired}</table>
+<p>Mean over replications with 95% confidence interval; an arm is shaded only where it is credibly better
+than every other arm.</p>{outcomes_table(summary, currency)}
+<h2>Differences over time</h2><p>Each arm minus {esc(reference)}, paired per replication, with 95% band.</p>
+{differences}
+<h2>Over time</h2><p>Mean over replications with 95% band.</p>{over_time}
+<h2>Paired differences</h2>{paired_table(summary, currency)}
 </body></html>"""

@@ -1,13 +1,37 @@
-"""The comparison as a terminal table (rich), from a run's summary."""
+"""The comparison as a terminal table (rich), from a run's summary: one row per metric, one
+column per arm, and a winner only where the paired evidence is credible. Sized to fit 100
+columns: short labels, compact numbers, the currency once in the title."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
 
 from rich.markup import escape
 from rich.table import Table
 
-from .comparison import Summary
 from .outcomes import METRICS
-from .stats import winner
+from .verdict import credible_winner
+
+# Terminal width the table is laid out for, and an arm column's usual width [columns]
+WIDTH = 100
+ARM_COLUMN = 13
+
+SHORT = {
+    "revenue": "revenue",
+    "clv": "lifetime value",
+    "cost": "cost",
+    "roi": "ROI",
+    "trust": "trust",
+    "helped_rate": "helped",
+    "nps": "NPS",
+    "churn_rate": "churn",
+    "response_rate": "answered",
+    "median_first_response_minutes": "1st reply min",
+    "positive_wom_reach": "+ word of mouth",
+    "negative_wom_reach": "− word of mouth",
+    "acquisitions": "acquisitions",
+}
 
 
 def compact(x: float) -> str:
@@ -17,24 +41,37 @@ def compact(x: float) -> str:
     return f"{x:.3g}"
 
 
-def comparison_table(summary: Summary) -> Table:
-    """One row per metric, one column per arm: mean ± CI half-width, and the best arm."""
+def cell(metric: str, mean: float, half: float) -> str:
+    """Mean ± CI half-width; fractions as percentages, and no '±0' where replications agree exactly."""
+    unit = METRICS[metric][0]
+    if unit == "fraction":
+        text, spread = f"{mean:.1%}", f"{half:.1%}"
+    elif unit == "0..1":
+        text, spread = f"{mean:.3f}", f"{half:.3f}"
+    else:
+        text, spread = compact(mean), compact(half)
+    return text if half == 0 else f"{text} ±{spread}"
+
+
+def comparison_table(summary: Mapping[str, Any], currency: str) -> Table:
     arms = list(summary["arms"])
-    table = Table(
-        title=f"{summary['scenario']}: mean ± 95% CI half-width over {summary['replications']} replications"
-    )
-    table.add_column("metric")
-    for arm in arms:
-        table.add_column(arm, justify="right")
+    title = f"{summary['scenario']}: mean ± 95% CI over {summary['replications']} replications"
+    table = Table(title=f"{title} (money in {currency})", width=WIDTH)
+    table.add_column("metric", no_wrap=True)
+    for arm in arms:  # a long arm name breaks after its last hyphen rather than being cut
+        cut = arm.rfind("-") + 1
+        header = arm if len(arm) <= ARM_COLUMN or not cut else f"{arm[:cut]}\n{arm[cut:]}"
+        table.add_column(header, justify="right")
     table.add_column("winner")
-    for metric, (unit, higher) in METRICS.items():
+    for metric, (_, higher) in METRICS.items():
         cells = []
         for arm in arms:
             m = summary["arms"][arm][metric]
-            cells.append(f"{compact(m['mean'])} ±{compact((m['ci95'][1] - m['ci95'][0]) / 2)}")
+            cells.append(cell(metric, m["mean"], (m["ci95"][1] - m["ci95"][0]) / 2))
         table.add_row(
-            escape(f"{metric} [{unit}] {'↑' if higher else '↓'}"),
+            escape(f"{SHORT.get(metric, metric)} {'↑' if higher else '↓'}"),
             *cells,
-            winner(summary["arms"], metric, higher),
+            credible_winner(summary, metric) or "—",
         )
+    table.caption = "winner: credibly best against every other arm (paired 95% CI excludes zero); — otherwise"
     return table

@@ -8,6 +8,7 @@ as inconclusive rather than as a winner.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -60,7 +61,7 @@ class Difference:
         return self.mean / abs(self.base) if self.base else None
 
 
-def difference(summary: dict[str, Any], metric: str, a: str, b: str) -> Difference:
+def difference(summary: Mapping[str, Any], metric: str, a: str, b: str) -> Difference:
     """The paired difference a − b, whichever order the summary stored the pair in."""
     for p in summary["paired"]:
         if p["metric"] != metric:
@@ -74,7 +75,7 @@ def difference(summary: dict[str, Any], metric: str, a: str, b: str) -> Differen
     raise KeyError(f"the summary has no paired difference of {metric} between {a} and {b}")
 
 
-def ranked(summary: dict[str, Any], metric: str) -> list[str]:
+def ranked(summary: Mapping[str, Any], metric: str) -> list[str]:
     """Arms best first by mean (ties keep the scenario's arm order)."""
     higher = METRICS[metric][1]
     arms = list(summary["arms"])
@@ -82,7 +83,7 @@ def ranked(summary: dict[str, Any], metric: str) -> list[str]:
     return sorted(arms, key=lambda arm: sign * summary["arms"][arm][metric]["mean"])
 
 
-def credible_winner(summary: dict[str, Any], metric: str) -> str | None:
+def credible_winner(summary: Mapping[str, Any], metric: str) -> str | None:
     """The arm credibly better than every other arm on `metric`, or None."""
     arms = list(summary["arms"])
     if len(arms) < 2:
@@ -93,7 +94,7 @@ def credible_winner(summary: dict[str, Any], metric: str) -> str | None:
     return None
 
 
-def _contenders(summary: dict[str, Any], metric: str) -> list[str]:
+def _contenders(summary: Mapping[str, Any], metric: str) -> list[str]:
     """The best arm and every arm not credibly worse than it."""
     order = ranked(summary, metric)
     best = order[0]
@@ -109,10 +110,10 @@ class Verdict:
     lift: Difference | None  # owner minus runner-up on the objective
     trade_offs: list[Difference]  # metrics where the owner is credibly worse, by how much
     drivers: list[Difference]  # mechanisms that differ most between owner and runner-up
-    baseline_lift: dict[str, Any] | None  # owner against the no-social baseline, when the run has one
+    baseline_lift: Mapping[str, Any] | None  # owner against the no-social baseline, when the run has one
 
 
-def objective_of(summary: dict[str, Any], objective: str | None = None) -> str:
+def objective_of(summary: Mapping[str, Any], objective: str | None = None) -> str:
     metrics = next(iter(summary["arms"].values()))
     if objective is not None:
         if objective not in metrics:
@@ -121,7 +122,7 @@ def objective_of(summary: dict[str, Any], objective: str | None = None) -> str:
     return next(m for m in DEFAULT_OBJECTIVES if m in metrics)
 
 
-def decide(summary: dict[str, Any], objective: str | None = None) -> Verdict:
+def decide(summary: Mapping[str, Any], objective: str | None = None) -> Verdict:
     """The recommended owner for `objective`; trust decides among arms the objective cannot separate."""
     objective = objective_of(summary, objective)
     contenders = _contenders(summary, objective)
@@ -147,7 +148,7 @@ def decide(summary: dict[str, Any], objective: str | None = None) -> Verdict:
     )
 
 
-def _trade_offs(summary: dict[str, Any], owner: str) -> list[Difference]:
+def _trade_offs(summary: Mapping[str, Any], owner: str) -> list[Difference]:
     """Metrics on which some other arm is credibly better than the owner: the worst gap per metric."""
     worst: dict[str, Difference] = {}
     for metric in METRICS:
@@ -162,13 +163,13 @@ def _trade_offs(summary: dict[str, Any], owner: str) -> list[Difference]:
     return sorted(worst.values(), key=lambda d: -abs(d.relative or 0))[:MAX_TRADE_OFFS]
 
 
-def _drivers(summary: dict[str, Any], owner: str, runner_up: str) -> list[Difference]:
+def _drivers(summary: Mapping[str, Any], owner: str, runner_up: str) -> list[Difference]:
     found = [difference(summary, m, owner, runner_up) for m in DRIVERS if m in METRICS]
     credible = [d for d in found if d.credible and d.relative is not None]
     return sorted(credible, key=lambda d: -abs(d.relative or 0))[:MAX_DRIVERS]
 
 
-def _baseline(summary: dict[str, Any], owner: str, objective: str) -> dict[str, Any] | None:
+def _baseline(summary: Mapping[str, Any], owner: str, objective: str) -> Mapping[str, Any] | None:
     """The owner's incremental figure against doing nothing on social, when the run measured one."""
     baseline = summary.get("baseline")
     incremental = summary["arms"][owner].get(objective)
@@ -206,6 +207,8 @@ def amount(metric: str, value: float, currency: str) -> str:
         return f"{value:.1%}"
     if unit == "minutes":
         return f"{value:,.1f} min"
+    if unit == "people":
+        return f"{value:,.0f}"
     return f"{value:,.3g}"
 
 
@@ -221,7 +224,7 @@ def _gap(d: Difference) -> str:
     return f"{_pct(d.relative)} [{_pct(lo)}, {_pct(hi)}]"
 
 
-def describe(v: Verdict, summary: dict[str, Any], currency: str) -> str:
+def describe(v: Verdict, summary: Mapping[str, Any], currency: str) -> str:
     """The verdict as a paragraph that starts "Verdict:" (terminal and report print the same text)."""
     name = LABELS.get(v.objective, v.objective)
     if v.owner is None:
