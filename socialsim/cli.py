@@ -49,14 +49,15 @@ from .kafka.broker import BrokerError, EmbeddedBroker
 from .kafka.topics import TICKS_PER_TOPIC
 from .outputs import prepare_folder, run_folder
 from .pace import parse_pace
-from .terminal import comparison_table
+from .terminal import WIDTH, comparison_table
+from .verdict import decide, describe
 
 app = typer.Typer(
     add_completion=False,
     no_args_is_help=True,
     help="Who should own social media? Compare ownership strategies on a simulated company.",
 )
-out_console = Console(width=None if sys.stdout.isatty() else 160)
+out_console = Console(width=None if sys.stdout.isatty() else WIDTH)
 err_console = Console(stderr=True)
 
 EXIT_BAD_INPUT = 2
@@ -99,7 +100,9 @@ def execute(req: RunRequest) -> None:
         err_console.print("interrupted: every process the run started has been stopped", highlight=False)
         raise typer.Exit(130) from None
     summary = publish(result, req, sha)
-    out_console.print(comparison_table(summary))
+    currency = req.sc.world.currency
+    out_console.print(comparison_table(summary, currency))
+    out_console.print(describe(decide(summary), summary, currency), highlight=False, soft_wrap=False)
     out_console.print(f"report: {(req.out / 'report.html').resolve()}")
 
 
