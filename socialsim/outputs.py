@@ -142,7 +142,8 @@ def _first_non_finite(data: object, where: str = "") -> str | None:
         return f"{where or '(top level)'} = {data}"
     items = data.items() if isinstance(data, dict) else enumerate(data) if isinstance(data, list) else ()
     for key, value in items:
-        found = _first_non_finite(value, f"{where}.{key}" if isinstance(key, str) else f"{where}[{key}]")
+        inner = f"{where}[{key}]" if isinstance(key, int) else f"{where}.{key}" if where else str(key)
+        found = _first_non_finite(value, inner)
         if found:
             return found
     return None
