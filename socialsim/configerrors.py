@@ -21,7 +21,6 @@ MAX_LINE_CHARS = 400
 MAX_EXCERPT_CHARS = 60
 
 
-
 def _bounded_repr() -> reprlib.Repr:
     bounded = reprlib.Repr()
     bounded.maxlevel = 2
