@@ -1,0 +1,98 @@
+"""The platform around a run: a strategy service, the embedded broker, dashboards, service contracts."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from dashboards.push import PushError, push
+
+from ..bootstrap import (
+    serve_strategy,
+    write_contracts,
+)
+from ..configerrors import ConfigError
+from ..kafka.broker import BrokerError, EmbeddedBroker
+from .console import (
+    MetricsHostOpt,
+    err_console,
+    fail,
+    out_console,
+)
+
+
+def service(
+    scenario: Annotated[
+        str, typer.Option(help="scenario file (or shipped name) whose arm this service runs")
+    ],
+    arm: Annotated[str, typer.Option(help="the arm to serve")],
+    bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap HOST:PORT")],
+    run_id: Annotated[str, typer.Option(help="the run whose topics to serve")] = "socialsim",
+    set_: Annotated[
+        list[str] | None, typer.Option("--set", help="the same --set values the run uses")
+    ] = None,
+    metrics_port: Annotated[
+        int | None, typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port")
+    ] = None,
+    metrics_host: MetricsHostOpt = "127.0.0.1",
+) -> None:
+    """Run one strategy as a Kafka microservice (what docker-compose and operators start)."""
+    try:
+        serve_strategy(scenario, set_ or [], arm, bootstrap, run_id, metrics_port, metrics_host)
+    except ConfigError as exc:
+        fail(exc)
+    except BrokerError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+
+
+dashboards_app = typer.Typer(
+    help="Grafana dashboards: push the committed ones to a Grafana.", no_args_is_help=True
+)
+
+
+@dashboards_app.command("push")
+def dashboards_push(
+    url: Annotated[str, typer.Option(help="Grafana base URL, e.g. http://localhost:3000")],
+    token: Annotated[
+        str, typer.Option(envvar="GRAFANA_TOKEN", help="service account token [env GRAFANA_TOKEN]")
+    ],
+    folder: Annotated[str, typer.Option(help="folder title the dashboards go into")] = "socialsim",
+    datasource_uid: Annotated[
+        str | None,
+        typer.Option(help="uid of that Grafana's Prometheus datasource [default: socialsim-prometheus]"),
+    ] = None,
+) -> None:
+    """Upload the Strategy comparison, Customer journey and Operations dashboards (overwriting by uid)."""
+    try:
+        uids = push(url, token, folder, datasource_uid)
+    except PushError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False)
+        raise typer.Exit(1) from None
+    out_console.print(f"pushed {len(uids)} dashboards to {url}: {', '.join(uids)}")
+
+
+def broker(port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 9092) -> None:
+    """Start the embedded Kafka-protocol broker (Tansu, memory storage) until Ctrl-C."""
+    b = EmbeddedBroker.start(port)
+    out_console.print(f"broker listening on {b.bootstrap} (pid {b.process.pid}); Ctrl-C stops it")
+    try:
+        while b.process.poll() is None:
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        b.stop()
+
+
+def contracts(
+    out: Annotated[
+        Path, typer.Argument(help="folder to write asyncapi.yaml and events.schema.json to")
+    ] = Path("docs"),
+) -> None:
+    """Write the service contracts (AsyncAPI and the events' JSON Schema), generated from the code."""
+    write_contracts(out)
+    out_console.print(f"wrote {out / 'asyncapi.yaml'} and {out / 'events.schema.json'}")

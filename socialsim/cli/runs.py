@@ -1,0 +1,218 @@
+"""compare and live: run a comparison and print its table and verdict."""
+
+from __future__ import annotations
+
+from typing import Annotated, Unpack
+
+import typer
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+from simulator.transport import TransportError
+
+from ..bootstrap import (
+    TRANSPORTS,
+    RequestOptions,
+    RunRequest,
+    publish,
+    simulate,
+)
+from ..configerrors import ConfigError
+from ..configload import load_scenario, resolve_scenario_path, with_run_options
+from ..kafka.broker import BrokerError
+from ..kafka.topics import TICKS_PER_TOPIC
+from ..outputs import prepare_folder, run_folder
+from ..pace import parse_pace
+from ..terminal import comparison_table
+from ..verdict import decide, describe
+from .console import (
+    BootstrapOpt,
+    CustomersOpt,
+    DaysOpt,
+    ExternalOpt,
+    ForceOpt,
+    MetricsHostOpt,
+    OutOpt,
+    PartitionsOpt,
+    RepsOpt,
+    RunIdOpt,
+    SeedOpt,
+    SetOpt,
+    TicksOpt,
+    TransportOpt,
+    err_console,
+    fail,
+    out_console,
+    stop_on_sigterm,
+)
+
+
+def execute(req: RunRequest) -> None:
+    """Run, serving metrics if asked, then write outputs and print the comparison."""
+    stop_on_sigterm()
+    sc = req.sc
+    try:
+        with Progress(
+            TextColumn("[bold]{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=False,
+            disable=not err_console.is_terminal,
+        ) as bar:
+            task = bar.add_task(
+                f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=None
+            )
+            result, sha = simulate(
+                req,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                on_serving=lambda url: err_console.print(f"metrics: {url}", highlight=False),
+            )
+    except (BrokerError, TransportError, OSError) as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
+    except KeyboardInterrupt:
+        err_console.print("interrupted: every process the run started has been stopped", highlight=False)
+        raise typer.Exit(130) from None
+    summary = publish(result, req, sha)
+    currency = req.sc.world.currency
+    out_console.print(comparison_table(summary, currency))
+    out_console.print(describe(decide(summary), summary, currency), highlight=False, soft_wrap=False)
+    out_console.print(f"report: {(req.out / 'report.html').resolve()}")
+
+
+def load_request(
+    scenario: str,
+    sets: list[str] | None,
+    transport: str,
+    *,
+    out: str | None = None,
+    force: bool = False,
+    seed: int | None = None,
+    replications: int | None = None,
+    customers: int | None = None,
+    days: int | None = None,
+    **options: Unpack[RequestOptions],
+) -> RunRequest:
+    """Load and check what the user asked for; a config error exits 2 naming file and field."""
+    path = resolve_scenario_path(scenario)
+    try:
+        sc = with_run_options(
+            load_scenario(path, sets or []),
+            seed=seed,
+            replications=replications,
+            customers=customers,
+            days=days,
+        )
+        if transport not in TRANSPORTS:
+            raise ConfigError(
+                [f"--transport: unknown transport {transport!r}; allowed: {', '.join(TRANSPORTS)}"]
+            )
+    except ConfigError as exc:
+        fail(exc)
+    try:
+        folder = run_folder(out, sc.name)
+        prepare_folder(folder, force)  # before simulating: a bad --out must not cost a whole run
+    except ConfigError as exc:
+        fail(exc)
+    return RunRequest(sc=sc, path=path, sets=sets or [], transport=transport, out=folder, **options)
+
+
+def compare(
+    scenario: Annotated[str, typer.Argument(help="scenario YAML file, or the name of a shipped scenario")],
+    transport: TransportOpt = "inproc",
+    bootstrap: BootstrapOpt = None,
+    partitions: PartitionsOpt = 3,
+    external_services: ExternalOpt = False,
+    run_id: RunIdOpt = None,
+    ticks_per_topic: TicksOpt = TICKS_PER_TOPIC,
+    replications: RepsOpt = None,
+    seed: SeedOpt = None,
+    customers: CustomersOpt = None,
+    days: DaysOpt = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    set_: SetOpt = None,
+    no_events: Annotated[bool, typer.Option("--no-events", help="skip events.parquet (large runs)")] = False,
+    metrics_port: Annotated[
+        int | None,
+        typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port during the run"),
+    ] = None,
+    metrics_host: MetricsHostOpt = "127.0.0.1",
+) -> None:
+    """Run every arm of SCENARIO on common random numbers; print a table per metric and write outputs."""
+    execute(
+        load_request(
+            scenario,
+            set_,
+            transport,
+            bootstrap=bootstrap,
+            partitions=partitions,
+            external_services=external_services,
+            run_id=run_id,
+            ticks_per_topic=ticks_per_topic,
+            replications=replications,
+            seed=seed,
+            customers=customers,
+            days=days,
+            out=out,
+            force=force,
+            keep_events=not no_events,
+            metrics_port=metrics_port,
+            metrics_host=metrics_host,
+        )
+    )
+
+
+def live(
+    scenario: Annotated[str, typer.Argument(help="scenario YAML file, or the name of a shipped scenario")],
+    metrics_port: Annotated[
+        int, typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port")
+    ],
+    pace: Annotated[
+        str, typer.Option(help="simulated time = wall time, e.g. 1d=2s (units s, m, h, d)")
+    ] = "1d=2s",
+    metrics_host: MetricsHostOpt = "127.0.0.1",
+    transport: TransportOpt = "inproc",
+    bootstrap: BootstrapOpt = None,
+    partitions: PartitionsOpt = 3,
+    external_services: ExternalOpt = False,
+    run_id: RunIdOpt = None,
+    ticks_per_topic: TicksOpt = TICKS_PER_TOPIC,
+    replications: RepsOpt = None,
+    seed: SeedOpt = None,
+    customers: CustomersOpt = None,
+    days: DaysOpt = None,
+    out: OutOpt = None,
+    force: ForceOpt = False,
+    set_: SetOpt = None,
+) -> None:
+    """Run SCENARIO paced against the wall clock, serving /metrics, so Prometheus sees it unfold.
+
+    Ctrl-C stops it."""
+    try:
+        seconds_per_minute = parse_pace(pace)
+    except ConfigError as exc:
+        fail(exc)
+    execute(
+        load_request(
+            scenario,
+            set_,
+            transport,
+            bootstrap=bootstrap,
+            partitions=partitions,
+            external_services=external_services,
+            run_id=run_id,
+            ticks_per_topic=ticks_per_topic,
+            replications=replications,
+            seed=seed,
+            customers=customers,
+            days=days,
+            out=out,
+            force=force,
+            keep_events=False,
+            metrics_port=metrics_port,
+            metrics_host=metrics_host,
+            pace_s_per_minute=seconds_per_minute,
+        )
+    )
