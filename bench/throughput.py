@@ -1,24 +1,49 @@
 """Throughput of the in-process comparison beside a bare SimPy loop making as many events.
 
-    python bench/throughput.py [--customers 100000] [--days 365] [--scenario credit-card-issuer]
+    python bench/throughput.py [--customers 100000] [--days 365] [--replications 1]
+    python bench/throughput.py --fit      # how time grows with customers and with days
+    python bench/throughput.py --quick    # the same fit at small sizes (about a minute)
 
 Prints wall times, simulated conversations per second, and the ratio model / bare loop. The
 bare loop is the floor: SimPy itself scheduling the same number of events (one timeout per
 conversation and one per response), with the garbage collector frozen after setup as the model
-does. Machines are shared and noisy: compare ratios, not seconds.
+does. `--fit` fits log(time) against log(customers) and log(days) (least squares) and prints
+the exponents: 1.0 is linear. Machines are shared and noisy: compare ratios, not seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import sys
 import time
+from dataclasses import dataclass
 
+import numpy as np
 import simpy
 
 from simulator.model import Replications, draw_shared
 from socialsim.bootstrap import inprocess_transport
 from socialsim.configload import SCENARIO_DIR, load_scenario, with_run_options
+
+# Bare-loop actors: as many generators as customers, up to this many [processes].
+MAX_BARE_PROCESSES = 100_000
+# Series rows every this many ticks while benchmarking (a day at 60-minute ticks) [ticks].
+SERIES_EVERY_TICKS = 24
+# (customers, days) grids for --fit and --quick: customers vary at the first days, days at the
+# first customers.
+FIT_CUSTOMERS, FIT_DAYS = (10_000, 20_000, 50_000, 100_000, 200_000), (30, 90, 180, 365)
+QUICK_CUSTOMERS, QUICK_DAYS = (4_000, 8_000, 16_000), (30, 60, 120)
+# Exponent above which the cost is reported as growing faster than linearly.
+LINEAR_EXPONENT_LIMIT = 1.1
+
+
+@dataclass(frozen=True)
+class Measured:
+    setup_s: float  # population, network, candidates for every replication [s]
+    model_s: float  # the lockstep run, all arms and replications [s]
+    conversations: int  # simulated conversations, all arms and replications
+    events: int  # conversations + responses: what the bare loop is asked to schedule
 
 
 def bare_simpy(processes: int, events: int) -> float:
@@ -40,42 +65,78 @@ def bare_simpy(processes: int, events: int) -> float:
     return elapsed
 
 
-def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--scenario", default="credit-card-issuer")
-    ap.add_argument("--customers", type=int, default=100_000)
-    ap.add_argument("--days", type=int, default=365)
-    args = ap.parse_args()
-    sc = with_run_options(
-        load_scenario(SCENARIO_DIR / f"{args.scenario}.yaml"), customers=args.customers, days=args.days
-    )
+def measure(scenario: str, customers: int, days: int, replications: int) -> Measured:
+    sc = with_run_options(load_scenario(SCENARIO_DIR / f"{scenario}.yaml"), customers=customers, days=days)
+    reps = list(range(replications))
     t0 = time.perf_counter()
-    shared = draw_shared(sc, 0)
+    shared = {rep: draw_shared(sc, rep) for rep in reps}
     rep = Replications(
-        sc, [0], inprocess_transport(), keep_events=False, series_every_ticks=24, shared={0: shared}
+        sc, reps, inprocess_transport(), False, series_every_ticks=SERIES_EVERY_TICKS, shared=shared
     )
     setup = time.perf_counter() - t0
-    gc.freeze()
+    gc.freeze()  # setup's arrays and objects live all run: no collection needs to walk them
     t1 = time.perf_counter()
     worlds = rep.run()
     model = time.perf_counter() - t1
     gc.unfreeze()
     conversations = sum(w.rec.conversations for w in worlds.values())
-    responses = sum(w.rec.answered for w in worlds.values()) + sum(
-        w.rec.conversations - w.rec.answered for w in worlds.values()
-    )
-    events = conversations + responses
-    bare = bare_simpy(min(args.customers, 100_000), events)
+    # every conversation gets one response (an answer, or "none" when given up)
+    return Measured(setup, model, conversations, 2 * conversations)
+
+
+def throughput(args: argparse.Namespace) -> None:
+    m = measure(args.scenario, args.customers, args.days, args.replications)
+    bare = bare_simpy(min(args.customers, MAX_BARE_PROCESSES), m.events)
     print(
-        f"scenario {sc.name}: {args.customers:,} customers x {args.days} days, "
-        f"{len(sc.arms)} arms, 1 replication"
+        f"scenario {args.scenario}: {args.customers:,} customers x {args.days} days, 4 arms, "
+        f"{args.replications} replication(s)"
     )
-    print(f"setup (population, network, candidates)  {setup:8.1f} s")
-    print(f"model run (all arms, in-process)         {model:8.1f} s")
-    print(f"conversations simulated (all arms)       {conversations:,}")
-    print(f"simulated conversations per second       {conversations / model:,.0f}")
-    print(f"bare SimPy loop, {events:,} events       {bare:8.1f} s")
-    print(f"ratio model / bare SimPy                 {model / bare:8.2f}")
+    print(f"setup (population, network, candidates)  {m.setup_s:8.1f} s")
+    print(f"model run (all arms, in-process)         {m.model_s:8.1f} s")
+    print(f"conversations simulated (all arms)       {m.conversations:,}")
+    print(f"simulated conversations per second       {m.conversations / m.model_s:,.0f}")
+    print(f"bare SimPy loop, {m.events:,} events       {bare:8.1f} s")
+    print(f"ratio model / bare SimPy                 {m.model_s / bare:8.2f}")
+
+
+def exponent(sizes: list[int], seconds: list[float]) -> float:
+    """Slope of log(seconds) against log(size): time ∝ size ** slope."""
+    return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
+
+
+def fit(args: argparse.Namespace, customers: tuple[int, ...], days: tuple[int, ...]) -> None:
+    def row(n: int, d: int) -> Measured:
+        m = measure(args.scenario, n, d, 1)
+        print(f"{n:>9,} customers x {d:>3} days: setup {m.setup_s:6.2f} s, run {m.model_s:7.2f} s")
+        return m
+
+    measure(args.scenario, customers[0], days[0], 1)  # warm-up: imports and first-call costs
+    by_customers = [row(n, days[0]) for n in customers]
+    by_days = [row(customers[0], d) for d in days]
+    for what, sizes, ms in (("customers", list(customers), by_customers), ("days", list(days), by_days)):
+        run_k = exponent(sizes, [m.model_s for m in ms])
+        setup_k = exponent(sizes, [m.setup_s for m in ms])
+        verdict = "linear" if run_k <= LINEAR_EXPONENT_LIMIT else "FASTER THAN LINEAR"
+        print(f"time ∝ {what} ** {run_k:.2f} (run, {verdict}); setup ∝ {what} ** {setup_k:.2f}")
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--scenario", default="credit-card-issuer")
+    ap.add_argument("--customers", type=int, default=100_000)
+    ap.add_argument("--days", type=int, default=365)
+    ap.add_argument("--replications", type=int, default=1)
+    mode = ap.add_mutually_exclusive_group()
+    mode.add_argument("--fit", action="store_true", help="fit time against customers and days")
+    mode.add_argument("--quick", action="store_true", help="--fit at small sizes")
+    args = ap.parse_args()
+    sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # rows as they come
+    if args.fit:
+        fit(args, FIT_CUSTOMERS, FIT_DAYS)
+    elif args.quick:
+        fit(args, QUICK_CUSTOMERS, QUICK_DAYS)
+    else:
+        throughput(args)
 
 
 if __name__ == "__main__":

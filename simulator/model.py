@@ -12,6 +12,7 @@ Two actors, each a small generator with `env` passed explicitly:
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Generator
 from dataclasses import dataclass
 
@@ -24,7 +25,7 @@ from socialsim.contracts.timeunits import MINUTES_PER_DAY
 from .exogenous import draw_candidates
 from .network import build_network
 from .population import build_population
-from .recorder import Recorder
+from .recorder import EventRows, Recorder, RowSink
 from .rng import Counter
 from .transport import Transport
 from .world import ArmWorld, Shared
@@ -51,7 +52,12 @@ class Clock:
 
 
 Key = tuple[int, str]  # (replication, arm)
+EventSink = Callable[[int, str, EventRows], None]  # sink(replication, arm, rows)
 Watch = Callable[..., None]  # watch(tick, minute, worlds, final=False): measurement, never behaviour
+
+
+def _sink(event_sink: EventSink | None, rep: int, arm: str) -> RowSink | None:
+    return None if event_sink is None else functools.partial(event_sink, rep, arm)
 
 
 class Replications:
@@ -70,16 +76,21 @@ class Replications:
         shared: dict[int, Shared] | None = None,
         watch: Watch | None = None,
         pace_s_per_minute: float | None = None,
+        event_sink: EventSink | None = None,
     ):
         """`pace_s_per_minute` runs on SimPy's real-time environment: that many wall seconds per
-        simulated minute (not strict: a slow tick is late, never an error)."""
+        simulated minute (not strict: a slow tick is late, never an error). `event_sink(rep, arm,
+        rows)` takes each arm's event rows in batches as they are recorded, in order, so they need
+        not be held as Python tuples to the end."""
         world = scenario.world
         self.scenario = scenario
         self.replications = replications
         self.transport = transport
         shared = shared or {rep: draw_shared(scenario, rep) for rep in replications}
         self.worlds: dict[Key, ArmWorld] = {
-            (rep, arm): ArmWorld(world, shared[rep], Recorder(arm, rep, keep_events))
+            (rep, arm): ArmWorld(
+                world, shared[rep], Recorder(arm, rep, keep_events, _sink(event_sink, rep, arm))
+            )
             for rep in replications
             for arm in scenario.arms
         }
@@ -100,6 +111,8 @@ class Replications:
             self.env.process(self.lockstep(self.env))
             self.env.process(self.daily_life(self.env))
             self.env.run(until=self.clock.ticks * self.clock.tick_minutes + 1)
+            for w in self.worlds.values():
+                w.rec.flush()
             self.watch(
                 self.clock.ticks - 1,
                 float(self.clock.ticks * self.clock.tick_minutes),

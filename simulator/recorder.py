@@ -10,6 +10,7 @@ counter is declared once, and `snapshot` derives the row from those declarations
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field, fields
 from typing import Any
 
@@ -39,6 +40,11 @@ EVENT_COLUMNS = (
 )
 
 Cell = str | int | float | bool | None  # one value of events.parquet
+EventRows = list[tuple[Cell, ...]]  # one tuple per event, in EVENT_COLUMNS order
+RowSink = Callable[[EventRows], None]
+# Rows a recorder holds before handing them to its sink: bounds the Python tuples (~0.4 KB an
+# event) a long run keeps; the sink turns each batch into compact columns [events].
+EVENTS_PER_BATCH = 20_000
 SeriesRow = dict[str, int | float]  # one row of series.parquet
 _SERIES = "series"
 
@@ -53,6 +59,7 @@ class Recorder:
     arm: str
     replication: int
     keep_events: bool = True
+    sink: RowSink | None = None  # takes full batches of rows; without one, every row stays in `rows`
     revenue_dollars: float = column(0.0)
     # how customers stood at the latest snapshot, as the world supplied them to `snapshot`
     active_customers: int = column(0)  # [people]
@@ -74,7 +81,7 @@ class Recorder:
     first_response_minutes: list[float] = field(default_factory=list)
     churned_by_segment: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     acquisitions_by_segment: dict[str, int] = field(default_factory=lambda: defaultdict(int))
-    rows: list[tuple[Cell, ...]] = field(default_factory=list)  # one tuple per event, in EVENT_COLUMNS order
+    rows: EventRows = field(default_factory=list)  # recorded and not yet handed to the sink
     series: list[SeriesRow] = field(default_factory=list)
 
     def snapshot(
@@ -126,10 +133,14 @@ class Recorder:
                     trust,
                 )
             )
+            if len(self.rows) >= EVENTS_PER_BATCH:
+                self.flush()
 
-    def event_columns(self) -> dict[str, list[Cell]]:
-        columns = list(zip(*self.rows, strict=False)) if self.rows else [() for _ in EVENT_COLUMNS]
-        return {name: list(values) for name, values in zip(EVENT_COLUMNS, columns, strict=False)}
+    def flush(self) -> None:
+        """Hand the rows held so far to the sink (at the end of a run, and whenever a batch is full)."""
+        if self.sink is not None and self.rows:
+            self.sink(self.rows)
+            self.rows = []
 
     def conversation(self, c: Conversation, help_seeking: bool) -> None:
         self.conversations += 1

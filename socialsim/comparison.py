@@ -8,13 +8,16 @@ here knows whether the transport is in-process or Kafka.
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
+import numpy as np
 import pyarrow as pa
 
 from simulator.model import Replications, Watch
+from simulator.recorder import EVENT_COLUMNS, EventRows
 from simulator.transport import Transport
 
 from .contracts.scenario import Scenario
@@ -106,6 +109,11 @@ def run(
     result = RunResult(scenario=scenario, transport=transport.name, per_arm=per_arm)
     reps = list(range(scenario.replications))
     groups = [reps[i : i + in_flight] for i in range(0, len(reps), in_flight)]
+    batches: dict[tuple[int, str], list[pa.Table]] = defaultdict(list)  # events, until their turn
+
+    def sink(rep: int, arm: str, rows: EventRows) -> None:
+        batches[(rep, arm)].append(event_table(arm, rep, rows))
+
     for g, group in enumerate(groups):
         on_tick = (lambda tick, n, g=g: progress(g * n + tick + 1, len(groups) * n)) if progress else None
         worlds = Replications(
@@ -117,6 +125,7 @@ def run(
             on_tick,
             watch=watch,
             pace_s_per_minute=pace_s_per_minute,
+            event_sink=sink if keep_events else None,
         ).run()
         if keep_events:
             for rep in group:
@@ -124,7 +133,7 @@ def run(
                 result.network.append(
                     pa.table(
                         {
-                            "replication": pa.array([rep] * len(author), pa.int32()),
+                            "replication": np.full(len(author), rep, dtype=np.int32),
                             "author": author,
                             "follower": follower,
                         },
@@ -137,8 +146,13 @@ def run(
                 for metric, value in outcomes(scenario.world, scenario.arms[arm], w.state()).items():
                     per_arm[arm][metric].append(value)
                 result.series.extend({"arm": arm, "replication": rep, **row} for row in w.rec.series)
-                if keep_events:
-                    n = len(w.rec.rows)
-                    cols = {"arm": [arm] * n, "replication": [rep] * n, **w.rec.event_columns()}
-                    result.events.append(pa.table(cols, schema=EVENT_SCHEMA))
+                result.events.extend(batches.pop((rep, arm), []))
+        del worlds  # the next group's world is built without this one's beside it
     return result
+
+
+def event_table(arm: str, rep: int, rows: EventRows) -> pa.Table:
+    """A batch of one arm's event rows as columns of events.parquet."""
+    n = len(rows)
+    columns = dict(zip(EVENT_COLUMNS, zip(*rows, strict=True), strict=True))
+    return pa.table({"arm": [arm] * n, "replication": [rep] * n, **columns}, schema=EVENT_SCHEMA)
