@@ -2,7 +2,8 @@
 
 It validates each message, collects ticks with a `TickAssembler` per replication, asks the pure
 `Policy` of that replication to decide and returns what to publish. Each replication has its own
-policy, exactly as the in-process transport has, and is forgotten after its final tick. Kept
+policy, exactly as the in-process transport has; after its final tick only that tick's events are
+kept, to check redeliveries against (a forged marker may have closed it early). Kept
 apart from FastStream so the same code is unit-tested without a broker and driven by one.
 
 Anyone who can write to the topics can send anything, so every record is checked for meaning,
@@ -97,9 +98,16 @@ class StrategyService:
         self.strategy, self.arm, self.run, self.meter = strategy, arm, run, meter
         self.idle_ticks = idle_ticks
         self.replications: dict[int, _Replication] = {}
-        self.finished: set[int] = set()
+        # replications past their final tick, with what it was answered with: a redelivery of that
+        # tick is checked like any other, so a forged marker that closed it early cannot go unnoticed
+        self.ended: dict[int, TickAssembler] = {}
         self.ignored: Counter[str] = Counter()  # events dropped as redelivery, by kind
         self.forgotten: set[int] = set()  # replications whose state was freed as idle
+
+    @property
+    def finished(self) -> set[int]:
+        """Replications past their final tick."""
+        return set(self.ended)
 
     def receive(self, records: list[Record]) -> Decisions:
         """Raises EventConflict (one line naming arm, replication and tick) when a tick cannot be
@@ -130,8 +138,7 @@ class StrategyService:
             for event in events:
                 out.outbound.append(Outbound(run=self.run, replication=rep, event=event))
             if batch.closed.final:
-                self.finished.add(rep)
-                del self.replications[rep]
+                self.ended[rep] = self.replications.pop(rep).assembler
 
     def _admit(self, rec: Record, touched: set[int], out: Decisions) -> str | None:
         """Validate one record; return why it is unusable, or None once it is queued or ignored."""
@@ -150,16 +157,21 @@ class StrategyService:
         if state is not None and event.tick > state.assembler.next_tick:
             self._answer(rep, out)  # one batch of records may hold a tick and the next one
             state = self.replications.get(rep)
-        if rep in self.finished:
-            self.ignored["finished replication"] += 1  # redelivery of a completed replication
-            return None
-        if state is None:
-            started = self._start(rep, event.tick)
-            if isinstance(started, str):
-                return started
-            state = started
+        ended = self.ended.get(rep)
+        if ended is not None:  # only a repeat of its ticks may come; checked like any other
+            if event.tick >= ended.next_tick:
+                final = ended.next_tick - 1
+                return f"replication {rep}: event of tick {event.tick}, after its final tick {final}"
+            assembler = ended
+        else:
+            if state is None:
+                started = self._start(rep, event.tick)
+                if isinstance(started, str):
+                    return started
+                state = started
+            assembler = state.assembler
         try:
-            reason = state.assembler.add(event)
+            reason = assembler.add(event)
         except TickConflict as exc:
             raise EventConflict(f"arm {self.arm}, replication {rep}, {exc}") from None
         if reason:

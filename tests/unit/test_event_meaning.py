@@ -79,6 +79,19 @@ def test_a_smaller_forged_count_is_caught_when_the_genuine_conversation_arrives(
         service.receive(_records(conv(2, 6.0)))
 
 
+@pytest.mark.parametrize("split", [4, 2], ids=["one batch", "genuine events in the next batch"])
+def test_a_smaller_forged_count_on_the_final_tick_is_caught_after_the_replication_ended(split):
+    # The fuzzer's minimal case: a forged final marker announcing none of the tick's one
+    # conversation, then a forged event of a later tick (which makes the service answer the
+    # seemingly complete tick at once), then the genuine conversation and marker.
+    stream = _records(closed(0, 0, final=True), conv(99, HOUR + 5), conv(1, 5.0), closed(0, 1, final=True))
+    service = _service()
+    with pytest.raises(EventConflict, match="replication 0, tick 0: a Conversation arrived after the tick"):
+        for records in (stream[:split], stream[split:]):
+            service.receive(records)
+    assert service.finished == {0}  # it was answered early; the genuine events were not ignored
+
+
 def test_replications_outside_the_contract_or_starting_late_are_dead_lettered_without_state():
     service = _service()
     out = service.receive(
