@@ -58,7 +58,9 @@ class Customers:
         self.churn_cum: Floats = np.zeros(pop.size)
         self.acq_cum: Floats = np.zeros(pop.size)
         self.max_mult = max_rate_multiplier(world)
-        self._active: Int64s | None = None  # customers now; status changes only at the end of a day
+        # customers and prospects now, kept because status changes only at the end of a day
+        self._active: Int64s | None = None
+        self._prospects: Int64s | None = None
 
     # ---- who posts ------------------------------------------------------------------------
     def keeps(self, node: Ids, intent: Int8s, u: Floats) -> Bools:
@@ -185,7 +187,7 @@ class Customers:
         )
         buyers = reached[u_buy(reached) < p]
         self.fatigue[reached] += 1.0
-        prospects = self.status == PROSPECT
+        prospects = self.prospects()
         self.acq_cum[prospects] += (
             r.campaign_prospect_reach
             * w[prospects]
@@ -217,6 +219,13 @@ class Customers:
             self._active.flags.writeable = False
         return self._active
 
+    def prospects(self) -> Int64s:
+        """Node ids of the prospects now, ascending (read-only: kept until a status changes)."""
+        if self._prospects is None:
+            self._prospects = np.flatnonzero(self.status == PROSPECT)
+            self._prospects.flags.writeable = False
+        return self._prospects
+
     def clv_dollars(self) -> float:
         """Σ over active customers of 12 × monthly spend × spend multiplier × margin / (churn hazard
         + discount rate): the discounted margin of each customer whose spend and hazard stay as they are."""
@@ -237,15 +246,19 @@ class Customers:
         """Fatigue fades, trust drifts home, hazards accumulate. Returns (churned, acquired) node ids."""
         r = self.r
         self.fatigue *= math.exp(-1.0 / r.fatigue_recovery_days)
-        self.trust += (self.baseline - self.trust) * (1.0 - math.exp(-1.0 / r.trust_memory_days))
+        drift = np.subtract(self.baseline, self.trust)
+        drift *= 1.0 - math.exp(-1.0 / r.trust_memory_days)
+        self.trust += drift
         active = self.active()
-        self.churn_cum[active] += self.churn_hazard_per_day(active)
-        churned = active[self.churn_cum[active] >= self.pop.churn_threshold[active]]
+        churn_cum = self.churn_cum[active] + self.churn_hazard_per_day(active)
+        self.churn_cum[active] = churn_cum
+        churned = active[churn_cum >= self.pop.churn_threshold[active]]
         self.status[churned] = CHURNED
-        self._active = None
-        prospects = self.status == PROSPECT
-        self.acq_cum[prospects] += r.organic_acquisition_per_year / DAYS_PER_YEAR
-        acquired = np.flatnonzero(prospects & (self.acq_cum >= self.pop.acquisition_threshold))
+        prospects = self.prospects()
+        acq_cum = self.acq_cum[prospects] + r.organic_acquisition_per_year / DAYS_PER_YEAR
+        self.acq_cum[prospects] = acq_cum
+        acquired = prospects[acq_cum >= self.pop.acquisition_threshold[prospects]]
         self.status[acquired] = CUSTOMER
         self.trust[acquired] = self.baseline[acquired]
+        self._active = self._prospects = None
         return churned, acquired

@@ -142,21 +142,27 @@ class Recorder:
             self.sink(self.rows)
             self.rows = []
 
-    def conversation(self, c: Conversation, help_seeking: bool) -> None:
-        self.conversations += 1
-        self.conversations_by_intent[c.intent] += 1
+    def conversations_posted(self, convs: list[Conversation], help_seeking: int) -> None:
+        """A tick's conversations, in order; `help_seeking` of them ask for help."""
+        self.conversations += len(convs)
         self.help_seeking += help_seeking
-        self._event(
-            event_id=c.id,
-            kind="conversation",
-            minute=c.minute,
-            tick=c.tick,
-            customer=c.customer,
-            segment=c.segment,
-            topic=c.topic,
-            intent=c.intent,
-            conversation_id=c.id,
-        )
+        by_intent = self.conversations_by_intent
+        for c in convs:
+            by_intent[c.intent] += 1
+        if not self.keep_events:
+            return
+        for c in convs:
+            self._event(
+                event_id=c.id,
+                kind="conversation",
+                minute=c.minute,
+                tick=c.tick,
+                customer=c.customer,
+                segment=c.segment,
+                topic=c.topic,
+                intent=c.intent,
+                conversation_id=c.id,
+            )
 
     def response(
         self, r: Response, segment: str, topic: str, intent: str, helped: bool, seeking: bool, trust: float
@@ -166,22 +172,23 @@ class Recorder:
         if r.action != "none":
             self.answered += 1
             self.first_response_minutes.append(r.delay_minutes)
-        self._event(
-            event_id=r.id,
-            kind="response",
-            minute=r.minute,
-            tick=r.tick,
-            customer=r.customer,
-            segment=segment,
-            topic=topic,
-            intent=intent,
-            department=r.department or None,
-            action=r.action,
-            delay_minutes=r.delay_minutes,
-            conversation_id=r.conversation_id,
-            helped=bool(helped),
-            trust=trust,
-        )
+        if self.keep_events:
+            self._event(
+                event_id=r.id,
+                kind="response",
+                minute=r.minute,
+                tick=r.tick,
+                customer=r.customer,
+                segment=segment,
+                topic=topic,
+                intent=intent,
+                department=r.department or None,
+                action=r.action,
+                delay_minutes=r.delay_minutes,
+                conversation_id=r.conversation_id,
+                helped=bool(helped),
+                trust=trust,
+            )
 
     def purchase(
         self,
@@ -196,17 +203,18 @@ class Recorder:
     ) -> None:
         self.revenue_dollars += dollars
         self.revenue_by_day[int(minute // MINUTES_PER_DAY)] += dollars
-        self._event(
-            event_id=event_id,
-            kind="purchase",
-            minute=minute,
-            tick=tick,
-            customer=customer,
-            segment=segment,
-            action=source,
-            amount_dollars=dollars,
-            conversation_id=conversation_id,
-        )
+        if self.keep_events:
+            self._event(
+                event_id=event_id,
+                kind="purchase",
+                minute=minute,
+                tick=tick,
+                customer=customer,
+                segment=segment,
+                action=source,
+                amount_dollars=dollars,
+                conversation_id=conversation_id,
+            )
 
     def bills(
         self,
@@ -235,6 +243,39 @@ class Recorder:
                 )
 
     def word_of_mouth(
+        self,
+        event_id: str,
+        minute: float,
+        tick: int,
+        customer: int,
+        segment: str,
+        valence: int,
+        reach: int,
+        conversation_id: str | None,
+        origin: str,
+    ) -> None:
+        """`origin` (kept in the `action` column): voice, a post to the brand its author's followers
+        see; talk, chatter carrying a promoter's or detractor's view; reaction, advocacy or a rant
+        after the brand's response."""
+        if valence > 0:
+            self.positive_wom_reach += reach
+            self.positive_wom_posts += 1
+        else:
+            self.negative_wom_reach += reach
+            self.negative_wom_posts += 1
+        self._event(
+            event_id=event_id,
+            kind="wom_positive" if valence > 0 else "wom_negative",
+            minute=minute,
+            tick=tick,
+            customer=customer,
+            segment=segment,
+            action=origin,
+            reach=reach,
+            conversation_id=conversation_id,
+        )
+
+    def word_of_mouth_posts(
         self,
         candidates: npt.NDArray[np.integer[Any]],
         minutes: npt.NDArray[np.float64],

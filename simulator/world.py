@@ -91,7 +91,7 @@ class ArmWorld:
         convs = []
         nodes = cand.node[idx]
         intents, topics = cand.intent[idx], cand.topic[idx]
-        for i, node, intent, topic, minute, segment, followers, spend, seeking in zip(
+        for i, node, intent, topic, minute, segment, followers, spend in zip(
             idx.tolist(),
             nodes.tolist(),
             intents.tolist(),
@@ -100,7 +100,6 @@ class ArmWorld:
             self._segment_array[pop.segment[nodes]].tolist(),
             pop.followers[nodes].tolist(),
             pop.monthly_spend[nodes].tolist(),
-            self.help_seeking[intents].tolist(),
             strict=True,
         ):
             c = Conversation(
@@ -116,8 +115,8 @@ class ArmWorld:
                 monthly_value_dollars=round(spend, 2),
             )
             self._pending[c.id] = i
-            self.rec.conversation(c, seeking)
             convs.append(c)
+        self.rec.conversations_posted(convs, int(self.help_seeking[intents].sum()))
         self._public_posts(idx, tick)
         kpis = Kpis(day=day, last_day_revenue_dollars=round(self.rec.revenue_on(day - 1), 6) if day else 0.0)
         closed = TickClosed(
@@ -146,7 +145,7 @@ class ArmWorld:
         nodes = cand.node[idx]
         reach = self.customers.hear(nodes, valence)
         segments = self._segment_array[self.shared.population.segment[nodes]].tolist()
-        self.rec.word_of_mouth(idx, cand.minute[idx], tick, nodes, segments, valence, reach, origin)
+        self.rec.word_of_mouth_posts(idx, cand.minute[idx], tick, nodes, segments, valence, reach, origin)
 
     # ---- tick close: ingest -----------------------------------------------------------------
     def apply(self, reply: TickReply, tick: int) -> None:
