@@ -22,21 +22,18 @@ from prometheus_client import CollectorRegistry
 from services.policy import Policy
 from simulator.transport import InProcessTransport, Transport
 from socialsim.comparison import RunResult, Summary, run
-from socialsim.configerrors import ConfigError
 from socialsim.configload import (
     STRATEGY_DIR,
     config_sha256,
-    load_scenario,
     load_strategy,
-    resolve_scenario_path,
 )
 from socialsim.contracts.scenario import Scenario
 from socialsim.kafka import asyncapi
-from socialsim.kafka.app import create_app
 from socialsim.kafka.broker import free_port, wait_reachable
-from socialsim.kafka.stack import kafka_stack, new_run_id
-from socialsim.kafka.topics import TICKS_PER_TOPIC, TopicAdmin, topics
-from socialsim.outputs import write_outputs
+from socialsim.kafka.service import create_service
+from socialsim.kafka.stack import kafka_stack, strategies_of
+from socialsim.kafka.topics import CONTROL_PARTITIONS, CONTROL_TOPIC, TICKS_PER_TOPIC, TopicAdmin
+from socialsim.outputs import new_run_id, write_outputs
 from socialsim.report import render
 from socialsim.telemetry.collectors import OutcomeCollector, PolicyCollector
 from socialsim.telemetry.meter import PolicyMeter
@@ -63,21 +60,33 @@ class Telemetry:
     meter: PolicyMeter | None = None
 
 
+def run_labels(run_id: str | None, scenario: Scenario) -> dict[str, str]:
+    """The constant labels of every series a run exports: which run, which scenario (none for a
+    registry read in-process, outside any run)."""
+    return {"run": run_id, "scenario": scenario.name} if run_id else {}
+
+
 def run_telemetry(
-    scenario: Scenario, *, policies_here: bool, enabled: bool = True, interval_s: float = 1.0
+    scenario: Scenario,
+    *,
+    policies_here: bool,
+    enabled: bool = True,
+    interval_s: float = 1.0,
+    run_id: str | None = None,
 ) -> Telemetry:
     """One injected registry per run. Outcome metrics always; policy metrics only where the
     policies run in this process (a Kafka run's services export their own, and two exporters of
-    one series would double it)."""
+    one series would double it). Every series carries `run_labels`."""
     registry = CollectorRegistry()
     if not enabled:
         return Telemetry(registry)
+    labels = run_labels(run_id, scenario)
     readings = Readings(scenario, interval_s)
-    registry.register(OutcomeCollector(readings))
+    registry.register(OutcomeCollector(readings, labels))
     meter = None
     if policies_here:
         meter = PolicyMeter(list(scenario.arms))
-        registry.register(PolicyCollector(meter))
+        registry.register(PolicyCollector(meter, labels))
     return Telemetry(registry, readings, meter)
 
 
@@ -99,6 +108,11 @@ class RunRequest:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     pace_s_per_minute: float | None = None
+
+    def __post_init__(self) -> None:
+        # known before the run: it names the Kafka topics and labels every exported series
+        if self.run_id is None:
+            self.run_id = new_run_id(self.sc.name)
 
 
 class RequestOptions(TypedDict, total=False):
@@ -135,16 +149,14 @@ def open_transport(req: RunRequest, sha: str, telemetry: Telemetry) -> Iterator[
         yield inprocess_transport(telemetry.meter)
         return
     started_here = req.metrics_port is not None and not req.external_services
-    service_ports = {arm: free_port() for arm in req.sc.arms} if started_here else None
+    service_ports = {s: free_port() for s in strategies_of(req.sc)} if started_here else None
     if req.metrics_port is not None:
         write_targets(
             req.out / "prometheus-targets.json", req.metrics_host, req.metrics_port, service_ports or {}
         )
     with kafka_stack(
         req.sc,
-        req.path,
-        req.sets,
-        req.run_id or new_run_id(sha),
+        req.run_id or new_run_id(req.sc.name),
         bootstrap=req.bootstrap,
         partitions=req.partitions,
         external_services=req.external_services,
@@ -165,7 +177,7 @@ def simulate(
     sc = req.sc
     sha = config_sha256(sc)
     telemetry = run_telemetry(
-        sc, policies_here=req.transport == "inproc", enabled=req.metrics_port is not None
+        sc, policies_here=req.transport == "inproc", enabled=req.metrics_port is not None, run_id=req.run_id
     )
     # a live run keeps every replication in one lockstep, so simulated time never restarts
     in_flight = sc.replications if req.pace_s_per_minute is not None else REPLICATIONS_IN_FLIGHT
@@ -189,40 +201,33 @@ def simulate(
 
 def publish(result: RunResult, req: RunRequest, sha: str) -> Summary:
     """Write a finished run's outputs and report; return its summary."""
-    summary = write_outputs(result, req.out, sha, str(req.path))
+    summary = write_outputs(result, req.out, sha, str(req.path), req.run_id or new_run_id(req.sc.name))
     (req.out / "report.html").write_text(render(summary, result.series, req.sc, req.sets), encoding="utf-8")
     return summary
 
 
 def serve_strategy(
-    scenario: str,
-    sets: list[str],
-    arm: str,
+    strategy: str,
     bootstrap: str,
-    run_id: str,
+    run_id: str | None,
     metrics_port: int | None,
     metrics_host: str,
-    partitions_timeout_s: float = 120.0,
 ) -> None:
-    """One strategy as a Kafka service, until stopped. Config and broker errors raise before it starts."""
-    sc = load_scenario(resolve_scenario_path(scenario), sets)
-    if arm not in sc.arms:
-        raise ConfigError([f"--arm: unknown arm {arm!r}; the scenario's arms: {', '.join(sc.arms)}"])
+    """One strategy as a long-lived Kafka service serving every run announced that names it (only
+    `run_id`, if given), until stopped. Broker errors raise before it starts."""
     wait_reachable(bootstrap, 10.0)
     admin = TopicAdmin(bootstrap)
     try:
-        partitions = admin.partitions(
-            topics(run_id, arm, 0)[0], timeout_s=partitions_timeout_s
-        )  # the run creates them
+        admin.create([CONTROL_TOPIC], CONTROL_PARTITIONS)  # services may start before any run
     finally:
         admin.close()
     registry = CollectorRegistry()
-    meter = PolicyMeter([arm])
-    registry.register(PolicyCollector(meter))
-    middleware = KafkaPrometheusMiddleware(registry=registry, app_name=arm, metrics_prefix=FASTSTREAM_PREFIX)
-    application, _ = create_app(
-        sc.arms[arm], arm, bootstrap, run_id, partitions, middlewares=[middleware], meter=meter
+    meter = PolicyMeter([strategy])
+    registry.register(PolicyCollector(meter, {"run": run_id} if run_id else {}))
+    middleware = KafkaPrometheusMiddleware(
+        registry=registry, app_name=strategy, metrics_prefix=FASTSTREAM_PREFIX
     )
+    application = create_service(strategy, bootstrap, only_run=run_id, middlewares=[middleware], meter=meter)
     with serving(registry, metrics_port, metrics_host):
         asyncio.run(application.run())
 

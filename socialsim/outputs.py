@@ -14,6 +14,7 @@ import json
 import math
 import platform
 import re
+import secrets
 import shutil
 import subprocess
 import tempfile
@@ -44,6 +45,8 @@ RUN_FILES = frozenset(
     }
 )
 RUN_FOLDERS = frozenset({"logs"})
+# Random part of a run id [bytes]: 4 bytes, 8 hex digits, tell apart runs started in one second.
+RUN_ID_RANDOM_BYTES = 4
 
 _VERSIONED = ("socialsim", "simpy", "numpy", "scipy", "pydantic", "msgspec", "pyarrow", "pandas")
 
@@ -165,7 +168,14 @@ def write_json(path: Path, data: object) -> None:
     path.write_text(json_text(path.name, data), encoding="utf-8")
 
 
-def write_outputs(result: RunResult, out: Path, config_sha256: str, source: str) -> Summary:
+def new_run_id(scenario_name: str, now: datetime | None = None) -> str:
+    """A fresh id for one run: the scenario, the UTC time and a short random part, so two runs of
+    one scenario in the same second still differ. Safe as a folder, Kafka topic or label value."""
+    stamp = (now or datetime.now(UTC)).strftime("%Y%m%dT%H%M%SZ")
+    return f"{safe_folder_name(scenario_name)}-{stamp}-{secrets.token_hex(RUN_ID_RANDOM_BYTES)}"
+
+
+def write_outputs(result: RunResult, out: Path, config_sha256: str, source: str, run_id: str) -> Summary:
     out.mkdir(parents=True, exist_ok=True)
     summary = result.summary(config_sha256)
     summary_text = json_text("summary.json", summary)  # checked before any file is written
@@ -173,6 +183,7 @@ def write_outputs(result: RunResult, out: Path, config_sha256: str, source: str)
     write_json(
         out / "manifest.json",
         {
+            "run_id": run_id,
             "scenario": result.scenario.name,
             "source": source,
             "config_sha256": config_sha256,

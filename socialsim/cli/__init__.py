@@ -4,10 +4,12 @@ Wiring is not done here but in the composition root, `socialsim.bootstrap`. Each
 group of commands; this one registers them on the one `app`, in the order `--help` lists them.
 """
 
-from . import configs, evidence, experiments, platform, runs
+from . import configs, evidence, experiments, grafana, platform, runs, scaffold
 from .console import app
 
 COMMANDS = (
+    scaffold.init,
+    scaffold.scenarios,
     runs.compare,
     runs.live,
     experiments.explore,
@@ -24,6 +26,7 @@ COMMANDS = (
 for command in COMMANDS:
     app.command()(command)
 app.add_typer(platform.dashboards_app, name="dashboards")
+app.add_typer(grafana.prometheus_app, name="prometheus")
 
 
 def main() -> None:

@@ -2,12 +2,14 @@
 
 A custom collector rather than Gauges set by the model: the model never imports a metrics
 library, a scrape costs nothing until it happens, and every value of a scrape comes from the
-same reading. Names, kinds, labels and help come from the catalogue entries.
+same reading. Names, kinds, labels and help come from the catalogue entries. Every series also
+carries the run's constant labels (`run`, `scenario`), so a Prometheus holding several runs, live
+or backfilled (`backfill`), keeps them apart and the dashboards can select one.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from typing import Any
 
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily, Metric
@@ -21,42 +23,63 @@ from .readings import Readings
 
 
 class CatalogueCollector(Collector):
-    """Every metric of `metrics`, from the table `read` returns (nothing while it is empty)."""
+    """Every metric of `metrics`, from the table `read` returns (nothing while it is empty),
+    each series labelled with `constant` (label name -> value) besides its arm."""
 
-    def __init__(self, metrics: Sequence[metric.Metric[Any]], read: Callable[[], Table]):
-        self.metrics, self.read = metrics, read
+    def __init__(
+        self,
+        metrics: Sequence[metric.Metric[Any]],
+        read: Callable[[], Table],
+        constant: Mapping[str, str] | None = None,
+    ):
+        self.metrics, self.read, self.constant = metrics, read, dict(constant or {})
 
     def collect(self) -> Iterator[Metric]:
         table = self.read()
         if not table:
             return
         for m in self.metrics:
-            yield _family(m, table[m.name])
+            family = new_family(m, self.constant)
+            add_readings(family, m, self.constant, table[m.name])
+            yield family
 
 
-def _family(m: metric.Metric[Any], by_arm: dict[str, Reading]) -> Metric:
-    labels = ["arm", *m.labels]
+def new_family(m: metric.Metric[Any], constant: Mapping[str, str]) -> Metric:
+    """An empty family of `m`, its series labelled `constant`, then arm, then the metric's own."""
+    labels = [*constant, "arm", *m.labels]
     if m.kind == "histogram":
-        hist = HistogramMetricFamily(m.name, m.help, labels=labels)
-        for arm, r in by_arm.items():
-            assert isinstance(r, HistogramReading), m.name
-            buckets = [(repr(b), v) for b, v in zip(m.buckets, r.buckets, strict=True)]
-            hist.add_metric([arm], [*buckets, ("+Inf", r.count)], r.sum)
-        return hist
+        return HistogramMetricFamily(m.name, m.help, labels=labels)
     kind = CounterMetricFamily if m.kind == "counter" else GaugeMetricFamily
-    family = kind(m.name.removesuffix("_total"), m.help, labels=labels)  # the client adds `_total`
-    for arm, by_label in by_arm.items():
-        assert not isinstance(by_label, HistogramReading), m.name
-        for values, number in sorted(by_label.items()):
-            family.add_metric([arm, *values], number)
-    return family
+    return kind(m.name.removesuffix("_total"), m.help, labels=labels)  # the client adds `_total`
+
+
+def add_readings(
+    family: Metric,
+    m: metric.Metric[Any],
+    constant: Mapping[str, str],
+    by_arm: Mapping[str, Reading],
+    timestamp: float | None = None,
+) -> None:
+    """Add one reading per arm to `family`; `timestamp` [s since the epoch] when backfilling."""
+    fixed = list(constant.values())
+    for arm, reading in by_arm.items():
+        if isinstance(reading, HistogramReading):
+            assert isinstance(family, HistogramMetricFamily), m.name
+            buckets = [(repr(b), v) for b, v in zip(m.buckets, reading.buckets, strict=True)]
+            family.add_metric(
+                [*fixed, arm], [*buckets, ("+Inf", reading.count)], reading.sum, timestamp=timestamp
+            )
+            continue
+        assert isinstance(family, CounterMetricFamily | GaugeMetricFamily), m.name
+        for values, number in sorted(reading.items()):
+            family.add_metric([*fixed, arm, *values], number, timestamp=timestamp)
 
 
 class OutcomeCollector(CatalogueCollector):
-    def __init__(self, readings: Readings):
-        super().__init__(OUTCOMES, lambda: readings.latest)
+    def __init__(self, readings: Readings, constant: Mapping[str, str] | None = None):
+        super().__init__(OUTCOMES, lambda: readings.latest, constant)
 
 
 class PolicyCollector(CatalogueCollector):
-    def __init__(self, meter: PolicyMeter):
-        super().__init__(OPERATIONS, meter.read)
+    def __init__(self, meter: PolicyMeter, constant: Mapping[str, str] | None = None):
+        super().__init__(OPERATIONS, meter.read, constant)

@@ -1,0 +1,150 @@
+"""A finished run, backfilled with `socialsim prometheus backfill`, read back from a real Prometheus.
+
+Real parts only: a small `compare` run through the CLI, Debian's promtool writing the blocks, and
+Debian's Prometheus serving them over its HTTP API; queried at the backfilled timestamps.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+
+from socialsim.kafka.broker import free_port
+from socialsim.telemetry import catalogue
+from socialsim.telemetry.backfill import NOT_RECORDED, WALL_SECONDS_PER_SIM_MINUTE
+from tests.conftest import ROOT, tool
+
+ARMS = ["marketing-led", "comms-led", "support-led", "captain-and-crew"]
+
+
+def socialsim(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "socialsim.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+def query(prometheus: str, expr: str, at: float | None = None) -> list[dict]:
+    params = {"query": expr, **({"time": f"{at:.3f}"} if at is not None else {})}
+    url = f"{prometheus}/api/v1/query?" + urllib.parse.urlencode(params)
+    with urllib.request.urlopen(url, timeout=10) as response:
+        body = json.loads(response.read())
+    assert body["status"] == "success", (expr, body)
+    return body["data"]["result"]
+
+
+@contextmanager
+def prometheus_on(storage: Path, rules: Path | None = None, timeout_s: float = 30.0) -> Iterator[str]:
+    """Debian's Prometheus serving the TSDB folder `storage` on a free port, until the block ends."""
+    port = free_port()
+    config = storage.parent / f"{storage.name}-prometheus.yml"
+    config.write_text(json.dumps({"rule_files": [str(rules)] if rules else []}))
+    proc = subprocess.Popen(
+        [
+            tool("prometheus"),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={storage}",
+            "--storage.tsdb.retention.time=3650d",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def compare_and_backfill(tmp: Path) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+    run = tmp / "run"
+    done = socialsim(
+        "compare", "credit-card-issuer", "--customers", "300", "--days", "10", "--replications", "2",
+        "--out", str(run),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    storage = tmp / "tsdb"
+    filled = socialsim("prometheus", "backfill", str(run), "--storage", str(storage))
+    assert filled.returncode == 0, filled.stdout + filled.stderr
+    return run, storage, filled
+
+
+@pytest.fixture(scope="module")
+def backfilled(tmp_path_factory):
+    run, storage, filled = compare_and_backfill(tmp_path_factory.mktemp("backfill"))
+    with prometheus_on(storage) as url:
+        yield {"run": run, "prometheus": url, "output": filled.stdout}
+
+
+def _times(run: Path) -> tuple[dict, float, float]:
+    manifest = json.loads((run / "manifest.json").read_text())
+    start = datetime.fromisoformat(manifest["created_utc"]).timestamp()
+    series = pq.read_table(run / "series.parquet").to_pandas()
+    return manifest, start, float(series["minute"].max())
+
+
+def test_every_arm_of_every_recomputable_metric_at_the_backfilled_times(backfilled):
+    manifest, start, last_minute = _times(backfilled["run"])
+    end = start + last_minute * WALL_SECONDS_PER_SIM_MINUTE
+    selector = f'{{run="{manifest["run_id"]}", scenario="credit-card-issuer"}}'
+    problems = []
+    for m in [*catalogue.OUTCOMES, *catalogue.OPERATIONS]:
+        if m.name in NOT_RECORDED:
+            continue
+        name = f"{m.name}_count" if m.kind == "histogram" else m.name
+        arms = {r["metric"]["arm"] for r in query(backfilled["prometheus"], f"{name}{selector}", end)}
+        if arms != set(ARMS):
+            problems.append(f"{name}: series for {sorted(arms)} at {end}")
+    assert problems == [], "\n".join(problems)
+    # each left-out metric is named with its reason, and is indeed absent
+    for name, why in NOT_RECORDED.items():
+        assert f"{name}: {why}" in backfilled["output"].replace("\n  ", " ")
+        assert query(backfilled["prometheus"], f"{name}{selector}", end) == []
+
+
+def test_values_and_timestamps_follow_the_run(backfilled):
+    manifest, start, last_minute = _times(backfilled["run"])
+    summary = json.loads((backfilled["run"] / "summary.json").read_text())
+    series = pq.read_table(backfilled["run"] / "series.parquet").to_pandas()
+    prom, run_id = backfilled["prometheus"], manifest["run_id"]
+    end = start + last_minute * WALL_SECONDS_PER_SIM_MINUTE
+    for arm in ARMS:
+        sel = f'{{run="{run_id}", arm="{arm}"}}'
+        # the last tick lands at start + simulated time, one simulated day per wall minute
+        (clock,) = query(prom, f"timestamp({catalogue.SIM_TIME.name}{sel})", end)
+        assert float(clock["value"][1]) == pytest.approx(end, abs=0.01)
+        # revenue is the mean over replications, as a live run's collector exposes it
+        (revenue,) = query(prom, f"{catalogue.REVENUE.name}{sel}", end)
+        assert float(revenue["value"][1]) == pytest.approx(summary["arms"][arm]["revenue"]["mean"], rel=1e-6)
+        # a day into the run, the revenue of the tick ending then
+        day = series[(series.arm == arm) & (series.minute == 1440.0)]
+        (early,) = query(prom, f"{catalogue.REVENUE.name}{sel}", start + 1440.0 * WALL_SECONDS_PER_SIM_MINUTE)
+        assert float(early["value"][1]) == pytest.approx(day["revenue_dollars"].mean(), rel=1e-6)
+
+
+def test_a_folder_without_a_run_is_one_line_and_exit_2(tmp_path):
+    done = socialsim("prometheus", "backfill", str(tmp_path), "--storage", str(tmp_path / "tsdb"))
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "manifest.json: missing" in done.stderr, done.stderr
