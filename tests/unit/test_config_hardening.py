@@ -25,6 +25,7 @@ from socialsim.configload import (
     with_run_options,
 )
 from socialsim.contracts.strategy import Strategy
+from socialsim.pace import parse_pace
 
 SHIPPED = SCENARIO_DIR / "credit-card-issuer.yaml"
 # Longest a refusal may take [s]: the loader's limits make every refusal far quicker than this.
@@ -270,3 +271,9 @@ def test_an_error_about_a_huge_unknown_key_stays_one_short_line(world):
 def test_the_shipped_configs_still_load():
     for path in sorted(SCENARIO_DIR.glob("*.yaml")):
         load_scenario(path)
+
+
+@pytest.mark.parametrize("pace", ["1s=1000d", "9" * 400 + "d=1s"])
+def test_a_pace_that_would_stall_or_never_wait_is_refused(pace):
+    (line,) = refused(lambda: parse_pace(pace), "--pace", "wall seconds per simulated minute")
+    assert len(line) <= MAX_LINE_CHARS
