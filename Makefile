@@ -16,10 +16,10 @@ $(BIN)/socialsim: pyproject.toml
 	touch $@
 
 run: install  ## compare the four strategies on the default scenario over Kafka (embedded broker + one service per arm)
-	$(BIN)/socialsim compare $(SCENARIO) --transport kafka --out runs/$(SCENARIO)
+	$(BIN)/socialsim compare $(SCENARIO) --transport kafka --out runs/$(SCENARIO) --force
 
 run-inproc: install  ## the same comparison with the strategies called in-process (same numbers, faster)
-	$(BIN)/socialsim compare $(SCENARIO) --out runs/$(SCENARIO)-inproc
+	$(BIN)/socialsim compare $(SCENARIO) --out runs/$(SCENARIO)-inproc --force
 
 live: install  ## a paced run serving /metrics on :9100 for Prometheus (Ctrl-C stops)
 	$(BIN)/socialsim live $(SCENARIO) --pace 1d=2s --metrics-port 9100

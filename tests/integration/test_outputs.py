@@ -145,7 +145,8 @@ def test_manifest_and_report(out):
     assert manifest["config_sha256"] == summary["config_sha256"] and manifest["versions"]["simpy"]
     assert manifest["resolved_config"]["arms"]["support-led"]["captain"] == "support"
     html = (out / "report.html").read_text()
-    assert html.count("data:image/png;base64,") == 5 and "P(A beats B)" in html and "src='http" not in html
+    # five charts over time and three of differences from the first arm, all inlined; nothing fetched
+    assert html.count("data:image/png;base64,") == 8 and "P(better)" in html and "src='http" not in html
 
 
 def test_schema_command_exports_json_schema():
