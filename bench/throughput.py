@@ -4,11 +4,13 @@
     python bench/throughput.py --fit      # how time grows with customers and with days
     python bench/throughput.py --quick    # the same fit at small sizes (about a minute)
 
-Prints wall times, simulated conversations per second, and the ratio model / bare loop. The
+Prints CPU and wall times, simulated conversations per second, and the ratio model / bare loop. The
 bare loop is the floor: SimPy itself scheduling the same number of events (one timeout per
 conversation and one per response), with the garbage collector frozen after setup as the model
-does. `--fit` fits log(time) against log(customers) and log(days) (least squares) and prints
-the exponents: 1.0 is linear. Machines are shared and noisy: compare ratios, not seconds.
+does. Times are CPU seconds of this process (`time.process_time`), which other work on a
+shared machine disturbs far less than wall time; wall seconds are printed beside them. `--fit`
+fits log(time) against log(customers) and log(days) (least squares) and prints the exponents:
+1.0 is linear. Compare ratios, not seconds.
 """
 
 from __future__ import annotations
@@ -39,14 +41,28 @@ LINEAR_EXPONENT_LIMIT = 1.1
 
 
 @dataclass(frozen=True)
+class Timed:
+    cpu_s: float  # CPU time of this process [s]
+    wall_s: float  # [s]
+
+
+class Stopwatch:
+    def __init__(self) -> None:
+        self.cpu, self.wall = time.process_time(), time.perf_counter()
+
+    def read(self) -> Timed:
+        return Timed(time.process_time() - self.cpu, time.perf_counter() - self.wall)
+
+
+@dataclass(frozen=True)
 class Measured:
-    setup_s: float  # population, network, candidates for every replication [s]
-    model_s: float  # the lockstep run, all arms and replications [s]
+    setup: Timed  # population, network, candidates for every replication
+    model: Timed  # the lockstep run, all arms and replications
     conversations: int  # simulated conversations, all arms and replications
     events: int  # conversations + responses: what the bare loop is asked to schedule
 
 
-def bare_simpy(processes: int, events: int) -> float:
+def bare_simpy(processes: int, events: int) -> Timed:
     """`processes` generators, each yielding timeouts, `events` timeouts in all."""
     env = simpy.Environment()
     per = events // processes
@@ -58,9 +74,9 @@ def bare_simpy(processes: int, events: int) -> float:
     for i in range(processes):
         env.process(actor(env, i / processes))
     gc.freeze()
-    start = time.perf_counter()
+    watch = Stopwatch()
     env.run()
-    elapsed = time.perf_counter() - start
+    elapsed = watch.read()
     gc.unfreeze()
     return elapsed
 
@@ -68,16 +84,16 @@ def bare_simpy(processes: int, events: int) -> float:
 def measure(scenario: str, customers: int, days: int, replications: int) -> Measured:
     sc = with_run_options(load_scenario(SCENARIO_DIR / f"{scenario}.yaml"), customers=customers, days=days)
     reps = list(range(replications))
-    t0 = time.perf_counter()
+    watch = Stopwatch()
     shared = {rep: draw_shared(sc, rep) for rep in reps}
     rep = Replications(
         sc, reps, inprocess_transport(), False, series_every_ticks=SERIES_EVERY_TICKS, shared=shared
     )
-    setup = time.perf_counter() - t0
+    setup = watch.read()
     gc.freeze()  # setup's arrays and objects live all run: no collection needs to walk them
-    t1 = time.perf_counter()
+    watch = Stopwatch()
     worlds = rep.run()
-    model = time.perf_counter() - t1
+    model = watch.read()
     gc.unfreeze()
     conversations = sum(w.rec.conversations for w in worlds.values())
     # every conversation gets one response (an answer, or "none" when given up)
@@ -91,12 +107,14 @@ def throughput(args: argparse.Namespace) -> None:
         f"scenario {args.scenario}: {args.customers:,} customers x {args.days} days, 4 arms, "
         f"{args.replications} replication(s)"
     )
-    print(f"setup (population, network, candidates)  {m.setup_s:8.1f} s")
-    print(f"model run (all arms, in-process)         {m.model_s:8.1f} s")
+    print(f"{'':41}  CPU s   wall s")
+    print(f"setup (population, network, candidates)  {m.setup.cpu_s:6.1f}  {m.setup.wall_s:7.1f}")
+    print(f"model run (all arms, in-process)         {m.model.cpu_s:6.1f}  {m.model.wall_s:7.1f}")
+    print(f"bare SimPy loop, {m.events:>11,} events    {bare.cpu_s:6.1f}  {bare.wall_s:7.1f}")
     print(f"conversations simulated (all arms)       {m.conversations:,}")
-    print(f"simulated conversations per second       {m.conversations / m.model_s:,.0f}")
-    print(f"bare SimPy loop, {m.events:,} events       {bare:8.1f} s")
-    print(f"ratio model / bare SimPy                 {m.model_s / bare:8.2f}")
+    print(f"simulated conversations per CPU second   {m.conversations / m.model.cpu_s:,.0f}")
+    print(f"ratio model / bare SimPy (CPU)           {m.model.cpu_s / bare.cpu_s:6.2f}")
+    print(f"ratio model / bare SimPy (wall)          {m.model.wall_s / bare.wall_s:6.2f}")
 
 
 def exponent(sizes: list[int], seconds: list[float]) -> float:
@@ -107,15 +125,17 @@ def exponent(sizes: list[int], seconds: list[float]) -> float:
 def fit(args: argparse.Namespace, customers: tuple[int, ...], days: tuple[int, ...]) -> None:
     def row(n: int, d: int) -> Measured:
         m = measure(args.scenario, n, d, 1)
-        print(f"{n:>9,} customers x {d:>3} days: setup {m.setup_s:6.2f} s, run {m.model_s:7.2f} s")
+        print(
+            f"{n:>9,} customers x {d:>3} days: setup {m.setup.cpu_s:6.2f} s, run {m.model.cpu_s:7.2f} s CPU"
+        )
         return m
 
     measure(args.scenario, customers[0], days[0], 1)  # warm-up: imports and first-call costs
     by_customers = [row(n, days[0]) for n in customers]
     by_days = [row(customers[0], d) for d in days]
     for what, sizes, ms in (("customers", list(customers), by_customers), ("days", list(days), by_days)):
-        run_k = exponent(sizes, [m.model_s for m in ms])
-        setup_k = exponent(sizes, [m.setup_s for m in ms])
+        run_k = exponent(sizes, [m.model.cpu_s for m in ms])
+        setup_k = exponent(sizes, [m.setup.cpu_s for m in ms])
         verdict = "linear" if run_k <= LINEAR_EXPONENT_LIMIT else "FASTER THAN LINEAR"
         print(f"time ∝ {what} ** {run_k:.2f} (run, {verdict}); setup ∝ {what} ** {setup_k:.2f}")
 
