@@ -7,7 +7,8 @@ from grafana_foundation_sdk.builders import dashboard
 from socialsim.telemetry import catalogue as c
 
 from . import rules
-from .defaults import PER_ARM, compare, new_dashboard, panel, query
+from .defaults import ARMS, PER_ARM, compare, new_dashboard, panel, query
+from .rules import NEGATIVE, POSITIVE, sel
 
 UID = "socialsim-customer-journey"
 
@@ -25,7 +26,7 @@ def build() -> dashboard.Dashboard:
                 "Positive word-of-mouth reach",
                 "Followers reached by posts praising the brand.",
                 "none",
-                f'avg by (arm) ({c.WOM_REACH.name}{{valence="positive"}})',
+                rules.per_arm(c.WOM_REACH.name, "avg", POSITIVE),
             )
         )
         .with_panel(
@@ -33,7 +34,7 @@ def build() -> dashboard.Dashboard:
                 "Negative word-of-mouth reach",
                 "Followers reached by posts criticising the brand.",
                 "none",
-                f'avg by (arm) ({c.WOM_REACH.name}{{valence="negative"}})',
+                rules.per_arm(c.WOM_REACH.name, "avg", NEGATIVE),
             )
         )
         .with_panel(
@@ -49,7 +50,7 @@ def build() -> dashboard.Dashboard:
                 "Word-of-mouth posts",
                 "Posts about the brand, by valence.",
                 "none",
-                query(f"avg by (arm, valence) ({c.WOM_POSTS.name})", f"{PER_ARM} {{{{valence}}}}"),
+                query(f"avg by (arm, valence) ({sel(c.WOM_POSTS.name, ARMS)})", f"{PER_ARM} {{{{valence}}}}"),
             )
         )
         .with_row(dashboard.Row("Customers"))
@@ -61,7 +62,7 @@ def build() -> dashboard.Dashboard:
                 "Active customers",
                 "Customers at the end of the latest tick.",
                 "none",
-                f"avg by (arm) ({c.ACTIVE.name})",
+                rules.per_arm(c.ACTIVE.name),
             )
         )
         .with_panel(
@@ -69,7 +70,7 @@ def build() -> dashboard.Dashboard:
                 "Acquisitions by segment",
                 "Prospects who became customers, by segment.",
                 "none",
-                query(f"avg by (arm, segment) ({c.ACQUIRED.name})", f"{PER_ARM} {{{{segment}}}}"),
+                query(f"avg by (arm, segment) ({sel(c.ACQUIRED.name, ARMS)})", f"{PER_ARM} {{{{segment}}}}"),
             )
         )
         .with_panel(
@@ -77,7 +78,7 @@ def build() -> dashboard.Dashboard:
                 "Churn by segment",
                 "Customers lost, by segment.",
                 "none",
-                query(f"avg by (arm, segment) ({c.CHURNED.name})", f"{PER_ARM} {{{{segment}}}}"),
+                query(f"avg by (arm, segment) ({sel(c.CHURNED.name, ARMS)})", f"{PER_ARM} {{{{segment}}}}"),
             )
         )
     )

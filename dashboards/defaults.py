@@ -1,36 +1,116 @@
-"""Shared defaults of every socialsim dashboard: datasource, refresh, legends, panel sizes.
+"""Shared defaults of every socialsim dashboard: variables, filters, arm colours, panel kinds, sizes.
 
-A panel that compares arms has one query whose legend is the arm, so every arm is one line in
-the same colour on every panel (Grafana assigns colours by series name).
+Every dashboard selects one run with `$scenario` and `$run`, the arms to show with `$arm`, and
+the reference arm of the difference panels with `$reference` (all `label_values` of the run's
+clock, which every run, live or backfilled, exposes). Every query is filtered by them, so a
+Prometheus holding many runs shows one at a time. A panel that compares arms has one query whose
+legend is the arm, and each arm has the colour the report gives it (`socialsim.palette`).
 """
 
 from __future__ import annotations
 
-from grafana_foundation_sdk.builders import common, dashboard, prometheus, timeseries
-from grafana_foundation_sdk.models.common import LegendDisplayMode, LegendPlacement
-from grafana_foundation_sdk.models.dashboard import DataSourceRef
+from typing import TypeVar
+
+from grafana_foundation_sdk.builders import common, dashboard, prometheus, stat, timeseries
+from grafana_foundation_sdk.cog.builder import Builder
+from grafana_foundation_sdk.models.common import (
+    BigValueColorMode,
+    BigValueGraphMode,
+    LegendDisplayMode,
+    LegendPlacement,
+)
+from grafana_foundation_sdk.models.dashboard import (
+    DataSourceRef,
+    DynamicConfigValue,
+    VariableModel,
+    VariableRefresh,
+    VariableSort,
+)
+
+from socialsim.configload import SCENARIO_DIR, load_scenario
+from socialsim.palette import ARM_COLOURS
+from socialsim.telemetry import catalogue as c
+
+from .rules import Expr, Matchers
 
 DATASOURCE_UID = "socialsim-prometheus"
 DATASOURCE = DataSourceRef(type_val="prometheus", uid=DATASOURCE_UID)
 PER_ARM = "{{arm}}"
 WIDTH, HEIGHT = 12, 8  # half the grid's 24 columns, 8 rows
+STAT_WIDTH, STAT_HEIGHT = 6, 5  # four final-value panels to a row
+# Default window: a backfilled run lands a simulated day per wall minute from its start, so 7 h
+# holds a whole year-long run (about 6.1 h), and a compose live run (30 min) many times over.
+WINDOW = "now-7h"
+# The clock every run exposes, live or backfilled: the variables list what it carries.
+CLOCK = c.SIM_TIME.name
+# Grafana does not expand variables in a unit (grafana/grafana#32902), so money is in the
+# currency of the scenario docker-compose runs by default, read from that scenario.
+DEFAULT_SCENARIO = "credit-card-issuer"
+MONEY = f"currency:{load_scenario(SCENARIO_DIR / f'{DEFAULT_SCENARIO}.yaml', []).world.currency}"
+
+RUN: Matchers = ('scenario="$scenario"', 'run="$run"')
+ARMS: Matchers = (*RUN, 'arm=~"$arm"')
+REFERENCE: Matchers = (*RUN, 'arm="$reference"')
+# The strategy services' own series carry the run but no scenario: one service serves any scenario
+# that names its strategy, and the run id alone tells runs apart.
+SERVICE_ARMS: Matchers = ('run="$run"', 'arm=~"$arm"')
+
+
+def _variable(name: str, label: str, query: str) -> dashboard.QueryVariable:
+    return (
+        dashboard.QueryVariable(name)
+        .label(label)
+        .datasource(DATASOURCE)
+        .query(query)
+        .refresh(VariableRefresh.ON_TIME_RANGE_CHANGED)
+        .sort(VariableSort.ALPHABETICAL_ASC)
+    )
+
+
+def variables() -> list[Builder[VariableModel]]:
+    """$scenario, then $run (newest first: run ids start with the scenario, then the UTC time),
+    $arm (any number) and $reference (one arm, the baseline of the difference panels)."""
+    return [
+        _variable("scenario", "Scenario", f"label_values({CLOCK}, scenario)"),
+        _variable("run", "Run", f'label_values({CLOCK}{{scenario="$scenario"}}, run)').sort(
+            VariableSort.ALPHABETICAL_DESC
+        ),
+        _variable("arm", "Arms", f"label_values({CLOCK}{{{', '.join(RUN)}}}, arm)")
+        .multi(True)
+        .include_all(True)
+        .all_value(".*"),
+        _variable("reference", "Reference arm", f"label_values({CLOCK}{{{', '.join(RUN)}}}, arm)"),
+    ]
 
 
 def new_dashboard(title: str, uid: str, description: str) -> dashboard.Dashboard:
-    return (
+    board = (
         dashboard.Dashboard(title)
         .uid(uid)
         .description(description)
         .tags(["socialsim", "generated"])
         .refresh("5s")
-        .time("now-15m", "now")
+        .time(WINDOW, "now")
         .timezone("browser")
         .editable()
     )
+    for v in variables():
+        board = board.with_variable(v)
+    return board
 
 
 def query(expr: str, legend: str = PER_ARM, ref: str = "A") -> prometheus.Dataquery:
     return prometheus.Dataquery().expr(expr).legend_format(legend).ref_id(ref).range().datasource(DATASOURCE)
+
+
+P = TypeVar("P", timeseries.Panel, stat.Panel)
+
+
+def _coloured(p: P) -> P:
+    """Each arm's series in the report's colour for that arm (by series name: the legend is the arm)."""
+    for arm, colour in ARM_COLOURS.items():
+        p = p.override_by_name(arm, [DynamicConfigValue("color", {"mode": "fixed", "fixedColor": colour})])
+    return p
 
 
 def panel(title: str, description: str, unit: str, *queries: prometheus.Dataquery) -> timeseries.Panel:
@@ -57,6 +137,32 @@ def panel(title: str, description: str, unit: str, *queries: prometheus.Dataquer
     return p
 
 
-def compare(title: str, description: str, unit: str, expr: str) -> timeseries.Panel:
-    """One line per arm."""
-    return panel(title, description, unit, query(expr))
+def compare(
+    title: str, description: str, unit: str, expr: Expr, matchers: Matchers = ARMS
+) -> timeseries.Panel:
+    """One line per arm of the selected run, in the arm's colour."""
+    return _coloured(panel(title, description, unit, query(expr(matchers))))
+
+
+def difference(title: str, description: str, unit: str, expr: Expr) -> timeseries.Panel:
+    """Each arm minus the reference arm, over time (the reference arm is the zero line)."""
+    vs = f"({expr(ARMS)}) - on() group_left() sum({expr(REFERENCE)})"
+    return _coloured(panel(f"{title} minus $reference", description, unit, query(vs)))
+
+
+def final(title: str, description: str, unit: str, expr: Expr) -> stat.Panel:
+    """The last value of each arm in the window: where the run ended, or has got to."""
+    p = (
+        stat.Panel()
+        .title(title)
+        .description(description)
+        .unit(unit)
+        .datasource(DATASOURCE)
+        .height(STAT_HEIGHT)
+        .span(STAT_WIDTH)
+        .color_mode(BigValueColorMode.BACKGROUND)
+        .graph_mode(BigValueGraphMode.NONE)
+        .reduce_options(common.ReduceDataOptions().calcs(["lastNotNull"]).values(False))
+        .with_target(query(expr(ARMS)))
+    )
+    return _coloured(p)

@@ -8,7 +8,11 @@ from socialsim.telemetry import catalogue as c
 from socialsim.telemetry import names as n
 
 from . import rules
-from .defaults import PER_ARM, compare, new_dashboard, panel, query
+from .defaults import PER_ARM, SERVICE_ARMS, compare, new_dashboard, panel, query
+from .rules import sel
+
+# FastStream's own metrics carry no run label: the services' app_name is their arm
+APPS = 'app_name=~"$arm"'
 
 UID = "socialsim-operations"
 
@@ -26,7 +30,10 @@ def build() -> dashboard.Dashboard:
                 "Backlog",
                 "Conversations waiting in each department's queue.",
                 "none",
-                query(f"sum by (arm, department) ({c.BACKLOG.name})", f"{PER_ARM} {{{{department}}}}"),
+                query(
+                    f"sum by (arm, department) ({sel(c.BACKLOG.name, SERVICE_ARMS)})",
+                    f"{PER_ARM} {{{{department}}}}",
+                ),
             )
         )
         .with_panel(
@@ -34,7 +41,7 @@ def build() -> dashboard.Dashboard:
                 "Staff utilisation",
                 "Agent time handling conversations / agent time on shift, since the run began.",
                 "percentunit",
-                query(rules.UTILISATION, f"{PER_ARM} {{{{department}}}}"),
+                query(rules.UTILISATION(SERVICE_ARMS), f"{PER_ARM} {{{{department}}}}"),
             )
         )
         .with_panel(
@@ -42,7 +49,8 @@ def build() -> dashboard.Dashboard:
                 "Hand-offs",
                 "Conversations passed from one department to another.",
                 "none",
-                f"sum by (arm) ({c.HANDOFFS.name})",
+                rules.per_arm(c.HANDOFFS.name, "sum"),
+                SERVICE_ARMS,
             )
         )
         .with_panel(
@@ -51,7 +59,7 @@ def build() -> dashboard.Dashboard:
                 "Conversations closed, by department and action (none: the customer gave up waiting).",
                 "none",
                 query(
-                    f"sum by (arm, department, action) ({c.DECISIONS.name})",
+                    f"sum by (arm, department, action) ({sel(c.DECISIONS.name, SERVICE_ARMS)})",
                     f"{PER_ARM} {{{{department}}}} {{{{action}}}}",
                 ),
             )
@@ -62,7 +70,8 @@ def build() -> dashboard.Dashboard:
                 "Dead letters",
                 "Messages a service could not use, sent to the dead-letter topic.",
                 "none",
-                f"sum by (arm) ({c.DEAD_LETTERS.name})",
+                rules.per_arm(c.DEAD_LETTERS.name, "sum"),
+                SERVICE_ARMS,
             )
         )
         .with_panel(
@@ -72,6 +81,7 @@ def build() -> dashboard.Dashboard:
                 "time: the consumer lag that matters in lockstep.",
                 "s",
                 rules.POLICY_LAG,
+                SERVICE_ARMS,
             )
         )
         .with_panel(
@@ -79,7 +89,7 @@ def build() -> dashboard.Dashboard:
                 "Messages consumed",
                 "Kafka messages each service received per second.",
                 "ops",
-                query(f"sum by (app_name) (rate({n.RECEIVED}[1m]))", "{{app_name}}"),
+                query(f"sum by (app_name) (rate({n.RECEIVED}{{{APPS}}}[1m]))", "{{app_name}}"),
             )
         )
         .with_panel(
@@ -87,7 +97,7 @@ def build() -> dashboard.Dashboard:
                 "Messages published",
                 "Kafka messages each service published per second.",
                 "ops",
-                query(f"sum by (app_name) (rate({n.PUBLISHED}[1m]))", "{{app_name}}"),
+                query(f"sum by (app_name) (rate({n.PUBLISHED}{{{APPS}}}[1m]))", "{{app_name}}"),
             )
         )
     )

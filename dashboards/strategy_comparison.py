@@ -1,4 +1,8 @@
-"""Strategy comparison: the outcomes a strategist weighs, one line per arm."""
+"""Strategy comparison: the outcomes a strategist weighs, one line per arm.
+
+Where each arm ended (final values), how it got there, and how far each arm is from the
+reference arm over time. Each outcome is declared once in `OUTCOMES` and drawn as each kind.
+"""
 
 from __future__ import annotations
 
@@ -7,90 +11,75 @@ from grafana_foundation_sdk.builders import dashboard
 from socialsim.telemetry import catalogue as c
 
 from . import rules
-from .defaults import compare, new_dashboard
+from .defaults import MONEY, compare, difference, final, new_dashboard
 
 UID = "socialsim-strategy-comparison"
 
+# name -> (description, unit, expression)
+OUTCOMES: dict[str, tuple[str, str, rules.Expr]] = {
+    "Revenue": (
+        "Purchases so far (bills, conversation and pitch sales, campaigns).",
+        MONEY,
+        rules.per_arm(c.REVENUE.name),
+    ),
+    "Customer lifetime value": (
+        "Discounted margin of today's active customers at their current spend and churn hazard.",
+        MONEY,
+        rules.per_arm(c.CLV.name),
+    ),
+    "Cost": ("Staff and broadcast cost so far.", MONEY, rules.per_arm(c.COST.name)),
+    "ROI": ("(margin x revenue + CLV - cost) / cost so far.", "none", rules.per_arm(c.ROI.name)),
+    "Trust": ("Mean trust of active customers (0..1).", "percentunit", rules.per_arm(c.TRUST.name)),
+    "Helped rate": (
+        "Share of help-seeking conversations whose customer was helped.",
+        "percentunit",
+        rules.HELPED_RATE,
+    ),
+    "NPS": (
+        "Net promoter score of active customers, by trust thresholds.",
+        "none",
+        rules.per_arm(c.NPS.name),
+    ),
+    "Churned customers": ("Customers lost so far, all segments.", "none", rules.CHURN),
+    "First response time (median)": (
+        "Median delay of the brand's first response since the run began (simulated time).",
+        "s",
+        rules.FIRST_RESPONSE_P50,
+    ),
+    "Response rate": ("Share of conversations the brand answered.", "percentunit", rules.RESPONSE_RATE),
+}
+ROWS = {
+    "Revenue": ("Revenue", "Customer lifetime value", "Cost", "ROI"),
+    "Relationships": ("Trust", "Helped rate", "NPS", "Churned customers"),
+    "Responsiveness": ("First response time (median)", "Response rate"),
+}
+FINAL = (
+    "Revenue",
+    "Customer lifetime value",
+    "Cost",
+    "ROI",
+    "Trust",
+    "Helped rate",
+    "NPS",
+    "Churned customers",
+)
+DIFFERENCES = ("Revenue", "Trust", "Helped rate", "NPS")
+
 
 def build() -> dashboard.Dashboard:
-    return (
-        new_dashboard(
-            "socialsim / Strategy comparison",
-            UID,
-            "Who should own social media? Each line is one ownership strategy (arm), "
-            "the mean over the replications in flight.",
-        )
-        .with_row(dashboard.Row("Revenue"))
-        .with_panel(
-            compare(
-                "Revenue",
-                "Purchases so far (bills, conversation and pitch sales, campaigns).",
-                "currencyUSD",
-                f"avg by (arm) ({c.REVENUE.name})",
-            )
-        )
-        .with_panel(
-            compare(
-                "Customer lifetime value",
-                "Discounted margin of today's active customers at their current spend and churn hazard.",
-                "currencyUSD",
-                f"avg by (arm) ({c.CLV.name})",
-            )
-        )
-        .with_panel(
-            compare(
-                "Cost", "Staff and broadcast cost so far.", "currencyUSD", f"avg by (arm) ({c.COST.name})"
-            )
-        )
-        .with_panel(
-            compare(
-                "ROI",
-                "(margin x revenue + CLV - cost) / cost so far.",
-                "none",
-                f"avg by (arm) ({c.ROI.name})",
-            )
-        )
-        .with_row(dashboard.Row("Relationships"))
-        .with_panel(
-            compare(
-                "Trust",
-                "Mean trust of active customers (0..1).",
-                "percentunit",
-                f"avg by (arm) ({c.TRUST.name})",
-            )
-        )
-        .with_panel(
-            compare(
-                "Helped rate",
-                "Share of help-seeking conversations whose customer was helped.",
-                "percentunit",
-                rules.HELPED_RATE,
-            )
-        )
-        .with_panel(
-            compare(
-                "NPS",
-                "Net promoter score of active customers, by trust thresholds.",
-                "none",
-                f"avg by (arm) ({c.NPS.name})",
-            )
-        )
-        .with_panel(compare("Churned customers", "Customers lost so far, all segments.", "none", rules.CHURN))
-        .with_row(dashboard.Row("Responsiveness"))
-        .with_panel(
-            compare(
-                "First response time (median)",
-                "Median delay of the brand's first response since the run began (simulated time).",
-                "s",
-                rules.FIRST_RESPONSE_P50,
-            )
-        )
-        .with_panel(
-            compare(
-                "Response rate",
-                "Share of conversations the brand answered.",
-                "percentunit",
-                rules.RESPONSE_RATE,
-            )
-        )
-    )
+    board = new_dashboard(
+        "socialsim / Strategy comparison",
+        UID,
+        "Who should own social media? Each line is one ownership strategy (arm) of the chosen run, "
+        "the mean over its replications.",
+    ).with_row(dashboard.Row("Where each arm ended"))
+    for title in FINAL:
+        board = board.with_panel(final(title, *OUTCOMES[title]))
+    for row, titles in ROWS.items():
+        board = board.with_row(dashboard.Row(row))
+        for title in titles:
+            board = board.with_panel(compare(title, *OUTCOMES[title]))
+    board = board.with_row(dashboard.Row("Difference from the reference arm ($reference)"))
+    for title in DIFFERENCES:
+        board = board.with_panel(difference(title, *OUTCOMES[title]))
+    return board
