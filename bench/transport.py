@@ -37,7 +37,7 @@ def main() -> None:
     inproc_s = time.perf_counter() - t0
 
     t1 = time.perf_counter()
-    with kafka_stack(sc, path, [], new_run_id(config_sha256(sc)), partitions=args.partitions) as k:
+    with kafka_stack(sc, new_run_id(config_sha256(sc)), partitions=args.partitions) as k:
         started = time.perf_counter()
         kafka = run(sc, k.transport, keep_events=False, series_every_ticks=24)
         kafka_s = time.perf_counter() - started

@@ -14,11 +14,16 @@ replications a run has, so a replication that stops advancing while others move 
 `idle_ticks` is forgotten: a run's replications advance together, so only a forged one can lag.
 A forged event never reaches a policy silently: it is ignored and counted (`ignored`), dead-
 lettered with the reason, or `receive` raises `EventConflict` and the service must stop.
+
+Several instances of one strategy may read the same topics, each serving the replications it
+was given (`owns`): an event of a replication another instance serves is ignored and counted, so
+a stream's policy state lives on exactly one instance.
 """
 
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -93,10 +98,12 @@ class StrategyService:
         meter: HostObserver | None = None,
         *,
         idle_ticks: int = IDLE_TICKS,
+        owns: Callable[[int], bool] = lambda replication: True,
     ):
-        """`meter`, if given, sees the policy after each tick and counts dead letters."""
+        """`meter`, if given, sees the policy after each tick and counts dead letters; `owns(rep)`
+        says whether this instance serves replication `rep` of the run."""
         self.strategy, self.arm, self.run, self.meter = strategy, arm, run, meter
-        self.idle_ticks = idle_ticks
+        self.idle_ticks, self.owns = idle_ticks, owns
         self.replications: dict[int, _Replication] = {}
         # replications past their final tick, with what it was answered with: a redelivery of that
         # tick is checked like any other, so a forged marker that closed it early cannot go unnoticed
@@ -153,6 +160,9 @@ class StrategyService:
         if msg.run != self.run:
             return f"event for run {msg.run!r}, this service serves run {self.run!r}"
         rep, event = msg.replication, msg.event
+        if not self.owns(rep):
+            self.ignored["another instance's replication"] += 1
+            return None
         state = self.replications.get(rep)
         if state is not None and event.tick > state.assembler.next_tick:
             self._answer(rep, out)  # one batch of records may hold a tick and the next one

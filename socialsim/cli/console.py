@@ -45,11 +45,15 @@ BootstrapOpt = Annotated[
 ]
 PartitionsOpt = Annotated[int, typer.Option(min=1, max=64, help="partitions per topic for a Kafka run")]
 ExternalOpt = Annotated[
-    bool, typer.Option("--external-services", help="do not start strategy services (they already run)")
+    bool,
+    typer.Option(
+        "--external-services",
+        help="use the long-lived strategy services already on the broker (`socialsim service`)",
+    ),
 ]
 RunIdOpt = Annotated[
     str | None,
-    typer.Option(help="name of the run's topics [default: generated]; give it to external services"),
+    typer.Option(help="name of the run's topics [default: generated]; services learn it from the run"),
 ]
 TicksOpt = Annotated[
     int,

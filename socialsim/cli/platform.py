@@ -14,43 +14,47 @@ from ..bootstrap import (
     serve_strategy,
     write_contracts,
 )
-from ..configerrors import ConfigError
 from ..kafka.broker import BrokerError, EmbeddedBroker
 from .console import (
     MetricsHostOpt,
     err_console,
-    fail,
     out_console,
 )
 
 
 def service(
-    scenario: Annotated[
-        str, typer.Option(help="scenario file (or shipped name) whose arm this service runs")
+    strategy: Annotated[
+        str, typer.Option(help="the strategy to serve, e.g. support-led (its arms in every run)")
     ],
-    arm: Annotated[str, typer.Option(help="the arm to serve")],
     bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap HOST:PORT")],
-    run_id: Annotated[str, typer.Option(help="the run whose topics to serve")] = "socialsim",
-    set_: Annotated[
-        list[str] | None, typer.Option("--set", help="the same --set values the run uses")
+    run_id: Annotated[
+        str | None,
+        typer.Option(help="serve this run only, alone (no consumer group) [default: every run announced]"),
     ] = None,
     metrics_port: Annotated[
         int | None, typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port")
     ] = None,
     metrics_host: MetricsHostOpt = "127.0.0.1",
 ) -> None:
-    """Run one strategy as a Kafka microservice (what docker-compose and operators start)."""
+    """Run one strategy as a long-lived Kafka service: it serves every run announced on the control
+    topic whose arms name the strategy, and shares them with other instances of it (what
+    docker-compose and operators start; `docker compose up --scale support-led=3` adds instances).
+
+    Examples:
+
+      socialsim service --strategy support-led --bootstrap localhost:9092
+      socialsim service --strategy comms-led --bootstrap localhost:9092 --metrics-port 9101"""
     try:
-        serve_strategy(scenario, set_ or [], arm, bootstrap, run_id, metrics_port, metrics_host)
-    except ConfigError as exc:
-        fail(exc)
+        serve_strategy(strategy, bootstrap, run_id, metrics_port, metrics_host)
     except BrokerError as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False)
         raise typer.Exit(1) from None
 
 
 dashboards_app = typer.Typer(
-    help="Grafana dashboards: push the committed ones to a Grafana.", no_args_is_help=True
+    help="Grafana dashboards: push the committed ones to a Grafana.",
+    no_args_is_help=True,
+    epilog="Examples:\n\n  socialsim dashboards push --url http://localhost:3000 --token $GRAFANA_TOKEN",
 )
 
 
@@ -66,7 +70,11 @@ def dashboards_push(
         typer.Option(help="uid of that Grafana's Prometheus datasource [default: socialsim-prometheus]"),
     ] = None,
 ) -> None:
-    """Upload the Strategy comparison, Customer journey and Operations dashboards (overwriting by uid)."""
+    """Upload the Strategy comparison, Customer journey and Operations dashboards (overwriting by uid).
+
+    Examples:
+
+      GRAFANA_TOKEN=... socialsim dashboards push --url http://localhost:3000"""
     try:
         uids = push(url, token, folder, datasource_uid)
     except PushError as exc:
@@ -76,7 +84,12 @@ def dashboards_push(
 
 
 def broker(port: Annotated[int, typer.Option(help="port on 127.0.0.1")] = 9092) -> None:
-    """Start the embedded Kafka-protocol broker (Tansu, memory storage) until Ctrl-C."""
+    """Start the embedded Kafka-protocol broker (Tansu, memory storage) until Ctrl-C.
+
+    Examples:
+
+      socialsim broker
+      socialsim broker --port 19092"""
     b = EmbeddedBroker.start(port)
     out_console.print(f"broker listening on {b.bootstrap} (pid {b.process.pid}); Ctrl-C stops it")
     try:
@@ -93,6 +106,10 @@ def contracts(
         Path, typer.Argument(help="folder to write asyncapi.yaml and events.schema.json to")
     ] = Path("docs"),
 ) -> None:
-    """Write the service contracts (AsyncAPI and the events' JSON Schema), generated from the code."""
+    """Write the service contracts (AsyncAPI and the events' JSON Schema), generated from the code.
+
+    Examples:
+
+      socialsim contracts docs"""
     write_contracts(out)
     out_console.print(f"wrote {out / 'asyncapi.yaml'} and {out / 'events.schema.json'}")

@@ -9,6 +9,7 @@ big a message may be: both ends refuse bigger ones, so a dead letter always fits
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 
 import msgspec
 
@@ -32,6 +33,36 @@ class Outbound(msgspec.Struct, frozen=True, kw_only=True):
     run: str
     replication: int
     event: FromService
+
+
+class AnnouncedArm(msgspec.Struct, frozen=True, kw_only=True):
+    """One arm of an announced run: its name and its fully resolved strategy (arm overrides and
+    `--set` values applied), as the `Strategy` model's JSON, so a service needs no config files.
+    The strategy's `name` says which long-lived service serves the arm."""
+
+    arm: str
+    strategy: dict[str, Any]
+
+
+class RunAnnouncement(msgspec.Struct, frozen=True, kw_only=True, tag="announce"):
+    """On the control topic, keyed by run and replication: one stream (a replication of a run) is
+    about to start. Whichever instance of a strategy reads it serves that stream's arms of its
+    strategy until the run ends; the ticks travel on the run's topics from `generation` on."""
+
+    run: str
+    replication: int
+    partitions: int
+    generation: int
+    arms: list[AnnouncedArm]
+
+
+class RunEnded(msgspec.Struct, frozen=True, kw_only=True, tag="ended"):
+    """On every partition of the control topic: the run is over and its topics are being deleted."""
+
+    run: str
+
+
+Control = RunAnnouncement | RunEnded
 
 
 # [bytes] The largest encoded event either end publishes or accepts: Kafka's default
@@ -78,6 +109,7 @@ def dead_letter(topic: str, partition: int, offset: int, reason: str, value: byt
 
 _inbound = msgspec.json.Decoder(Inbound)
 _outbound = msgspec.json.Decoder(Outbound)
+_control = msgspec.json.Decoder(Control)
 encode = msgspec.json.Encoder().encode
 
 
@@ -106,3 +138,7 @@ def decode_inbound(raw: bytes) -> Inbound:
 
 def decode_outbound(raw: bytes) -> Outbound:
     return _outbound.decode(raw)
+
+
+def decode_control(raw: bytes) -> Control:
+    return _control.decode(raw)

@@ -1,11 +1,11 @@
-"""The FastStream app of one strategy service: broker, subscriber, a small typed handler.
+"""The FastStream side of a strategy service: its broker, and one run's arm served over the topics.
 
-    socialsim service --scenario FILE --arm NAME --bootstrap HOST:PORT --run-id ID
-
-Consumes the arm's conversations topics in batches, lets `StrategyService` decide, publishes
-responses keyed by customer id (markers keyed "marker") to the responses topic of the same
-generation and dead letters to the run's dead-letter topic, then waits for the broker to confirm
-the whole tick.
+`ServedArm` consumes one arm's conversations topics of one run in batches, lets
+`StrategyService` decide, publishes responses keyed by customer id (markers keyed "marker") to
+the responses topic of the same generation, in the replication's partition, and dead letters to
+the run's dead-letter topic, then waits for the broker to confirm the whole tick. The long-lived
+service (`socialsim.kafka.service`) adds one per announced run and arm; `create_app` is an app
+that serves one known run and arm (the contract documents are generated from it).
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import asyncio
 import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any, NoReturn
 
 from faststream import FastStream
@@ -24,19 +24,21 @@ from services.host import EventConflict, HostObserver, Record, StrategyService
 from socialsim.contracts.strategy import Strategy
 from socialsim.contracts.wire import OversizedEvent, encode, encode_bounded
 
-from .topics import dead_letter_topic, key, topics
+from .topics import dead_letter_topic, key, stream_partition, topics
 from .transport import FETCH_MAX_WAIT_MS, MAX_REQUEST_BYTES
 
-# The exit code of a service that stopped because its input contradicts itself (see `_refuse`).
+# The exit code of a service that stopped because its input contradicts itself (see `refuse`).
 EXIT_REFUSED = 3
 
+Refusal = Callable[[str, Exception], None]  # refusal(run, cause): what to do when a run's input conflicts
 
-def plain_logger(arm: str) -> logging.Logger:
+
+def plain_logger(name: str) -> logging.Logger:
     """The service's logger, writing plain lines to stderr.
 
     FastStream's own handlers colour every line, terminal or not; a service's stderr is a log file
     whose last error line the run quotes when the service dies, so it must be plain text."""
-    logger = logging.getLogger(f"socialsim.service.{arm}")
+    logger = logging.getLogger(f"socialsim.service.{name}")
     if not logger.handlers:
         handler = logging.StreamHandler(sys.stderr)
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s - %(message)s"))
@@ -51,6 +53,23 @@ async def _records(message: Any) -> list[Record]:
     return [Record(r.topic, r.partition, r.offset, r.value) for r in message.raw_message]
 
 
+def service_broker(
+    bootstrap: str, client_id: str, logger: logging.Logger, middlewares: Sequence[Any] = ()
+) -> KafkaBroker:
+    """`middlewares` wrap every message (the composition root passes FastStream's Prometheus one).
+    One log line per consumed batch would be thousands per run: warnings and errors only."""
+    return KafkaBroker(
+        bootstrap,
+        client_id=client_id,
+        linger_ms=0,
+        max_batch_size=1 << 20,
+        max_request_size=MAX_REQUEST_BYTES,
+        log_level=logging.DEBUG,
+        logger=logger,
+        middlewares=tuple(middlewares),
+    )
+
+
 def create_app(
     strategy: Strategy,
     arm: str,
@@ -60,57 +79,52 @@ def create_app(
     middlewares: Sequence[Any] = (),
     meter: HostObserver | None = None,
 ) -> tuple[FastStream, KafkaBroker]:
-    """The app and its broker (FastStream's own `app.broker` is optional). `middlewares` wrap every
-    message (the composition root passes FastStream's Prometheus middleware)."""
-    dlq = dead_letter_topic(run)
+    """An app serving one run's arm from its first generation; a conflict stops the process."""
     logger = plain_logger(arm)
-    # one log line per consumed batch would be thousands per run: log warnings and errors only
-    broker = KafkaBroker(
-        bootstrap,
-        client_id=f"socialsim-{arm}",
-        linger_ms=0,
-        max_batch_size=1 << 20,
-        max_request_size=MAX_REQUEST_BYTES,
-        log_level=logging.DEBUG,
-        logger=logger,
-        middlewares=tuple(middlewares),
-    )
-    service = StrategyService(strategy, arm, run, meter)
-    dead = broker.publisher(
-        dlq,
-        title="dead letters",
-        description=(
-            "DeadLetter (docs/events.schema.json): what a service could not use, why, and a bounded excerpt."
-        ),
-    )
-    generations = _Generations(broker, service, arm, run, partitions, dead)
-    generations.subscribe(0)
-    generations.subscribe(1)  # one ahead, so the first tick of the next generation is never waited for
+    broker = service_broker(bootstrap, f"socialsim-{arm}", logger, middlewares)
+    served = ServedArm(broker, StrategyService(strategy, arm, run, meter), partitions, 0, refuse)
+    served.subscribe(0)
+    served.subscribe(1)  # one ahead, so the first tick of the next generation is never waited for
     return FastStream(broker, logger=logger), broker
 
 
-class _Generations:
-    """One subscriber per topic generation: the current one and the next, created as the run moves on.
+class ServedArm:
+    """One subscriber per topic generation of one run's arm: the current one and the next.
 
-    Partitions are assigned, not balanced by a consumer group: one service owns its arm's topics,
-    and a group join would cost seconds per generation. When the first message of generation g
-    arrives, every message of g-1 has been answered (the simulator publishes g only then), so
-    g-1's subscriber stops and g+1's starts.
+    Partitions are assigned, not balanced by a consumer group: the streams an instance serves
+    were shared out on the control topic, and a group join would cost seconds per generation.
+    When the first message of generation g arrives, every message of g-1 has been answered (the
+    simulator publishes g only then), so g-1's subscriber stops and g+1's starts.
     """
 
     def __init__(
-        self, broker: KafkaBroker, service: StrategyService, arm: str, run: str, partitions: int, dead: Any
+        self,
+        broker: KafkaBroker,
+        service: StrategyService,
+        partitions: int,
+        generation: int,
+        refusal: Refusal,
     ):
-        self.broker, self.service, self.arm, self.run, self.partitions, self.dead = (
-            broker,
-            service,
-            arm,
-            run,
-            partitions,
-            dead,
+        self.broker, self.service, self.partitions, self.refusal = broker, service, partitions, refusal
+        self.arm, self.run = service.arm, service.run
+        self.dead = broker.publisher(
+            dead_letter_topic(self.run),
+            title="dead letters",
+            description="DeadLetter (docs/events.schema.json): what a service could not use, why, "
+            "and a bounded excerpt.",
         )
         self.subscribers: dict[int, Any] = {}
-        self.current = 0
+        self.current = generation
+
+    async def start(self) -> None:
+        """Subscribe at run time, from the generation the run's announcement names."""
+        await self.subscribe(self.current).start()
+        await self.subscribe(self.current + 1).start()
+
+    async def stop(self) -> None:
+        for sub in list(self.subscribers.values()):
+            await sub.stop()
+        self.subscribers = {}
 
     def subscribe(self, generation: int) -> Any:
         conversations, responses = topics(self.run, self.arm, generation)
@@ -118,7 +132,7 @@ class _Generations:
             responses,
             title=f"{self.arm} responses, generation {generation}",
             description="Outbound events (docs/events.schema.json): responses keyed by "
-            "customer id, broadcasts, and one tick-done marker per tick.",
+            "customer id, broadcasts, and one tick-done marker per tick, in the replication's partition.",
         )
         sub = self.broker.subscriber(
             partitions=[TopicPartition(conversations, p) for p in range(self.partitions)],
@@ -130,7 +144,7 @@ class _Generations:
             decoder=_records,
             title=f"{self.arm} conversations, generation {generation}",
             description="Inbound events (docs/events.schema.json): conversations keyed by "
-            "customer id, and one tick-closed marker per tick.",
+            "customer id, and one tick-closed marker per tick, in the replication's partition.",
         )
 
         @sub
@@ -153,24 +167,33 @@ class _Generations:
         try:
             decided = self.service.receive(batch)
             outbound = [
-                (encode_bounded(out), key(getattr(out.event, "customer", None))) for out in decided.outbound
+                (
+                    encode_bounded(out),
+                    key(getattr(out.event, "customer", None)),
+                    stream_partition(out.replication, self.partitions),
+                )
+                for out in decided.outbound
             ]
         except (EventConflict, OversizedEvent) as exc:
-            _refuse(exc)
+            self.refusal(self.run, exc)
+            return
         pending = []
         for letter in decided.dead_letters:
             pending.append(await self.dead.publish(encode(letter), key=self.arm.encode(), no_confirm=True))
-        for value, customer_key in outbound:
-            pending.append(await replies.publish(value, key=customer_key, no_confirm=True))
+        for value, customer_key, partition in outbound:
+            pending.append(
+                await replies.publish(value, key=customer_key, partition=partition, no_confirm=True)
+            )
         if pending:
             await asyncio.gather(*pending)
 
 
-def _refuse(cause: Exception) -> NoReturn:
+def refuse(run: str, cause: Exception) -> NoReturn:
     """Stop the service with one line: its policy state can no longer be trusted, or it cannot send.
 
     FastStream would log a handler's exception and go on, leaving the tick unanswered until the
     simulator's timeout; a process that exits is seen by the simulator's health check at once,
-    and the run fails quoting this line (the last of the service's log)."""
+    and the run fails quoting this line (the last of the service's log). For a service that
+    serves one run only."""
     print(f"refusing to go on: {cause}", file=sys.stderr, flush=True)
     os._exit(EXIT_REFUSED)

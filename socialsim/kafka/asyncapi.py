@@ -15,9 +15,10 @@ from faststream.specification import AsyncAPI
 
 import socialsim
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.wire import DeadLetter, Inbound, Outbound
+from socialsim.contracts.wire import DeadLetter, Inbound, Outbound, RunAnnouncement, RunEnded
 
 from .app import create_app
+from .topics import CONTROL_TOPIC
 
 ARM, RUN = "ARM", "RUN"
 
@@ -29,8 +30,11 @@ def document(strategy: Strategy) -> str:
         broker,
         title="socialsim strategy service",
         version=socialsim.__version__,
-        description=f"One service per arm. Topics are named per run, arm and generation G (a fixed "
-        f"number of consecutive ticks; a service reads the current and the next): "
+        description=f"One long-lived service per strategy, serving every run announced on the control "
+        f"topic {CONTROL_TOPIC} (RunAnnouncement per replication, keyed RUN/REPLICATION; RunEnded on "
+        f"every partition) whose arms name its strategy; instances of one strategy share the "
+        f"announcements through a consumer group. Topics are named per run, arm and generation G (a "
+        f"fixed number of consecutive ticks; a service reads the current and the next): "
         f"{RUN}.{ARM}.conversations.G, {RUN}.{ARM}.responses.G and {RUN}.dead-letter. "
         f"Payloads are JSON.",
     )
@@ -40,11 +44,12 @@ def document(strategy: Strategy) -> str:
 
 def event_schemas() -> str:
     """JSON Schema of every payload the services exchange, from the msgspec types themselves."""
-    (schemas, components) = msgspec.json.schema_components([Inbound, Outbound, DeadLetter])
+    kinds = [Inbound, Outbound, DeadLetter, RunAnnouncement, RunEnded]
+    (schemas, components) = msgspec.json.schema_components(kinds)
     return (
         json.dumps(
             {
-                "payloads": dict(zip(("Inbound", "Outbound", "DeadLetter"), schemas, strict=False)),
+                "payloads": dict(zip((k.__name__ for k in kinds), schemas, strict=True)),
                 "$defs": components,
             },
             indent=2,

@@ -1,4 +1,7 @@
-"""Start, and always stop, what a Kafka run needs: a broker, the run's topics, one service per arm.
+"""Start, and always stop, what a Kafka run needs: a broker, the run's topics, one service per strategy.
+
+The services it starts serve this run only (`socialsim service --strategy NAME --run-id RUN`);
+with `external_services`, long-lived services already running on the broker serve it.
 
 Every process this module starts is stopped by its PID when the run ends — on success, on an
 error, on Ctrl-C and on SIGTERM — and the run's topics are deleted, so nothing is left behind.
@@ -86,8 +89,13 @@ def exit_description(code: int) -> str:
     return f"was killed by {signal.Signals(-code).name}" if code < 0 else f"exited with code {code}"
 
 
+def strategies_of(scenario: Scenario) -> list[str]:
+    """The strategies a run's arms name, in arm order, each once: one service serves all its arms."""
+    return list(dict.fromkeys(s.name for s in scenario.arms.values()))
+
+
 class Services:
-    """One `socialsim service` process per arm, each logging to `<log_dir>/<arm>.log`."""
+    """One `socialsim service` process per strategy, each logging to `<log_dir>/<strategy>.log`."""
 
     def __init__(self, log_dir: Path) -> None:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
@@ -97,19 +105,16 @@ class Services:
 
     def start(
         self,
-        scenario_path: Path,
-        sets: list[str],
-        arms: list[str],
+        strategies: list[str],
         bootstrap: str,
         run: str,
         metrics_ports: dict[str, int] | None = None,
         metrics_host: str = "127.0.0.1",
     ) -> None:
         """Each service logs to a file: a pipe nobody reads would fill and block the service."""
-        extra = [a for s in sets for a in ("--set", s)]
-        for arm in arms:
+        for strategy in strategies:
             metrics = (
-                ["--metrics-port", str(metrics_ports[arm]), "--metrics-host", metrics_host]
+                ["--metrics-port", str(metrics_ports[strategy]), "--metrics-host", metrics_host]
                 if metrics_ports
                 else []
             )
@@ -118,20 +123,17 @@ class Services:
                 "-m",
                 "socialsim.cli",
                 "service",
-                "--scenario",
-                str(scenario_path),
-                "--arm",
-                arm,
+                "--strategy",
+                strategy,
                 "--bootstrap",
                 bootstrap,
                 "--run-id",
                 run,
-                *extra,
                 *metrics,
             ]
-            self.logs[arm] = self.log_dir / f"{arm}.log"
-            with self.logs[arm].open("wb") as log:
-                self.processes[arm] = subprocess.Popen(
+            self.logs[strategy] = self.log_dir / f"{strategy}.log"
+            with self.logs[strategy].open("wb") as log:
+                self.processes[strategy] = subprocess.Popen(
                     cmd,
                     stdout=log,
                     stderr=subprocess.STDOUT,
@@ -140,13 +142,13 @@ class Services:
                 )
 
     def check(self) -> None:
-        for arm, proc in self.processes.items():
+        for strategy, proc in self.processes.items():
             code = proc.poll()
             if code is not None:
-                reason = last_error(self.logs[arm])
+                reason = last_error(self.logs[strategy])
                 raise ServiceDied(
-                    f"the strategy service for arm {arm!r} (pid {proc.pid}) {exit_description(code)}"
-                    + (f": {reason}" if reason else f" (log: {self.logs[arm]})")
+                    f"the strategy service for {strategy!r} (pid {proc.pid}) {exit_description(code)}"
+                    + (f": {reason}" if reason else f" (log: {self.logs[strategy]})")
                 )
 
     def stop(self, grace_s: float = STOP_GRACE_S) -> None:
@@ -250,8 +252,6 @@ def quietly(
 @contextmanager
 def kafka_stack(
     scenario: Scenario,
-    scenario_path: Path,
-    sets: list[str],
     run: str,
     *,
     bootstrap: str | None = None,
@@ -291,7 +291,7 @@ def kafka_stack(
         # with its broker gone a service cannot close its clients cleanly: no grace to wait out
         stack.callback(lambda: services.stop(0.0 if watchdog.lost.is_set() else STOP_GRACE_S))
         if not external_services:
-            services.start(scenario_path, sets, arms, bootstrap, run, service_metrics_ports, metrics_host)
+            services.start(strategies_of(scenario), bootstrap, run, service_metrics_ports, metrics_host)
 
         def health_check() -> None:
             try:

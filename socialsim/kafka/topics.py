@@ -1,6 +1,10 @@
 """A run's topics: their names, their keys, and their administration (create, delete).
 
-One pair of topics per run, arm and *generation*: `<run>.<arm>.conversations.<g>` (simulator ->
+Runs are announced on one long-lived control topic (`CONTROL_TOPIC`), which long-lived strategy
+services read: an announcement per stream (a replication of a run), keyed by run and
+replication, so a consumer group of one strategy's instances shares the streams out; the end of a
+run goes to every control partition, so every instance hears it. Then one pair of topics per
+run, arm and *generation*: `<run>.<arm>.conversations.<g>` (simulator ->
 service) and `<run>.<arm>.responses.<g>` (service -> simulator), plus one dead-letter topic per
 run. A generation holds a fixed number of consecutive ticks; the run then moves on to the next
 pair and deletes the pair two behind. Brokers that keep a partition as a list of batches (the
@@ -26,6 +30,10 @@ from .broker import BrokerError
 TICKS_PER_TOPIC = 200
 
 MARKER_KEY = b"marker"
+# The control topic and its partitions [partitions]: as many as instances of one strategy can
+# share streams (a consumer group gives each partition to one instance).
+CONTROL_TOPIC = "socialsim.runs"
+CONTROL_PARTITIONS = 6
 
 
 def topics(run: str, arm: str, generation: int = 0) -> tuple[str, str]:
@@ -40,6 +48,17 @@ def dead_letter_topic(run: str) -> str:
 def key(customer: int | None) -> bytes:
     """Events are keyed by customer id, so one customer's events keep their order; markers share one key."""
     return MARKER_KEY if customer is None else str(customer).encode()
+
+
+def stream_key(run: str, replication: int) -> bytes:
+    """The key of a stream's control messages: one stream, one control partition, one instance."""
+    return f"{run}/{replication}".encode()
+
+
+def stream_partition(replication: int, partitions: int) -> int:
+    """The partition of a run's topic that carries one replication's events, both ways: a stream's
+    ticks stay in order in one partition, and a run's streams spread over its partitions."""
+    return replication % partitions
 
 
 def generation_topics(run: str, arms: list[str], generation: int) -> list[str]:
@@ -75,7 +94,7 @@ class TopicAdmin:
 
     def delete_run(self, run: str) -> None:
         """Every topic of the run, whichever generations it reached."""
-        doomed = [n for n in self.list() if n.startswith(f"{run}.")]
+        doomed = [n for n in self.list() if n.startswith(f"{run}.") and n != CONTROL_TOPIC]
         if doomed:
             self._admin.delete_topics(doomed)
 

@@ -12,6 +12,11 @@ both ways: an outgoing one is an error, an incoming one a dead letter.
 Every `ticks_per_topic` exchanged ticks the run moves to the next generation of topics (see
 `socialsim.kafka.topics`): it creates the generation after the new one, listens on the new
 one's responses, and deletes the generation two behind, which no service reads any more.
+
+Long-lived strategy services learn of a run from the control topic: `open` announces each
+replication of a lockstep group (with the resolved strategy of every arm, and the generation its
+ticks start in) and `shutdown` tells every control partition the run has ended. A replication's
+events travel in one partition of each topic (`stream_partition`), so its ticks stay in order.
 """
 
 from __future__ import annotations
@@ -28,15 +33,27 @@ from socialsim.contracts.events import TickBatch, TickReply
 from socialsim.contracts.strategy import Strategy
 from socialsim.contracts.wire import (
     MAX_EVENT_BYTES,
+    AnnouncedArm,
     Inbound,
     OversizedEvent,
+    RunAnnouncement,
+    RunEnded,
     dead_letter,
     encode,
     encode_bounded,
 )
 
 from .replies import ReplyConflict, ReplyLedger
-from .topics import TICKS_PER_TOPIC, dead_letter_topic, key, topics
+from .topics import (
+    CONTROL_PARTITIONS,
+    CONTROL_TOPIC,
+    TICKS_PER_TOPIC,
+    dead_letter_topic,
+    key,
+    stream_key,
+    stream_partition,
+    topics,
+)
 
 # [ms] The embedded broker answers a fetch only when its max wait expires, so this is the floor
 # of every hop; 1 ms makes five clients busy-poll the broker and starve two cores (a 20k-customer
@@ -87,6 +104,7 @@ class KafkaTransport:
         self.loop = asyncio.new_event_loop()
         self.replications: list[int] = []
         self.dead_letters = 0
+        self.announced = False
 
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
@@ -98,6 +116,7 @@ class KafkaTransport:
         self.ledger.open(replications)
         if self._producer is None:
             self.loop.run_until_complete(self._start())
+        self.loop.run_until_complete(self._announce(arms, replications))
 
     def exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
         return self.loop.run_until_complete(self._exchange(batches))
@@ -112,7 +131,11 @@ class KafkaTransport:
 
     def shutdown(self) -> None:
         if self._producer is not None:
-            self.loop.run_until_complete(self._stop())
+            try:
+                if self.announced:
+                    self.loop.run_until_complete(self._end())
+            finally:
+                self.loop.run_until_complete(self._stop())
         self.loop.close()
 
     # ---- internals --------------------------------------------------------------------------
@@ -155,6 +178,33 @@ class KafkaTransport:
         self._in.assign(parts)
         await self._in.seek_to_beginning(*parts)
 
+    async def _announce(self, arms: dict[str, Strategy], replications: list[int]) -> None:
+        """Tell the long-lived services that these replications start, in the generation their
+        first tick travels in (moved to now, so the one after it exists when a service reads it)."""
+        self.admin.create([CONTROL_TOPIC], CONTROL_PARTITIONS)
+        if self._exchanges // self.ticks_per_topic != self.generation:
+            await self._advance(self._exchanges // self.ticks_per_topic)
+        announced = [AnnouncedArm(arm=arm, strategy=s.model_dump(mode="json")) for arm, s in arms.items()]
+        sent = []
+        for rep in replications:
+            message = RunAnnouncement(
+                run=self.run,
+                replication=rep,
+                partitions=self.partitions,
+                generation=self.generation,
+                arms=announced,
+            )
+            sent.append(await self._out.send(CONTROL_TOPIC, encode(message), key=stream_key(self.run, rep)))
+        await asyncio.gather(*sent)
+        self.announced = True
+
+    async def _end(self) -> None:
+        """Every control partition hears the end, whichever instance reads it now."""
+        parts = await self._out.partitions_for(CONTROL_TOPIC)
+        ended = encode(RunEnded(run=self.run))
+        sent = [await self._out.send(CONTROL_TOPIC, ended, key=self.run.encode(), partition=p) for p in parts]
+        await asyncio.gather(*sent)
+
     def _names(self, generation: int) -> list[str]:
         return [t for arm in self.arms for t in topics(self.run, arm, generation)]
 
@@ -183,15 +233,33 @@ class KafkaTransport:
         return replies
 
     async def _publish(self, batches: dict[tuple[int, str], TickBatch]) -> None:
+        """A record batch per (replication, arm): a stream's tick goes to its partition in one go."""
         sent = []
         for (rep, arm), batch in batches.items():
             conversations = topics(self.run, arm, self.generation)[0]
-            for c in batch.conversations:
-                value = self._encode(Inbound(run=self.run, replication=rep, event=c), arm)
-                sent.append(await self._out.send(conversations, value, key=key(c.customer)))
+            partition = stream_partition(rep, self.partitions)
+            records = [
+                (key(c.customer), self._encode(Inbound(run=self.run, replication=rep, event=c), arm))
+                for c in batch.conversations
+            ]
             marker = self._encode(Inbound(run=self.run, replication=rep, event=batch.closed), arm)
-            sent.append(await self._out.send(conversations, marker, key=key(None)))
+            records.append((key(None), marker))
+            sent += await self._send_batches(conversations, partition, records)
         await asyncio.gather(*sent)
+
+    async def _send_batches(
+        self, topic: str, partition: int, records: list[tuple[bytes, bytes]]
+    ) -> list[asyncio.Future[Any]]:
+        """As few record batches as the producer's batch size allows, in order; their delivery futures."""
+        futures = []
+        batch = self._out.create_batch()
+        for record_key, value in records:
+            if batch.append(key=record_key, value=value, timestamp=None) is None:
+                futures.append(await self._out.send_batch(batch, topic, partition=partition))
+                batch = self._out.create_batch()
+                batch.append(key=record_key, value=value, timestamp=None)
+        futures.append(await self._out.send_batch(batch, topic, partition=partition))
+        return futures
 
     @staticmethod
     def _encode(message: Inbound, arm: str) -> bytes:

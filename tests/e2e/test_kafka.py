@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 from socialsim.bootstrap import inprocess_transport
 from socialsim.cli import app
 from socialsim.comparison import run
-from socialsim.configload import SCENARIO_DIR, config_sha256
+from socialsim.configload import config_sha256
 from socialsim.kafka.broker import EmbeddedBroker
 from socialsim.kafka.stack import ServiceDied, kafka_stack, new_run_id
 from socialsim.kafka.topics import TopicAdmin, dead_letter_topic, topics
@@ -133,13 +133,10 @@ def _dead_letters(bootstrap: str, run_id: str, expected: int) -> list[dict]:
 def test_duplicates_and_garbage_change_nothing_and_garbage_is_dead_lettered(broker):
     """One replication at a time (the second restarts at tick 0) over generations of 5 ticks."""
     sc = small(customers=150, days=2)
-    path = SCENARIO_DIR / "credit-card-issuer.yaml"
     baseline = run(sc, inprocess_transport(), keep_events=False)
     run_id = new_run_id(config_sha256(sc))
     with kafka_stack(
         sc,
-        path,
-        [],
         run_id,
         bootstrap=broker.bootstrap,
         partitions=3,
@@ -163,7 +160,7 @@ def test_a_killed_service_fails_the_run_quickly_naming_the_arm(broker):
     with (
         pytest.raises(ServiceDied, match=victim),
         kafka_stack(
-            sc, SCENARIO_DIR / "credit-card-issuer.yaml", [], new_run_id("kill"), bootstrap=broker.bootstrap
+            sc, new_run_id("kill"), bootstrap=broker.bootstrap
         ) as k,
     ):
         pids = [p.pid for p in k.services.processes.values()]

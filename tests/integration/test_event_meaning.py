@@ -19,7 +19,7 @@ from kafka import KafkaConsumer
 from simulator.transport import TransportError
 from socialsim.bootstrap import inprocess_transport
 from socialsim.comparison import run
-from socialsim.configload import SCENARIO_DIR, config_sha256
+from socialsim.configload import config_sha256
 from socialsim.contracts.events import Conversation, Response, TickBatch, TickClosed
 from socialsim.contracts.wire import EXCERPT_BYTES, Inbound, Outbound, encode
 from socialsim.kafka.broker import EmbeddedBroker
@@ -31,7 +31,6 @@ from tests.conftest import small
 AT_TICK = 9  # [tick] the first tick forged at, if it has conversations (09:00, in shift)
 BIG = 1_500_000  # [bytes] a message over the 1 MiB limit
 SCENARIO = small(customers=150, days=2)
-PATH = SCENARIO_DIR / "credit-card-issuer.yaml"
 FAST_S = 20.0  # [s] well under the 60 s tick timeout a stall would end with
 
 
@@ -97,7 +96,7 @@ def _run(broker, forge, letters: int = 0):
     run_id = new_run_id(config_sha256(SCENARIO))
     started = time.monotonic()
     with kafka_stack(
-        SCENARIO, PATH, [], run_id, bootstrap=broker.bootstrap, transport_class=_forging(forge)
+        SCENARIO, run_id, bootstrap=broker.bootstrap, transport_class=_forging(forge)
     ) as k:
         try:
             outcome = run(SCENARIO, k.transport, keep_events=False, in_flight=1)

@@ -18,7 +18,6 @@ import pytest
 from kafka import KafkaConsumer, TopicPartition
 
 from socialsim.comparison import run
-from socialsim.configload import SCENARIO_DIR
 from socialsim.kafka.broker import EmbeddedBroker
 from socialsim.kafka.stack import ServiceDied, kafka_stack, last_error, new_run_id
 from socialsim.kafka.topics import TopicAdmin, run_topics
@@ -178,8 +177,6 @@ def test_a_killed_service_is_reported_by_its_exit_not_by_a_coloured_info_line(br
         pytest.raises(ServiceDied) as died,
         kafka_stack(
             sc,
-            SCENARIO_DIR / f"{SCENARIO}.yaml",
-            [],
             new_run_id("kill"),
             bootstrap=broker.bootstrap,
             log_dir=tmp_path,
