@@ -70,6 +70,16 @@ up:  ## the full stack (Kafka, services, Prometheus, Grafana on http://127.0.0.1
 	  printf 'RUNS_UID=%s\nRUNS_GID=%s\n' "$$u" "$$g" >> .env; }
 	mkdir -p runs
 	@[ "$$(id -u)" != 0 ] || chown "$$(sed -n 's/^RUNS_UID=//p' .env):$$(sed -n 's/^RUNS_GID=//p' .env)" runs
+	@# each finished run in ./runs into Prometheus' volume, once (stamps in prometheus-backfill/):
+	@# OpenMetrics written here, blocks by the Prometheus image's own promtool
+	@for run in runs/*/; do [ -f "$$run/manifest.json" ] || continue; \
+	  id=$$(sed -n 's/^ *"run_id": "\(.*\)",$$/\1/p' "$$run/manifest.json"); \
+	  [ -n "$$id" ] && [ ! -f "prometheus-backfill/$$id.done" ] || continue; \
+	  $(BIN)/socialsim prometheus backfill "$$run" --openmetrics "prometheus-backfill/$$id.om" || exit 1; \
+	  docker compose run --rm --no-deps -v "$(CURDIR)/prometheus-backfill:/backfill" --entrypoint promtool \
+	    prometheus tsdb create-blocks-from openmetrics "/backfill/$$id.om" /prometheus || exit 1; \
+	  rm "prometheus-backfill/$$id.om" && touch "prometheus-backfill/$$id.done"; \
+	done
 	docker compose up --build
 
 down:

@@ -277,18 +277,27 @@ def openmetrics(run: RunOutputs) -> tuple[bytes, dict[str, str]]:
     return generate_latest(registry), skipped  # type: ignore[no-untyped-call]  # untyped in the client
 
 
+def write_openmetrics(run_folder: Path, path: Path) -> dict[str, str]:
+    """The run's series as an OpenMetrics file, for a promtool elsewhere (e.g. in the Prometheus
+    image, writing into its volume); returns the metrics left out, and why."""
+    text, skipped = openmetrics(read_run(run_folder))
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(text)
+    except OSError as exc:
+        raise BackfillError(f"{path}: cannot write: {exc.strerror or exc}") from None
+    return skipped
+
+
 def backfill(run_folder: Path, storage: Path, promtool: str | None = None) -> dict[str, str]:
     """Write the run's blocks into the TSDB folder `storage`; returns the metrics left out, and why."""
     tool = promtool or shutil.which("promtool")
     if tool is None:
-        raise BackfillError(
-            "promtool: not found on PATH; install Prometheus (Debian: apt-get install prometheus)"
-        )
-    text, skipped = openmetrics(read_run(run_folder))
-    storage.mkdir(parents=True, exist_ok=True)
-    with tempfile.NamedTemporaryFile(suffix=".om", dir=storage.parent) as f:
-        f.write(text)
-        f.flush()
+        raise BackfillError("promtool: not found on PATH; install Prometheus (Debian: package prometheus)")
+    with tempfile.TemporaryDirectory() as tmp:
+        text = Path(tmp) / "run.om"
+        skipped = write_openmetrics(run_folder, text)
+        storage.mkdir(parents=True, exist_ok=True)
         done = subprocess.run(
             [
                 tool,
@@ -296,7 +305,7 @@ def backfill(run_folder: Path, storage: Path, promtool: str | None = None) -> di
                 "create-blocks-from",
                 "openmetrics",
                 f"--max-block-duration={BLOCK_DURATION_H}h",
-                f.name,
+                str(text),
                 str(storage),
             ],
             capture_output=True,

@@ -148,3 +148,14 @@ def test_a_folder_without_a_run_is_one_line_and_exit_2(tmp_path):
     done = socialsim("prometheus", "backfill", str(tmp_path), "--storage", str(tmp_path / "tsdb"))
     assert done.returncode == 2
     assert done.stderr.strip().count("\n") == 0 and "manifest.json: missing" in done.stderr, done.stderr
+
+
+def test_openmetrics_text_for_another_promtool_and_exactly_one_destination(backfilled, tmp_path):
+    """`--openmetrics` (what `make up` hands the Prometheus image's promtool) holds the same series."""
+    text = tmp_path / "run.om"
+    done = socialsim("prometheus", "backfill", str(backfilled["run"]), "--openmetrics", str(text))
+    assert done.returncode == 0, done.stderr
+    body = text.read_text()
+    assert body.endswith("# EOF\n") and f'run="{_times(backfilled["run"])[0]["run_id"]}"' in body
+    neither = socialsim("prometheus", "backfill", str(backfilled["run"]))
+    assert neither.returncode == 2 and "give one of --storage" in neither.stderr
