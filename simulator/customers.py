@@ -16,7 +16,7 @@ from socialsim.contracts.timeunits import BILLING_CYCLE_DAYS, DAYS_PER_YEAR, MON
 from socialsim.contracts.vocabulary import INTENTS
 from socialsim.contracts.world import World
 
-from .arrays import Bools, Floats, Ids, Int8s, Int64s
+from .arrays import Bools, Floats, Ids, Int8s, Int16s, Int64s
 from .exogenous import max_rate_multiplier
 from .network import Network
 from .population import Population
@@ -36,6 +36,20 @@ class Reaction:
     wom_valence: Int8s  # +1 praise posted, -1 criticism posted, 0 nothing
 
 
+@dataclass(frozen=True)
+class PerPerson:
+    """A segment's figure, read per person. Held once per segment rather than once per person:
+    every arm of every replication holds its own `Customers`, so a per-person copy would cost
+    8 bytes x people x arms x replications in flight."""
+
+    by_segment: Floats
+    segment: Int16s
+
+    def __getitem__(self, nodes: Ids) -> Floats:
+        values: Floats = self.by_segment[self.segment[nodes]]
+        return values
+
+
 class Customers:
     def __init__(self, world: World, pop: Population, network: Network):
         self.w = world
@@ -45,12 +59,12 @@ class Customers:
         seg = pop.segment
         segs = list(world.segments.values())
         self.baseline = pop.baseline_trust
-        self.service: Floats = np.array([s.service_sensitivity for s in segs], dtype=np.float64)[seg]
-        self.promotion: Floats = np.array([s.promotion_sensitivity for s in segs], dtype=np.float64)[seg]
-        self.churn_per_day: Floats = (
-            np.array([s.churn_per_year for s in segs], dtype=np.float64)[seg] / DAYS_PER_YEAR
+        self.service = PerPerson(np.array([s.service_sensitivity for s in segs], dtype=np.float64), seg)
+        self.promotion = PerPerson(np.array([s.promotion_sensitivity for s in segs], dtype=np.float64), seg)
+        self.churn_per_day = PerPerson(
+            np.array([s.churn_per_year for s in segs], dtype=np.float64) / DAYS_PER_YEAR, seg
         )
-        self.purchase_value: Floats = np.array([s.purchase_dollars for s in segs], dtype=np.float64)[seg]
+        self.purchase_value = PerPerson(np.array([s.purchase_dollars for s in segs], dtype=np.float64), seg)
         self.status: Int8s = np.where(pop.is_customer, CUSTOMER, PROSPECT).astype(np.int8)
         self.trust: Floats = self.baseline.copy()
         self.comeback: Floats = np.ones(pop.size)

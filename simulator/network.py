@@ -72,12 +72,43 @@ def build_network(world: World, pop: Population, seed: int, replication: int) ->
             world.population.homophily
         )
     follower = rng.integers(0, n, total, dtype=np.int32)  # int32 draws equal int64 ones below 2**31
-    same_edges = np.flatnonzero(same)
+    for seg in range(len(pop.segment_names)):
+        members = np.flatnonzero(pop.segment == seg).astype(np.int32)
+        spans = _edge_spans(pop, drawn, seg)
+        picks = rng.integers(
+            0, len(members), sum(int(np.count_nonzero(same[e0:e1])) for e0, e1 in spans), dtype=np.int32
+        )
+        used = 0
+        for e0, e1 in spans:
+            at = np.flatnonzero(same[e0:e1]) + e0
+            follower[at] = members[picks[used : used + len(at)]]
+            used += len(at)
     del same
-    for s, edges in enumerate(_edges_by_author_segment(pop, drawn, same_edges)):
-        members = np.flatnonzero(pop.segment == s).astype(np.int32)
-        follower[edges] = members[rng.integers(0, len(members), len(edges), dtype=np.int32)]
-    del same_edges
+    kept = _sort_and_deduplicate(follower, counts, drawn)
+    start = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(kept, out=start[1:])
+    follower.resize(int(start[-1]), refcheck=False)  # in place: no view of it is left
+    return Network(start=start, followers_of=follower)
+
+
+def _edge_spans(pop: Population, drawn: Int64s, seg: int) -> list[tuple[int, int]]:
+    """The edge ranges [e0, e1) whose authors are in segment `seg`, ascending, cut into pieces of at
+    most BUILD_BLOCK_EDGES. Authors come in runs of one segment (the population is laid out by
+    segment), so there are few."""
+    change = np.flatnonzero(np.diff(pop.segment)) + 1
+    first, last = np.r_[0, change], np.r_[change, pop.size]
+    runs = np.flatnonzero(pop.segment[first] == seg)
+    return [
+        (lo, min(lo + BUILD_BLOCK_EDGES, int(drawn[last[r]])))
+        for r in runs.tolist()
+        for lo in range(int(drawn[first[r]]), int(drawn[last[r]]), BUILD_BLOCK_EDGES)
+    ]
+
+
+def _sort_and_deduplicate(follower: Int32s, counts: Int64s, drawn: Int64s) -> Int64s:
+    """Per author: move self-follows to the next node, sort, drop repeats; compact the result to
+    the front of `follower` in place. Returns each author's kept count."""
+    n = len(counts)
     kept = np.zeros(n, dtype=np.int64)
     written = 0
     for a0, a1 in _author_blocks(drawn):
@@ -95,23 +126,7 @@ def build_network(world: World, pop: Population, seed: int, replication: int) ->
         key -= np.repeat(np.arange(a1 - a0, dtype=np.int64) * n, kept[a0:a1])
         follower[written : written + len(key)] = key  # never ahead of the block being read
         written += len(key)
-    start = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(kept, out=start[1:])
-    return Network(start=start, followers_of=follower[:written].copy())
-
-
-def _edges_by_author_segment(pop: Population, drawn: Int64s, edges: Int64s) -> list[Int64s]:
-    """`edges` (ascending) split by their author's segment, each part ascending. Authors come in
-    runs of one segment (the population is laid out by segment), so each run is a slice."""
-    change = np.flatnonzero(np.diff(pop.segment)) + 1
-    first, last = np.r_[0, change], np.r_[change, pop.size]
-    lo = np.searchsorted(edges, drawn[first])
-    hi = np.searchsorted(edges, drawn[last])
-    runs_of = pop.segment[first]
-    return [
-        np.concatenate([edges[lo[r] : hi[r]] for r in np.flatnonzero(runs_of == s)] or [edges[:0]])
-        for s in range(len(pop.segment_names))
-    ]
+    return kept
 
 
 def _author_blocks(drawn: Int64s) -> list[tuple[int, int]]:
