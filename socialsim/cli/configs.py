@@ -22,7 +22,12 @@ from .console import (
 
 
 def validate(files: Annotated[list[Path], typer.Argument(help="scenario or strategy YAML files")]) -> None:
-    """Check config files; print one line per problem (file, field path, value, what is allowed)."""
+    """Check config files; print one line per problem (file, field path, value, what is allowed).
+
+    Examples:
+
+      socialsim validate my-company.yaml
+      socialsim validate config/scenarios/*.yaml config/strategies/*.yaml"""
     problems: list[str] = []
     for file in files:
         try:
@@ -42,7 +47,12 @@ def validate(files: Annotated[list[Path], typer.Argument(help="scenario or strat
 def schema(
     kind: Annotated[str, typer.Argument(help="scenario, strategy or experiment")] = "scenario",
 ) -> None:
-    """Print the JSON Schema of scenario, strategy or experiment files (for editor completion)."""
+    """Print the JSON Schema of scenario, strategy or experiment files (for editor completion).
+
+    Examples:
+
+      socialsim schema scenario > scenario.schema.json
+      socialsim schema strategy"""
     models: dict[str, type[BaseModel]] = {
         "scenario": ScenarioFile,
         "strategy": Strategy,

@@ -4,22 +4,101 @@ from __future__ import annotations
 
 import signal
 import sys
+from collections.abc import Callable
+from importlib.metadata import version as package_version
 from types import FrameType
-from typing import Annotated, NoReturn
+from typing import Annotated, Any, NoReturn, get_args
 
 import typer
 from rich.console import Console
+from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from ..configerrors import ConfigError
 from ..terminal import WIDTH
 
-app = typer.Typer(
+
+def _repeated_type(param: TyperOption | TyperArgument) -> Callable[[Any], str]:
+    """`<path>...` for a list of paths: the element's type, repeated."""
+    (element,) = get_args(param.type_descriptor.annotation) or (str,)
+    label = f"<{getattr(element, '__name__', 'value').lower()}>..."
+    return lambda ctx: label
+
+
+def _plain_metavars(params: list[Any]) -> list[Any]:
+    """Readable value placeholders where a parameter names none: typer's rich help prints `<bool>`
+    beside `--force` and even `--help`, as if they took a value, and `<list[str]>` for a repeatable
+    option or argument. A flag gets none; a list shows its element type, repeated (`<str>...`)."""
+    for param in params:
+        if param.metavar is not None:
+            continue
+        if isinstance(param, TyperOption) and param.is_flag:
+            param.metavar = ""
+        elif (isinstance(param, TyperOption) and param.multiple) or (
+            isinstance(param, TyperArgument) and param.nargs != 1
+        ):
+            # typer offers no setting for this column, so this one parameter's method is replaced
+            param.display_type_rich = _repeated_type(param)  # type: ignore[method-assign, assignment]
+    return params
+
+
+class Group(TyperGroup):
+    """Plain flags in the help of this group and of every command reached through it, so a command
+    or sub-app registered the usual way (`app.command()`, `add_typer`) needs nothing special."""
+
+    def get_params(self, ctx: Any) -> list[Any]:
+        return _plain_metavars(super().get_params(ctx))
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        command = super().get_command(ctx, cmd_name)
+        if command is not None:
+            _plain_metavars(command.get_params(ctx))
+        return command
+
+
+class App(typer.Typer):
+    """A Typer whose group, and every sub-app added to it, is a `Group`."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(cls=Group, **kwargs)
+
+    def add_typer(self, typer_instance: typer.Typer, **kwargs: Any) -> None:
+        kwargs.setdefault("cls", Group)
+        super().add_typer(typer_instance, **kwargs)
+
+
+app = App(
     add_completion=False,
     no_args_is_help=True,
     help="Who should own social media? Compare ownership strategies on a simulated company.",
+    epilog=(
+        "Examples:\n\n"
+        "  socialsim init                      # write a scenario for your company, with plausible ranges\n"
+        "  socialsim scenarios                 # what ships\n"
+        "  socialsim compare credit-card-issuer --customers 500 --days 30\n"
+        "  socialsim COMMAND --help            # options and examples of one command"
+    ),
 )
 out_console = Console(width=None if sys.stdout.isatty() else WIDTH)
 err_console = Console(stderr=True)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        out_console.print(f"socialsim {package_version('socialsim')}", highlight=False)
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version", callback=_print_version, is_eager=True, help="print the installed version and exit"
+        ),
+    ] = False,
+) -> None:
+    """Who should own social media? Compare ownership strategies on a simulated company."""
+
 
 EXIT_BAD_INPUT = 2
 
@@ -71,6 +150,10 @@ ForceOpt = Annotated[
 ]
 SetOpt = Annotated[
     list[str] | None,
-    typer.Option("--set", help="dotted.path=value; arms.ARM.path=value overrides one arm's strategy"),
+    typer.Option(
+        "--set",
+        metavar="PATH=VALUE",
+        help="dotted.path=value, repeatable; arms.ARM.path=value overrides one arm's strategy",
+    ),
 ]
 MetricsHostOpt = Annotated[str, typer.Option(help="address /metrics listens on")]

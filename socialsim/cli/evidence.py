@@ -42,7 +42,13 @@ def facts(
     """Reproduce published findings with virtual studies on the default world; exit 1 if any fails.
 
     --set changes the world of every studied scenario, to see which evidence an assumption breaks;
-    --scenario runs the studies on another company, to see which evidence holds there."""
+    --scenario runs the studies on another company, to see which evidence holds there.
+
+    Examples:
+
+      socialsim facts
+      socialsim facts --set world.reactions.help_half_life_minutes=120
+      socialsim facts --scenario restaurant-chain --json"""
     try:
         results = run_facts(
             sets=set_,

@@ -58,7 +58,12 @@ def explore(
 ) -> None:
     """Run every arm at every point of EXPERIMENT; write decision.json, results.parquet, experiment.html.
 
-    Interrupted? Run the same command again: finished points are kept and not run again."""
+    Interrupted? Run the same command again: finished points are kept and not run again.
+
+    Examples:
+
+      socialsim explore credit-card-issuer --workers 2
+      socialsim explore my-experiment.yaml --customers 500 --days 30"""
     exp = _experiment(experiment, customers, days, set_)
     folder = out or Path("runs") / "explore" / exp.name
     stop_on_sigterm()
@@ -96,7 +101,12 @@ def sensitivity(
 ) -> None:
     """SALib indices of each metric and of each paired difference between arms; indices.json, tornado.png.
 
-    Resumable like explore."""
+    Resumable like explore.
+
+    Examples:
+
+      socialsim sensitivity credit-card-issuer
+      socialsim sensitivity telecom-carrier --method sobol --samples 16 --workers 2"""
     exp = _experiment(experiment, customers, days, set_)
     if method not in sensitivity_mod.METHODS:
         fail(
@@ -140,7 +150,12 @@ def optimize(
     days: DaysOpt = None,
     set_: SetOpt = None,
 ) -> None:
-    """Tune EXPERIMENT's levers with Optuna (seeded); best point with its CI, or the Pareto front."""
+    """Tune EXPERIMENT's levers with Optuna (seeded); best point with its CI, or the Pareto front.
+
+    Examples:
+
+      socialsim optimize credit-card-issuer --objective roi --trials 20
+      socialsim optimize credit-card-issuer --objective revenue --objective trust"""
     exp = _experiment(experiment, customers, days, set_)
     try:
         chosen = optimize_mod.check(exp, objective, arm)
@@ -179,7 +194,12 @@ def breakeven(
     days: DaysOpt = None,
     set_: SetOpt = None,
 ) -> None:
-    """The value of LEVER where the better of two arms flips, with a 95% CI over replications."""
+    """The value of LEVER where the better of two arms flips, with a 95% CI over replications.
+
+    Examples:
+
+      socialsim breakeven credit-card-issuer --lever offer_discount --metric roi --a support-led --b comms-led
+    """
     exp = _experiment(experiment, customers, days, set_)
     try:
         body = breakeven_mod.breakeven(exp, exp.lookup(lever), metric, a, b, grid, LocalExecutor(workers))

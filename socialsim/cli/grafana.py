@@ -30,7 +30,12 @@ def backfill_run(
     promtool: Annotated[str | None, typer.Option(help="promtool to use [default: from PATH]")] = None,
 ) -> None:
     """Write a finished run's series as Prometheus blocks, labelled run, scenario and arm, at the
-    run's start + simulated time (a simulated day per wall minute)."""
+    run's start + simulated time (a simulated day per wall minute).
+
+    Examples:
+
+      socialsim prometheus backfill runs/credit-card-issuer --storage prometheus-data
+      socialsim prometheus backfill runs/credit-card-issuer --openmetrics run.om"""
     try:
         if (storage is None) == (openmetrics is None):
             raise BackfillError("give one of --storage (write blocks) or --openmetrics (write the text)")

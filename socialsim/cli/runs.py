@@ -5,7 +5,14 @@ from __future__ import annotations
 from typing import Annotated, Unpack
 
 import typer
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TextColumn,
+    TimeElapsedColumn,
+    TimeRemainingColumn,
+)
 
 from simulator.transport import TransportError
 
@@ -18,6 +25,7 @@ from ..bootstrap import (
 )
 from ..configerrors import ConfigError
 from ..configload import load_scenario, resolve_scenario_path, with_run_options
+from ..contracts.timeunits import MINUTES_PER_DAY
 from ..kafka.broker import BrokerError
 from ..kafka.topics import TICKS_PER_TOPIC
 from ..outputs import prepare_folder, run_folder
@@ -50,22 +58,26 @@ def execute(req: RunRequest) -> None:
     """Run, serving metrics if asked, then write outputs and print the comparison."""
     stop_on_sigterm()
     sc = req.sc
+    days_per_tick = sc.world.horizon.tick_minutes / MINUTES_PER_DAY  # progress counts ticks
     try:
         with Progress(
             TextColumn("[bold]{task.description}"),
-            BarColumn(),
+            BarColumn(bar_width=15),
             MofNCompleteColumn(),
+            TextColumn("days"),
             TimeElapsedColumn(),
+            TextColumn("ETA"),
+            TimeRemainingColumn(),
             console=err_console,
             transient=False,
             disable=not err_console.is_terminal,
         ) as bar:
-            task = bar.add_task(
-                f"{sc.name}: {len(sc.arms)} arms x {sc.replications} replications", total=None
-            )
+            task = bar.add_task(f"{sc.name}: {len(sc.arms)} arms x {sc.replications} reps", total=None)
             result, sha = simulate(
                 req,
-                progress=lambda done, total: bar.update(task, completed=done, total=total),
+                progress=lambda done, total: bar.update(
+                    task, completed=done * days_per_tick, total=total * days_per_tick
+                ),
                 on_serving=lambda url: err_console.print(f"metrics: {url}", highlight=False),
             )
     except (BrokerError, TransportError, OSError) as exc:
@@ -140,7 +152,14 @@ def compare(
     ] = None,
     metrics_host: MetricsHostOpt = "127.0.0.1",
 ) -> None:
-    """Run every arm of SCENARIO on common random numbers; print a table per metric and write outputs."""
+    """Run every arm of SCENARIO on common random numbers; print a table per metric and write outputs.
+
+    Examples:
+
+      socialsim compare credit-card-issuer --customers 500 --days 30 --replications 4
+      socialsim compare my-company.yaml --out runs/my-company --force
+      socialsim compare telecom-carrier --set world.reactions.help_half_life_minutes=60
+      socialsim compare restaurant-chain --transport kafka"""
     execute(
         load_request(
             scenario,
@@ -189,7 +208,12 @@ def live(
 ) -> None:
     """Run SCENARIO paced against the wall clock, serving /metrics, so Prometheus sees it unfold.
 
-    Ctrl-C stops it."""
+    Ctrl-C stops it.
+
+    Examples:
+
+      socialsim live credit-card-issuer --metrics-port 9100
+      socialsim live telecom-carrier --metrics-port 9100 --pace 1d=10s --days 30"""
     try:
         seconds_per_minute = parse_pace(pace)
     except ConfigError as exc:
