@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import weakref
 from collections.abc import Callable
 from importlib.metadata import version as package_version
 from types import FrameType
@@ -11,6 +12,7 @@ from typing import Annotated, Any, NoReturn, get_args
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from ..configerrors import ConfigError
@@ -24,11 +26,21 @@ def _repeated_type(param: TyperOption | TyperArgument) -> Callable[[Any], str]:
     return lambda ctx: label
 
 
-def _plain_metavars(params: list[Any]) -> list[Any]:
-    """Readable value placeholders where a parameter names none: typer's rich help prints `<bool>`
-    beside `--force` and even `--help`, as if they took a value, and `<list[str]>` for a repeatable
-    option or argument. A flag gets none; a list shows its element type, repeated (`<str>...`)."""
+_TIDIED: weakref.WeakSet[Any] = weakref.WeakSet()  # parameters whose help is already tidied
+
+
+def _tidy_help(params: list[Any]) -> list[Any]:
+    """Help that shows what it says. Rich help reads `[default: ...]` in a help text as a markup tag
+    and drops it, so brackets are escaped (no help here uses markup on purpose). And readable value
+    placeholders where a parameter names none: typer prints `<bool>` beside `--force` and even
+    `--help`, as if they took a value, and `<list[str]>` for a repeatable option or argument. A flag
+    gets none; a list shows its element type, repeated (`<str>...`)."""
     for param in params:
+        if param in _TIDIED:
+            continue
+        _TIDIED.add(param)
+        if param.help:
+            param.help = escape(param.help)
         if param.metavar is not None:
             continue
         if isinstance(param, TyperOption) and param.is_flag:
@@ -42,16 +54,16 @@ def _plain_metavars(params: list[Any]) -> list[Any]:
 
 
 class Group(TyperGroup):
-    """Plain flags in the help of this group and of every command reached through it, so a command
+    """Tidy help for this group and for every command reached through it, so a command
     or sub-app registered the usual way (`app.command()`, `add_typer`) needs nothing special."""
 
     def get_params(self, ctx: Any) -> list[Any]:
-        return _plain_metavars(super().get_params(ctx))
+        return _tidy_help(super().get_params(ctx))
 
     def get_command(self, ctx: Any, cmd_name: str) -> Any:
         command = super().get_command(ctx, cmd_name)
         if command is not None:
-            _plain_metavars(command.get_params(ctx))
+            _tidy_help(command.get_params(ctx))
         return command
 
 

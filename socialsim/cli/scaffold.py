@@ -50,21 +50,21 @@ def _check(answers: Answers, offered: tuple[str, ...]) -> None:
 
 def init(
     template: TemplateOpt = None,
-    company: Annotated[str | None, typer.Option(help="company name \\[default: the template's]")] = None,
+    company: Annotated[str | None, typer.Option(help="company name [default: the template's]")] = None,
     customers: Annotated[
-        int | None, typer.Option(help="simulated customers \\[default: the template's]")
+        int | None, typer.Option(help="simulated customers [default: the template's]")
     ] = None,
     currency: Annotated[
-        str | None, typer.Option(help="currency code, e.g. EUR \\[default: the template's]")
+        str | None, typer.Option(help="currency code, e.g. EUR [default: the template's]")
     ] = None,
-    days: Annotated[int | None, typer.Option(help="simulated days \\[default: the template's]")] = None,
+    days: Annotated[int | None, typer.Option(help="simulated days [default: the template's]")] = None,
     arms: Annotated[
         str | None,
         typer.Option(
-            metavar="ARM,ARM", help="arms to compare, comma-separated \\[default: all the template's]"
+            metavar="ARM,ARM", help="arms to compare, comma-separated [default: all the template's]"
         ),
     ] = None,
-    out: Annotated[Path | None, typer.Option(help="file to write \\[default: <company>.yaml here]")] = None,
+    out: Annotated[Path | None, typer.Option(help="file to write [default: <company>.yaml here]")] = None,
     yes: Annotated[
         bool, typer.Option("--yes", "-y", help="ask nothing: take flags and template values")
     ] = False,

@@ -44,3 +44,9 @@ def test_version_prints_the_package_version() -> None:
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0
     assert result.output.strip() == f"socialsim {version('socialsim')}"
+
+
+def test_a_bracketed_default_in_a_help_text_is_shown() -> None:
+    """Rich help reads `[default: ...]` as a markup tag and drops it unless escaped."""
+    result = runner.invoke(app, ["compare", "--help"], env={"COLUMNS": "200"})
+    assert "[default: start an embedded broker]" in result.output
