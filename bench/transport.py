@@ -1,63 +1,126 @@
-"""Wall time of a Kafka run beside the in-process run of the same config.
+"""Wall time of a Kafka run beside the in-process run of the same config, and two Kafka runs at once.
 
-    python bench/transport.py [--customers 20000] [--days 180] [--replications 2] [--partitions 3]
+    python bench/transport.py [--scenario credit-card-issuer] [--customers N] [--days N]
+                              [--replications N] [--partitions 3] [--no-concurrent]
 
-The Kafka run uses the embedded broker and one strategy service process per arm, started and
-stopped as `socialsim compare --transport kafka` does; its start-up (broker, topics, services)
-is timed apart from the run. Both runs must give the same outcomes, which is checked. Machines
-are shared and noisy: compare the ratio, not seconds.
+Sizes default to the scenario's own (credit-card-issuer: 4,000 customers x 180 days, 8
+replications in one lockstep). The Kafka run uses the embedded broker and one strategy service
+process per strategy, started and stopped as `socialsim compare --transport kafka` does; its
+start-up (broker, topics, services) is timed apart from the run. Then two comparisons (seeds s and
+s+1) run at once, each in its own process, against one broker and one set of long-lived services.
+Every Kafka run must give the in-process outcomes of its seed, which is checked. Records are the
+events published and consumed on a run's topics. Machines are shared and noisy: compare ratios.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import tempfile
 import time
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
 
 from socialsim.bootstrap import inprocess_transport
 from socialsim.comparison import run
 from socialsim.configload import SCENARIO_DIR, config_sha256, load_scenario, with_run_options
-from socialsim.kafka.stack import kafka_stack, new_run_id
+from socialsim.contracts.scenario import Scenario
+from socialsim.kafka.broker import EmbeddedBroker
+from socialsim.kafka.stack import Services, kafka_stack, new_run_id, strategies_of
+
+Outcomes = dict[str, dict[str, list[float]]]
+
+
+def in_process(sc: Scenario) -> tuple[Outcomes, float]:
+    t0 = time.perf_counter()
+    result = run(sc, inprocess_transport(), keep_events=False, series_every_ticks=24)
+    return result.per_arm, time.perf_counter() - t0
+
+
+Measured = tuple[Outcomes, float, int, float]  # outcomes, run seconds, records, start-up seconds
+
+
+def over_kafka(sc: Scenario, partitions: int, bootstrap: str | None = None) -> Measured:
+    """With its own broker and services, or with the long-lived services on `bootstrap`."""
+    t0 = time.perf_counter()
+    with kafka_stack(
+        sc,
+        new_run_id(config_sha256(sc)),
+        bootstrap=bootstrap,
+        partitions=partitions,
+        external_services=bootstrap is not None,
+    ) as k:
+        started = time.perf_counter()
+        result = run(sc, k.transport, keep_events=False, series_every_ticks=24)
+        return result.per_arm, time.perf_counter() - started, k.transport.records, started - t0
+
+
+def checked(kafka: Outcomes, inproc: Outcomes, what: str) -> None:
+    if kafka != inproc:
+        raise SystemExit(f"{what}: the Kafka run's outcomes differ from the in-process run's")
+
+
+def two_at_once(scs: list[Scenario], partitions: int) -> list[Measured]:
+    """Both comparisons in their own processes against one broker and one set of long-lived services."""
+    broker = EmbeddedBroker.start()
+    services = Services(Path(tempfile.mkdtemp(prefix="bench-services-")))
+    try:
+        services.start(strategies_of(scs[0]), broker.bootstrap, None)
+        time.sleep(8)  # the services' first consumer-group join (~5 s on the embedded broker)
+        with ProcessPoolExecutor(len(scs)) as pool:
+            futures = [pool.submit(over_kafka, sc, partitions, broker.bootstrap) for sc in scs]
+            return [f.result() for f in futures]
+    finally:
+        services.stop()
+        broker.stop()
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--scenario", default="credit-card-issuer")
-    ap.add_argument("--customers", type=int, default=20_000)
-    ap.add_argument("--days", type=int, default=180)
-    ap.add_argument("--replications", type=int, default=2)
+    ap.add_argument("--customers", type=int)
+    ap.add_argument("--days", type=int)
+    ap.add_argument("--replications", type=int)
     ap.add_argument("--partitions", type=int, default=3)
+    ap.add_argument("--no-concurrent", action="store_true", help="skip the two-comparisons-at-once part")
     args = ap.parse_args()
-    path = SCENARIO_DIR / f"{args.scenario}.yaml"
     sc = with_run_options(
-        load_scenario(path), customers=args.customers, days=args.days, replications=args.replications
+        load_scenario(SCENARIO_DIR / f"{args.scenario}.yaml"),
+        customers=args.customers,
+        days=args.days,
+        replications=args.replications,
     )
-
-    t0 = time.perf_counter()
-    inproc = run(sc, inprocess_transport(), keep_events=False, series_every_ticks=24)
-    inproc_s = time.perf_counter() - t0
-
-    t1 = time.perf_counter()
-    with kafka_stack(sc, new_run_id(config_sha256(sc)), partitions=args.partitions) as k:
-        started = time.perf_counter()
-        kafka = run(sc, k.transport, keep_events=False, series_every_ticks=24)
-        kafka_s = time.perf_counter() - started
-    setup_s = started - t1
-    if kafka.per_arm != inproc.per_arm:
-        raise SystemExit("the Kafka run's outcomes differ from the in-process run's")
-
-    exchanges = args.days * 1440 // int(sc.world.horizon.tick_minutes)  # one per tick: replications share it
+    world = sc.world
+    ticks = world.horizon.days * 1440 // int(world.horizon.tick_minutes)
     print(
-        f"scenario {sc.name}: {args.customers:,} customers x {args.days} days, {len(sc.arms)} arms, "
-        f"{args.replications} replication(s), {args.partitions} partitions"
+        f"scenario {sc.name}: {world.population.customers:,} customers x {world.horizon.days} days, "
+        f"{len(sc.arms)} arms, {sc.replications} replication(s), {args.partitions} partitions, "
+        f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
     )
-    print(f"in-process run                        {inproc_s:8.1f} s")
-    print(f"Kafka start-up (broker, topics, services) {setup_s:4.1f} s")
-    print(
-        f"Kafka run                             {kafka_s:8.1f} s   "
-        f"({1000 * kafka_s / exchanges:.1f} ms per tick)"
-    )
-    print(f"ratio Kafka / in-process (run only)   {kafka_s / inproc_s:8.2f}")
-    print("outcomes identical: yes")
+    inproc, inproc_s = in_process(sc)
+    kafka, kafka_s, records, setup_s = over_kafka(sc, args.partitions)
+    checked(kafka, inproc, "single run")
+    exchanges = ticks * -(-sc.replications // 8)  # one per tick and lockstep group of 8
+    print(f"in-process run                            {inproc_s:8.1f} s")
+    print(f"Kafka start-up (broker, topics, services) {setup_s:8.1f} s")
+    per_tick = 1000 * kafka_s / exchanges
+    print(f"Kafka run                                 {kafka_s:8.1f} s   ({per_tick:.1f} ms per tick)")
+    print(f"records through the broker                {records:8,d}     ({records / kafka_s:,.0f} records/s)")
+    print(f"ratio Kafka / in-process (run only)       {kafka_s / inproc_s:8.2f}")
+    if not args.no_concurrent:
+        pair = [sc, with_run_options(sc, seed=sc.seed + 1)]
+        t0 = time.perf_counter()
+        both = two_at_once(pair, args.partitions)
+        wall = time.perf_counter() - t0
+        checked(both[0][0], inproc, "first of two at once")
+        checked(both[1][0], in_process(pair[1])[0], "second of two at once")
+        longest = max(r[1] for r in both)
+        rate = sum(r[2] for r in both) / longest
+        print(
+            f"two at once, one set of services        {longest:8.1f} s   (runs {both[0][1]:.1f} s and "
+            f"{both[1][1]:.1f} s; {rate:,.0f} records/s together; {wall:.1f} s with start-up)"
+        )
+    print(f"outcomes identical: yes   (load average {os.getloadavg()[0]:.1f} at end)")
 
 
 if __name__ == "__main__":

@@ -109,7 +109,7 @@ def dead_letter(topic: str, partition: int, offset: int, reason: str, value: byt
 
 _inbound = msgspec.json.Decoder(Inbound)
 _outbound = msgspec.json.Decoder(Outbound)
-_control = msgspec.json.Decoder(Control)
+_control: msgspec.json.Decoder[Control] = msgspec.json.Decoder(Control)
 encode = msgspec.json.Encoder().encode
 
 

@@ -107,11 +107,12 @@ class Services:
         self,
         strategies: list[str],
         bootstrap: str,
-        run: str,
+        run: str | None,
         metrics_ports: dict[str, int] | None = None,
         metrics_host: str = "127.0.0.1",
     ) -> None:
-        """Each service logs to a file: a pipe nobody reads would fill and block the service."""
+        """Services of `run` only, or long-lived ones (`run` None) that serve every run announced.
+        Each service logs to a file: a pipe nobody reads would fill and block the service."""
         for strategy in strategies:
             metrics = (
                 ["--metrics-port", str(metrics_ports[strategy]), "--metrics-host", metrics_host]
@@ -127,8 +128,7 @@ class Services:
                 strategy,
                 "--bootstrap",
                 bootstrap,
-                "--run-id",
-                run,
+                *(["--run-id", run] if run else []),
                 *metrics,
             ]
             self.logs[strategy] = self.log_dir / f"{strategy}.log"
@@ -311,6 +311,7 @@ def kafka_stack(
         )
         transport.loop.set_exception_handler(log_loop_error)
         stack.callback(quietly("close the Kafka clients", transport.shutdown))
+        stack.callback(quietly(f"announce the end of run {run}", transport.end, watchdog.lost.is_set))
         watchdog.start()
         stack.callback(watchdog.stop)
         stack.callback(deferred.hold)  # runs first: from here on, cleanup is not interrupted

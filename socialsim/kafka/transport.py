@@ -68,6 +68,8 @@ UNSETTLED_GRACE_S = 1.0
 # [s] After a lockstep group's final tick, how long to keep reading for a late genuine reply that
 # would show an earlier one was forged (for other ticks, the next tick's collection does it).
 FINAL_SETTLE_S = 0.2
+# [s] How long announcing a run's end may take: it is cleanup, and must not hold up the exit.
+END_TIMEOUT_S = 5.0
 
 
 class TopicAdmin(Protocol):
@@ -104,6 +106,7 @@ class KafkaTransport:
         self.loop = asyncio.new_event_loop()
         self.replications: list[int] = []
         self.dead_letters = 0
+        self.records = 0  # event records published and consumed on the run's topics (throughput)
         self.announced = False
 
         self._producer: AIOKafkaProducer | None = None
@@ -129,13 +132,14 @@ class KafkaTransport:
     def close(self) -> None:
         """Called after each replication; the connections stay up until `shutdown`."""
 
+    def end(self, timeout_s: float = END_TIMEOUT_S) -> None:
+        """Tell the services the run is over, waiting at most `timeout_s` [s] (before `shutdown`)."""
+        if self._producer is not None and self.announced:
+            self.loop.run_until_complete(asyncio.wait_for(self._end(), timeout_s))
+
     def shutdown(self) -> None:
         if self._producer is not None:
-            try:
-                if self.announced:
-                    self.loop.run_until_complete(self._end())
-            finally:
-                self.loop.run_until_complete(self._stop())
+            self.loop.run_until_complete(self._stop())
         self.loop.close()
 
     # ---- internals --------------------------------------------------------------------------
@@ -244,6 +248,7 @@ class KafkaTransport:
             ]
             marker = self._encode(Inbound(run=self.run, replication=rep, event=batch.closed), arm)
             records.append((key(None), marker))
+            self.records += len(records)
             sent += await self._send_batches(conversations, partition, records)
         await asyncio.gather(*sent)
 
@@ -303,6 +308,7 @@ class KafkaTransport:
     async def _poll(self) -> None:
         records = await self._in.getmany(timeout_ms=100, max_records=10_000)
         for tp, recs in records.items():
+            self.records += len(recs)
             for rec in recs:
                 await self._ingest(tp, rec)
 

@@ -24,7 +24,7 @@ from socialsim.kafka.children import die_with_parent
 from socialsim.kafka.topics import CONTROL_PARTITIONS
 
 STRATEGIES = ["marketing-led", "comms-led", "support-led", "captain-and-crew"]
-SMALL = ["--customers", "150", "--days", "2"]
+SMALL = ["--customers", "150"]
 JOIN_S = 60.0  # [s] a group join takes ~5 s on the embedded broker; a loaded machine is slower
 
 
@@ -90,7 +90,9 @@ def wait_joined(logs: list[Path]) -> None:
 
 
 def served(log: Path, run_id: str) -> set[int]:
-    return {int(r) for r in re.findall(rf"serving run {re.escape(run_id)} replication (\d+)", log.read_text())}
+    """The replications of `run_id` an instance took."""
+    found = re.findall(rf"serving run {re.escape(run_id)} replication (\d+)", log.read_text())
+    return {int(r) for r in found}
 
 
 def compare_over_kafka(bootstrap: str, out: Path, run_id: str, *args: str) -> subprocess.Popen[str]:
@@ -136,8 +138,8 @@ def assert_same_as_in_process(kafka: Path, tmp: Path, *args: str) -> None:
 def test_one_set_of_services_serves_two_comparisons_at_once(broker, instances, tmp_path):
     logs = [instances.start(s) for s in STRATEGIES]
     wait_joined(logs[:1])
-    one = ["credit-card-issuer", "--seed", "21", "--replications", "2"]
-    two = ["telecom-carrier", "--seed", "22", "--replications", "3"]
+    one = ["credit-card-issuer", "--seed", "21", "--replications", "2", "--days", "2"]
+    two = ["telecom-carrier", "--seed", "22", "--replications", "3", "--days", "2"]
     first = compare_over_kafka(broker.bootstrap, tmp_path / "one", "run-one", *one)
     second = compare_over_kafka(broker.bootstrap, tmp_path / "two", "run-two", *two)
     finished(first)
@@ -148,17 +150,37 @@ def test_one_set_of_services_serves_two_comparisons_at_once(broker, instances, t
     assert served(support, "run-one") == {0, 1} and served(support, "run-two") == {0, 1, 2}
 
 
-def test_two_instances_of_one_strategy_share_the_streams_with_identical_results(
-    broker, instances, tmp_path
-):
+def test_two_instances_of_one_strategy_share_the_streams_with_identical_results(broker, instances, tmp_path):
     pair = [instances.start("support-led"), instances.start("support-led")]
     for s in STRATEGIES:
         if s != "support-led":
             instances.start(s)
     wait_joined(pair)
-    args = ["credit-card-issuer", "--seed", "23", "--replications", "8"]
+    args = ["credit-card-issuer", "--seed", "23", "--replications", "8", "--days", "2"]
     finished(compare_over_kafka(broker.bootstrap, tmp_path / "shared", "run-shared", *args))
     assert_same_as_in_process(tmp_path / "shared", tmp_path, *args)
     first, second = (served(log, "run-shared") for log in pair)
     assert first and second, "both instances serve some streams"
     assert first.isdisjoint(second) and first | second == set(range(8))
+
+
+def test_an_instance_added_mid_run_changes_no_number(broker, instances, tmp_path):
+    """The run has two lockstep groups of 8 replications; the second instance joins during the
+    first, so the streams of the second group are shared out anew, while the first group's stay
+    where they started (state is never handed over mid-stream)."""
+    first = instances.start("support-led")
+    for s in STRATEGIES:
+        if s != "support-led":
+            instances.start(s)
+    wait_joined([first])
+    args = ["credit-card-issuer", "--seed", "24", "--replications", "16", "--days", "4"]
+    proc = compare_over_kafka(broker.bootstrap, tmp_path / "mid", "run-mid", *args)
+    deadline = time.monotonic() + JOIN_S
+    while not served(first, "run-mid") and time.monotonic() < deadline:
+        time.sleep(0.1)
+    second = instances.start("support-led")
+    finished(proc)
+    assert_same_as_in_process(tmp_path / "mid", tmp_path, *args)
+    one, two = served(first, "run-mid"), served(second, "run-mid")
+    assert one.isdisjoint(two) and one | two == set(range(16))
+    assert set(range(8)) <= one  # the first group started before the second instance joined
