@@ -23,6 +23,13 @@ TemplateOpt = Annotated[
 ]
 
 
+DEFAULT_TEMPLATE = "credit-card"
+
+
+def _arm_list(text: str) -> tuple[str, ...]:
+    return tuple(arm.strip() for arm in text.split(",") if arm.strip())
+
+
 def _ask(answers: Answers) -> Answers:
     """The questions, each defaulting to the flag's or the template's value."""
     company = Prompt.ask("Company name", default=answers.company, console=err_console)
@@ -32,8 +39,7 @@ def _ask(answers: Answers) -> Answers:
     arms = Prompt.ask(
         "Arms to compare (comma-separated)", default=",".join(answers.arms), console=err_console
     )
-    chosen = tuple(arm.strip() for arm in arms.split(",") if arm.strip())
-    return Answers(answers.template, company, customers, currency, days, chosen)
+    return Answers(answers.template, company, customers, currency, days, _arm_list(arms))
 
 
 def _check(answers: Answers, offered: tuple[str, ...]) -> None:
@@ -81,12 +87,10 @@ def init(
       socialsim init --template airline --customers 2000 --currency EUR --out airline.yaml --yes
       socialsim validate airline.yaml
       socialsim compare airline.yaml --customers 300 --days 7 --replications 2"""
-    if template is None:
-        template = (
-            "credit-card"
-            if yes
-            else Prompt.ask("Template", choices=list(TEMPLATES), default="credit-card", console=err_console)
-        )
+    if template is None and yes:
+        template = DEFAULT_TEMPLATE
+    elif template is None:
+        template = Prompt.ask("Template", choices=list(TEMPLATES), default=DEFAULT_TEMPLATE, console=err_console)
     if template not in TEMPLATES:
         fail(ConfigError([f"--template: unknown template {template!r}; allowed: {', '.join(TEMPLATES)}"]))
     base = defaults(template)
@@ -96,7 +100,7 @@ def init(
         customers=customers if customers is not None else base.customers,
         currency=currency if currency is not None else base.currency,
         days=days if days is not None else base.days,
-        arms=tuple(a.strip() for a in arms.split(",") if a.strip()) if arms is not None else base.arms,
+        arms=_arm_list(arms) if arms is not None else base.arms,
     )
     if not yes:
         answers = _ask(answers)
