@@ -90,7 +90,9 @@ def init(
     if template is None and yes:
         template = DEFAULT_TEMPLATE
     elif template is None:
-        template = Prompt.ask("Template", choices=list(TEMPLATES), default=DEFAULT_TEMPLATE, console=err_console)
+        template = Prompt.ask(
+            "Template", choices=list(TEMPLATES), default=DEFAULT_TEMPLATE, console=err_console
+        )
     if template not in TEMPLATES:
         fail(ConfigError([f"--template: unknown template {template!r}; allowed: {', '.join(TEMPLATES)}"]))
     base = defaults(template)
