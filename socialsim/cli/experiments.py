@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated, NoReturn
 
@@ -15,7 +17,7 @@ from ..explore.execute import LocalExecutor, PointError
 from ..explore.experiment import LoadedExperiment, RunOptions, load_experiment
 from ..explore.explore import explore as run_explore
 from ..explore.explore import summary_lines
-from ..explore.progress import sweep_progress
+from ..explore.progress import SweepProgress, sweep_progress
 from .console import (
     CustomersOpt,
     DaysOpt,
@@ -48,6 +50,24 @@ def _point_failed(exc: PointError) -> NoReturn:
     fail(ConfigError([f"point {exc.index}: {line}" for line in exc.lines]))
 
 
+@contextmanager
+def _sweep(label: str) -> Iterator[SweepProgress]:
+    """A resumable sweep's progress bar, and its failures as one line each (exit 2, 1 or 130)."""
+    stop_on_sigterm()
+    try:
+        with sweep_progress(err_console, label) as bar:
+            yield bar
+    except ConfigError as exc:
+        fail(exc)
+    except PointError as exc:
+        _point_failed(exc)
+    except KeyboardInterrupt:
+        err_console.print(
+            "interrupted: finished points are kept; run the same command to resume", highlight=False
+        )
+        raise typer.Exit(130) from None
+
+
 def explore(
     experiment: ExperimentArg,
     workers: WorkersOpt = 1,
@@ -66,21 +86,8 @@ def explore(
       socialsim explore my-experiment.yaml --customers 500 --days 30"""
     exp = _experiment(experiment, customers, days, set_)
     folder = out or Path("runs") / "explore" / exp.name
-    stop_on_sigterm()
-    try:
-        with sweep_progress(
-            err_console, f"{exp.name}: {len(exp.arms)} arms x {exp.spec.replications} reps"
-        ) as bar:
-            body = run_explore(exp, folder, LocalExecutor(workers), bar.start, bar.point)
-    except ConfigError as exc:
-        fail(exc)
-    except PointError as exc:
-        _point_failed(exc)
-    except KeyboardInterrupt:
-        err_console.print(
-            "interrupted: finished points are kept; run the same command to resume", highlight=False
-        )
-        raise typer.Exit(130) from None
+    with _sweep(f"{exp.name}: {len(exp.arms)} arms x {exp.spec.replications} reps") as bar:
+        body = run_explore(exp, folder, LocalExecutor(workers), bar.start, bar.point)
     for line in summary_lines(body):
         out_console.print(line, markup=False, highlight=False)
     out_console.print(f"report: {(folder / 'experiment.html').resolve()}", highlight=False)
@@ -115,21 +122,10 @@ def sensitivity(
             )
         )
     folder = out or Path("runs") / "sensitivity" / f"{exp.name}-{method}"
-    stop_on_sigterm()
-    try:
-        with sweep_progress(err_console, f"{exp.name}: {method}") as bar:
-            body = sensitivity_mod.sensitivity(
-                exp, method, samples, folder, LocalExecutor(workers), bar.start, bar.point
-            )
-    except ConfigError as exc:
-        fail(exc)
-    except PointError as exc:
-        _point_failed(exc)
-    except KeyboardInterrupt:
-        err_console.print(
-            "interrupted: finished points are kept; run the same command to resume", highlight=False
+    with _sweep(f"{exp.name}: {method}") as bar:
+        body = sensitivity_mod.sensitivity(
+            exp, method, samples, folder, LocalExecutor(workers), bar.start, bar.point
         )
-        raise typer.Exit(130) from None
     for warning in body["warnings"]:
         err_console.print(f"warning: {warning}", markup=False, highlight=False, soft_wrap=True)
     out_console.print(f"indices: {(folder / 'indices.json').resolve()}", highlight=False)
