@@ -11,6 +11,7 @@ transient memory is a few bytes per edge rather than the ~40 an all-at-once int6
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
@@ -47,10 +48,13 @@ class Network:
     def reach(self, nodes: Ids) -> Int64s:
         return (self.start[nodes + 1] - self.start[nodes]).astype(np.int64)
 
-    def edges(self) -> tuple[Int32s, Int32s]:
-        """(author, follower) pairs: a post by `author` is seen by `follower`."""
-        counts = np.diff(self.start)
-        return np.repeat(np.arange(len(counts), dtype=np.int32), counts), self.followers_of
+    def edge_blocks(self, max_edges: int) -> Iterator[tuple[Int32s, Int32s]]:
+        """(author, follower) pairs, a post by `author` is seen by `follower`, in blocks of whole
+        authors of about `max_edges` edges: the edges written out without a second full copy."""
+        for a0, a1 in _author_blocks(self.start, max_edges):
+            counts = np.diff(self.start[a0 : a1 + 1])
+            authors = np.repeat(np.arange(a0, a1, dtype=np.int32), counts)
+            yield authors, self.followers_of[self.start[a0] : self.start[a1]]
 
 
 def build_network(world: World, pop: Population, seed: int, replication: int) -> Network:
@@ -111,7 +115,7 @@ def _sort_and_deduplicate(follower: Int32s, counts: Int64s, drawn: Int64s) -> In
     n = len(counts)
     kept = np.zeros(n, dtype=np.int64)
     written = 0
-    for a0, a1 in _author_blocks(drawn):
+    for a0, a1 in _author_blocks(drawn, BUILD_BLOCK_EDGES):
         drew = counts[a0:a1]
         f = follower[drawn[a0] : drawn[a1]]
         key = np.repeat(np.arange(a1 - a0, dtype=np.int64) * n, drew) + f  # author, then follower
@@ -129,12 +133,13 @@ def _sort_and_deduplicate(follower: Int32s, counts: Int64s, drawn: Int64s) -> In
     return kept
 
 
-def _author_blocks(drawn: Int64s) -> list[tuple[int, int]]:
-    """Consecutive author ranges [a0, a1) of about BUILD_BLOCK_EDGES edges each (at least one author)."""
-    n = len(drawn) - 1
+def _author_blocks(first_edge: Int64s, max_edges: int) -> list[tuple[int, int]]:
+    """Consecutive author ranges [a0, a1) of about `max_edges` edges each (at least one author);
+    `first_edge[a]` is where author a's edges begin (CSR offsets, length n + 1)."""
+    n = len(first_edge) - 1
     blocks, a0 = [], 0
     while a0 < n:
-        a1 = int(np.searchsorted(drawn, drawn[a0] + BUILD_BLOCK_EDGES, side="right")) - 1
+        a1 = int(np.searchsorted(first_edge, first_edge[a0] + max_edges, side="right")) - 1
         a1 = min(max(a1, a0 + 1), n)
         blocks.append((a0, a1))
         a0 = a1

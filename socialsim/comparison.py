@@ -8,8 +8,9 @@ here knows whether the transport is in-process or Kafka.
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, TypedDict
 
@@ -17,6 +18,7 @@ import numpy as np
 import pyarrow as pa
 
 from simulator.model import Replications, Watch
+from simulator.network import Network
 from simulator.recorder import EVENT_COLUMNS, EventRows
 from simulator.transport import Transport
 
@@ -66,6 +68,19 @@ EVENT_SCHEMA = pa.schema(
 
 # A post by `author` is seen by `follower`; shared by every arm of a replication
 NETWORK_SCHEMA = pa.schema([("replication", pa.int32()), ("author", pa.int32()), ("follower", pa.int32())])
+# Edges per table of network.parquet: one replication's edges are never all copied at once [edges].
+NETWORK_EDGES_PER_TABLE = 1 << 21
+# A replication's follower edges as tables of network.parquet, made when asked for (call it again
+# to read them again), so a run keeps only the network itself until its outputs are written.
+NetworkTables = Callable[[], Iterator[pa.Table]]
+
+
+def network_tables(rep: int, network: Network) -> Iterator[pa.Table]:
+    for author, follower in network.edge_blocks(NETWORK_EDGES_PER_TABLE):
+        replication = np.full(len(author), rep, dtype=np.int32)
+        yield pa.table(
+            {"replication": replication, "author": author, "follower": follower}, schema=NETWORK_SCHEMA
+        )
 
 
 @dataclass
@@ -75,7 +90,7 @@ class RunResult:
     per_arm: dict[str, dict[str, list[float]]]  # arm -> metric -> value per replication
     series: list[SeriesRow] = field(default_factory=list)
     events: list[pa.Table] = field(default_factory=list)
-    network: list[pa.Table] = field(default_factory=list)  # follower edges, one table per replication
+    network: list[NetworkTables] = field(default_factory=list)  # follower edges, one per replication
 
     def summary(self, config_sha256: str) -> Summary:
         arms, paired = summarise(self.per_arm, {m: hi for m, (_, hi) in METRICS.items()})
@@ -129,17 +144,8 @@ def run(
         ).run()
         if keep_events:
             for rep in group:
-                author, follower = worlds[(rep, next(iter(scenario.arms)))].shared.network.edges()
-                result.network.append(
-                    pa.table(
-                        {
-                            "replication": np.full(len(author), rep, dtype=np.int32),
-                            "author": author,
-                            "follower": follower,
-                        },
-                        schema=NETWORK_SCHEMA,
-                    )
-                )
+                network = worlds[(rep, next(iter(scenario.arms)))].shared.network
+                result.network.append(functools.partial(network_tables, rep, network))
         for rep in group:  # replication order, then arm order: the same whatever `in_flight` is
             for arm in scenario.arms:
                 w = worlds[(rep, arm)]

@@ -25,7 +25,7 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from .comparison import EVENT_SCHEMA, RunResult, Summary
+from .comparison import EVENT_SCHEMA, NETWORK_SCHEMA, RunResult, Summary
 from .configerrors import ConfigError, excerpt
 
 # Where runs go when --out is not given; each run in a folder named after its scenario.
@@ -200,6 +200,9 @@ def write_outputs(result: RunResult, out: Path, config_sha256: str, source: str,
     pq.write_table(pa.Table.from_pylist(result.series), out / "series.parquet")
     events = pa.concat_tables(result.events) if result.events else EVENT_SCHEMA.empty_table()
     pq.write_table(events, out / "events.parquet")
-    if result.network:
-        pq.write_table(pa.concat_tables(result.network), out / "network.parquet")
+    if result.network:  # one block of edges at a time: never a second copy of the whole network
+        with pq.ParquetWriter(out / "network.parquet", NETWORK_SCHEMA) as writer:
+            for tables in result.network:
+                for table in tables():
+                    writer.write_table(table)
     return summary
