@@ -1,0 +1,51 @@
+"""The follower network's CSR reads: the one-gather lookup word of mouth uses, and the blocks
+network.parquet is written from, must say exactly what the per-author slices say."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import simulator.network as network_module
+from simulator.network import build_network
+from simulator.population import build_population
+from tests.conftest import small
+
+
+@pytest.fixture
+def net() -> network_module.Network:
+    world = small(customers=300).world
+    return build_network(world, build_population(world, seed=3, replication=0), seed=3, replication=0)
+
+
+def test_followers_of_many_authors_are_their_slices_in_order(net: network_module.Network) -> None:
+    authors = np.array([5, 0, 5, 17, len(net.start) - 2])  # repeats, and the last node
+    seen, reach = net.followers_of_each(authors)
+    assert np.array_equal(seen, np.concatenate([net.followers(a) for a in authors.tolist()]))
+    assert reach.tolist() == [len(net.followers(a)) for a in authors.tolist()]
+    empty, none = net.followers_of_each(authors[:0])
+    assert len(empty) == 0 and len(none) == 0
+
+
+@pytest.mark.parametrize("max_edges", [1, 97, 10**9])
+def test_edge_blocks_rebuild_the_network(net: network_module.Network, max_edges: int) -> None:
+    blocks = list(net.edge_blocks(max_edges))
+    author = np.concatenate([a for a, _ in blocks])
+    follower = np.concatenate([f for _, f in blocks])
+    assert np.array_equal(follower, net.followers_of)
+    assert np.array_equal(np.bincount(author, minlength=len(net.start) - 1), np.diff(net.start))
+    assert np.all(np.diff(author) >= 0)
+
+
+def test_the_build_does_not_depend_on_its_block_size(monkeypatch: pytest.MonkeyPatch) -> None:
+    world = small(customers=300).world
+    pop = build_population(world, seed=3, replication=0)
+    whole = build_network(world, pop, seed=3, replication=0)
+    monkeypatch.setattr(network_module, "BUILD_BLOCK_EDGES", 101)
+    blocked = build_network(world, pop, seed=3, replication=0)
+    assert np.array_equal(whole.start, blocked.start)
+    assert np.array_equal(whole.followers_of, blocked.followers_of)
+    # sorted, no repeats, nobody follows themselves
+    for a in range(len(whole.start) - 1):
+        f = whole.followers(a)
+        assert np.all(np.diff(f) > 0) and a not in f
