@@ -39,10 +39,9 @@ from socialsim.contracts.wire import RunAnnouncement, RunEnded, decode_control
 
 from .app import ServedArm, plain_logger, refuse, service_broker
 from .topics import CONTROL_TOPIC, topics
-from .transport import FETCH_MAX_WAIT_MS
 
-# [ms] How long a control read waits for announcements: they are rare, and a run waits for its
-# first reply anyway; the data topics use FETCH_MAX_WAIT_MS.
+# [ms] How long a control read waits for announcements, also the broker's fetch max wait: they
+# are rare, and a run waits for its first reply anyway; the data topics use FETCH_MAX_WAIT_MS.
 CONTROL_POLL_MS = 200
 
 
@@ -149,7 +148,7 @@ class ControlReader:
             client_id=f"socialsim-{self.runs.strategy}-control",
             enable_auto_commit=False,
             auto_offset_reset="earliest",
-            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            fetch_max_wait_ms=CONTROL_POLL_MS,
         )
         await self.consumer.start()
         self.consumer.subscribe([CONTROL_TOPIC], listener=_Handover(self.lock, self.runs.log))

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections import defaultdict
 from collections.abc import Callable
 from typing import Any, Protocol
 
@@ -237,19 +238,24 @@ class KafkaTransport:
         return replies
 
     async def _publish(self, batches: dict[tuple[int, str], TickBatch]) -> None:
-        """A record batch per (replication, arm): a stream's tick goes to its partition in one go."""
-        sent = []
+        """One record batch per (topic, partition), holding the tick of every stream routed there:
+        the producer keeps one open batch per partition, so a second one would wait for the first
+        to be sent (a broker round trip each)."""
+        routed: dict[tuple[str, int], list[tuple[bytes, bytes]]] = defaultdict(list)
         for (rep, arm), batch in batches.items():
-            conversations = topics(self.run, arm, self.generation)[0]
-            partition = stream_partition(rep, self.partitions)
-            records = [
-                (key(c.customer), self._encode(Inbound(run=self.run, replication=rep, event=c), arm))
-                for c in batch.conversations
+            records = routed[
+                topics(self.run, arm, self.generation)[0], stream_partition(rep, self.partitions)
             ]
+            for c in batch.conversations:
+                records.append(
+                    (key(c.customer), self._encode(Inbound(run=self.run, replication=rep, event=c), arm))
+                )
             marker = self._encode(Inbound(run=self.run, replication=rep, event=batch.closed), arm)
             records.append((key(None), marker))
+        sent = []
+        for (topic, partition), records in routed.items():
             self.records += len(records)
-            sent += await self._send_batches(conversations, partition, records)
+            sent += await self._send_batches(topic, partition, records)
         await asyncio.gather(*sent)
 
     async def _send_batches(
