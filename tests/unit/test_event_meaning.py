@@ -59,6 +59,17 @@ def test_a_conversation_for_a_later_tick_is_dead_lettered_and_never_reaches_the_
     assert forged.receive(ticks).outbound == clean.receive(ticks).outbound
 
 
+def test_a_replication_another_instance_serves_is_ignored_and_counted_never_answered():
+    """Instances of one strategy read the same topics; a stream's state lives on its owner only."""
+    mine, everyone = _service(owns={1}.__contains__), _service()
+    for rep in (0, 1):
+        tick = _records(conv(1, 5.0), closed(0, 1), replication=rep)
+        answered = mine.receive(tick)
+        assert answered.outbound == ([] if rep == 0 else everyone.receive(tick).outbound)
+        assert answered.dead_letters == []
+    assert set(mine.replications) == {1} and mine.ignored["another instance's replication"] == 2
+
+
 def test_more_conversations_than_announced_stop_the_service_naming_arm_replication_and_tick():
     service = _service()
     with pytest.raises(EventConflict, match=r"^arm comms-led, replication 2, tick 0: more distinct"):
