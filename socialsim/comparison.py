@@ -9,13 +9,15 @@ here knows whether the transport is in-process or Kafka.
 from __future__ import annotations
 
 import functools
-from collections import defaultdict
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, TypedDict
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.parquet as pq
 
 from simulator.model import Replications, Watch
 from simulator.network import Network
@@ -83,14 +85,50 @@ def network_tables(rep: int, network: Network) -> Iterator[pa.Table]:
         )
 
 
+class EventSpool:
+    """Each arm's events, written to a temporary Parquet file per (replication, arm) as the run
+    records them, so a run holds at most one batch of rows per arm in memory. events.parquet is
+    then copied from the files in (replication, arm) order, a row group at a time."""
+
+    def __init__(self) -> None:
+        self._folder = tempfile.TemporaryDirectory(prefix="socialsim-events-")  # removed with the spool
+        self._open: dict[tuple[int, str], tuple[Path, pq.ParquetWriter]] = {}
+        self._closed: list[Path] = []  # in (replication, arm) order
+
+    def write(self, rep: int, arm: str, rows: EventRows) -> None:
+        if (rep, arm) not in self._open:
+            path = Path(self._folder.name) / f"{len(self._open) + len(self._closed)}.parquet"
+            self._open[(rep, arm)] = path, pq.ParquetWriter(path, EVENT_SCHEMA)
+        self._open[(rep, arm)][1].write_table(event_table(arm, rep, rows))
+
+    def close(self, rep: int, arm: str) -> None:
+        """The arm's events are complete: they take their place in events.parquet."""
+        if (rep, arm) in self._open:
+            path, writer = self._open.pop((rep, arm))
+            writer.close()
+            self._closed.append(path)
+
+    def batches(self) -> Iterator[pa.RecordBatch]:
+        for path in self._closed:
+            yield from pq.ParquetFile(path).iter_batches()
+
+    def tables(self) -> list[pa.Table]:
+        return [pq.read_table(path, schema=EVENT_SCHEMA) for path in self._closed]
+
+
 @dataclass
 class RunResult:
     scenario: Scenario
     transport: str
     per_arm: dict[str, dict[str, list[float]]]  # arm -> metric -> value per replication
     series: list[SeriesRow] = field(default_factory=list)
-    events: list[pa.Table] = field(default_factory=list)
     network: list[NetworkTables] = field(default_factory=list)  # follower edges, one per replication
+    spool: EventSpool = field(default_factory=EventSpool)  # events.parquet's rows, on disk until written
+
+    @property
+    def events(self) -> list[pa.Table]:
+        """Every event, read back whole in (replication, arm) order (for analyses in memory)."""
+        return self.spool.tables()
 
     def summary(self, config_sha256: str) -> Summary:
         arms, paired = summarise(self.per_arm, {m: hi for m, (_, hi) in METRICS.items()})
@@ -124,11 +162,6 @@ def run(
     result = RunResult(scenario=scenario, transport=transport.name, per_arm=per_arm)
     reps = list(range(scenario.replications))
     groups = [reps[i : i + in_flight] for i in range(0, len(reps), in_flight)]
-    batches: dict[tuple[int, str], list[pa.Table]] = defaultdict(list)  # events, until their turn
-
-    def sink(rep: int, arm: str, rows: EventRows) -> None:
-        batches[(rep, arm)].append(event_table(arm, rep, rows))
-
     for g, group in enumerate(groups):
         on_tick = (lambda tick, n, g=g: progress(g * n + tick + 1, len(groups) * n)) if progress else None
         worlds = Replications(
@@ -140,7 +173,7 @@ def run(
             on_tick,
             watch=watch,
             pace_s_per_minute=pace_s_per_minute,
-            event_sink=sink if keep_events else None,
+            event_sink=result.spool.write if keep_events else None,
         ).run()
         if keep_events:
             for rep in group:
@@ -152,7 +185,7 @@ def run(
                 for metric, value in outcomes(scenario.world, scenario.arms[arm], w.state()).items():
                     per_arm[arm][metric].append(value)
                 result.series.extend({"arm": arm, "replication": rep, **row} for row in w.rec.series)
-                result.events.extend(batches.pop((rep, arm), []))
+                result.spool.close(rep, arm)
         del worlds  # the next group's world is built without this one's beside it
     return result
 

@@ -198,8 +198,11 @@ def write_outputs(result: RunResult, out: Path, config_sha256: str, source: str,
         },
     )
     pq.write_table(pa.Table.from_pylist(result.series), out / "series.parquet")
-    events = pa.concat_tables(result.events) if result.events else EVENT_SCHEMA.empty_table()
-    pq.write_table(events, out / "events.parquet")
+    with pq.ParquetWriter(
+        out / "events.parquet", EVENT_SCHEMA
+    ) as writer:  # from the spool, a batch at a time
+        for batch in result.spool.batches():
+            writer.write_batch(batch)
     if result.network:  # one block of edges at a time: never a second copy of the whole network
         with pq.ParquetWriter(out / "network.parquet", NETWORK_SCHEMA) as writer:
             for tables in result.network:
