@@ -159,9 +159,7 @@ def test_a_killed_service_fails_the_run_quickly_naming_the_arm(broker):
     victim = "support-led"
     with (
         pytest.raises(ServiceDied, match=victim),
-        kafka_stack(
-            sc, new_run_id("kill"), bootstrap=broker.bootstrap
-        ) as k,
+        kafka_stack(sc, new_run_id("kill"), bootstrap=broker.bootstrap) as k,
     ):
         pids = [p.pid for p in k.services.processes.values()]
         killed_at = []

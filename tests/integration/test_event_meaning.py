@@ -95,9 +95,7 @@ def _run(broker, forge, letters: int = 0):
     """(result or the error, seconds, dead letters) of a run with `forge` applied once."""
     run_id = new_run_id(config_sha256(SCENARIO))
     started = time.monotonic()
-    with kafka_stack(
-        SCENARIO, run_id, bootstrap=broker.bootstrap, transport_class=_forging(forge)
-    ) as k:
+    with kafka_stack(SCENARIO, run_id, bootstrap=broker.bootstrap, transport_class=_forging(forge)) as k:
         try:
             outcome = run(SCENARIO, k.transport, keep_events=False, in_flight=1)
         except TransportError as exc:
