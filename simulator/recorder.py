@@ -242,39 +242,6 @@ class Recorder:
                     amount_dollars=amount,
                 )
 
-    def word_of_mouth(
-        self,
-        event_id: str,
-        minute: float,
-        tick: int,
-        customer: int,
-        segment: str,
-        valence: int,
-        reach: int,
-        conversation_id: str | None,
-        origin: str,
-    ) -> None:
-        """`origin` (kept in the `action` column): voice, a post to the brand its author's followers
-        see; talk, chatter carrying a promoter's or detractor's view; reaction, advocacy or a rant
-        after the brand's response."""
-        if valence > 0:
-            self.positive_wom_reach += reach
-            self.positive_wom_posts += 1
-        else:
-            self.negative_wom_reach += reach
-            self.negative_wom_posts += 1
-        self._event(
-            event_id=event_id,
-            kind="wom_positive" if valence > 0 else "wom_negative",
-            minute=minute,
-            tick=tick,
-            customer=customer,
-            segment=segment,
-            action=origin,
-            reach=reach,
-            conversation_id=conversation_id,
-        )
-
     def word_of_mouth_posts(
         self,
         candidates: npt.NDArray[np.integer[Any]],
