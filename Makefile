@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SCENARIO ?= credit-card-issuer
 FUZZ_N ?= 10000
 
-.PHONY: install lint run run-inproc live test test-fast facts bench bench-kafka bench-metrics validate schema docs dashboards up down clean fuzz
+.PHONY: install lint run run-inproc live test test-fast facts bench bench-memory bench-explore bench-kafka bench-metrics validate schema docs dashboards up down clean fuzz
 
 install: $(BIN)/socialsim
 
@@ -41,6 +41,12 @@ facts: install  ## reproduce the published facts with virtual studies on the def
 
 bench: install  ## throughput of the in-process comparison beside a bare SimPy loop
 	$(BIN)/python bench/throughput.py
+
+bench-memory: install  ## peak memory per added customer (20k -> 100k, 30 days, 2 replications), each size in a fresh process
+	$(BIN)/python bench/memory.py
+
+bench-explore: install  ## experiment points per hour with 1 and 2 workers
+	$(BIN)/python bench/explore.py
 
 bench-kafka: install  ## Kafka run beside the in-process run (20k customers x 180 days, 4 arms)
 	$(BIN)/python bench/transport.py
