@@ -29,6 +29,7 @@ from typing import Any
 
 import msgspec
 from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka.errors import KafkaError
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
@@ -113,17 +114,18 @@ class Runs:
 
 
 class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]
-    """A rebalance waits until the announcements in hand are taken and committed."""
+    """A rebalance waits until the announcements in hand are taken, then commits them: a commit
+    in the middle of a rebalance fails, and the next owner must not take them again."""
 
-    def __init__(self, lock: asyncio.Lock, log: logging.Logger) -> None:
-        self.lock, self.log = lock, log
+    def __init__(self, reader: ControlReader) -> None:
+        self.reader = reader
 
     async def on_partitions_revoked(self, revoked: Any) -> None:
-        async with self.lock:
-            pass
+        async with self.reader.lock:
+            await self.reader.commit()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        self.log.info("control partitions assigned: %s", sorted(tp.partition for tp in assigned))
+        self.reader.runs.log.info("control partitions assigned: %s", sorted(tp.partition for tp in assigned))
 
 
 class ControlReader:
@@ -151,7 +153,7 @@ class ControlReader:
             fetch_max_wait_ms=CONTROL_POLL_MS,
         )
         await self.consumer.start()
-        self.consumer.subscribe([CONTROL_TOPIC], listener=_Handover(self.lock, self.runs.log))
+        self.consumer.subscribe([CONTROL_TOPIC], listener=_Handover(self))
         self._task = asyncio.get_running_loop().create_task(self._read())
 
     async def stop(self) -> None:
@@ -167,8 +169,16 @@ class ControlReader:
                 continue
             async with self.lock:
                 await self._take([r.value or b"" for recs in batches.values() for r in recs])
-                if self.grouped:
-                    await self.consumer.commit()
+                await self.commit()
+
+    async def commit(self) -> None:
+        """Commit what was taken; during a rebalance this fails, and the revocation commits it."""
+        if not self.grouped:
+            return
+        try:
+            await self.consumer.commit()
+        except KafkaError as exc:
+            self.runs.log.warning("control offsets not committed yet: %s", exc)
 
     async def _take(self, values: list[bytes]) -> None:
         messages = []
