@@ -7,7 +7,7 @@ out on top in revenue. The reasons are the seeds' arguments, made mechanical.
 
 import pytest
 
-from socialsim.bootstrap import inprocess_transport
+from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.comparison import run
 from tests.conftest import small
 
@@ -46,6 +46,7 @@ def _mean_revenue(scenario: str, sets: list[str]) -> dict[str, float]:
     result = run(
         small(scenario, sets, customers=1000, days=60, replications=3),
         inprocess_transport(),
+        baseline=no_social(),
         keep_events=False,
     )
     return {arm: sum(m["revenue"]) / len(m["revenue"]) for arm, m in result.per_arm.items()}
