@@ -48,7 +48,7 @@ def test_identical_strategies_under_two_names_give_identical_event_logs():
 
 def test_arms_share_the_first_ticks_conversations():
     """Before any response can change anyone, every arm sees exactly the same posts."""
-    result = run(small(), inprocess_transport())
+    result = run(small(), inprocess_transport(), baseline=no_social())
     events = pa.concat_tables(result.events)
     first = events.filter(
         pc.and_(pc.equal(events["kind"], "conversation"), pc.less(events["minute"], 60.0 * 8))
