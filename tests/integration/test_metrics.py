@@ -45,6 +45,8 @@ def test_final_readings_equal_the_summary_means(metered):
         assert _value(registry, n.CLV, arm=arm) == pytest.approx(mean["clv"])
         assert _value(registry, n.COST, arm=arm) == pytest.approx(mean["cost"])
         assert _value(registry, n.ROI, arm=arm) == pytest.approx(mean["roi"])
+        profit = _value(registry, n.INCREMENTAL_PROFIT, arm=arm)  # live, against the in-process baseline
+        assert profit == pytest.approx(mean["incremental_profit"])
         assert _value(registry, n.TRUST, arm=arm) == pytest.approx(mean["trust"])
         assert _value(registry, n.NPS, arm=arm) == pytest.approx(mean["nps"])
         reach = _value(registry, n.WOM_REACH, arm=arm, valence="negative")
