@@ -15,7 +15,7 @@ import threading
 import time
 import urllib.request
 
-from socialsim.bootstrap import inprocess_transport, run_telemetry
+from socialsim.bootstrap import inprocess_transport, no_social, run_telemetry
 from socialsim.comparison import run
 from socialsim.configload import SCENARIO_DIR, load_scenario, with_run_options
 from socialsim.contracts.scenario import Scenario
@@ -40,6 +40,7 @@ def timed(sc: Scenario, metered: bool) -> float:
         run(
             sc,
             inprocess_transport(telemetry.meter),
+            baseline=no_social(),
             keep_events=False,
             series_every_ticks=24,
             watch=telemetry.readings,

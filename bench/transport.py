@@ -21,7 +21,7 @@ import time
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
-from socialsim.bootstrap import inprocess_transport
+from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.comparison import run
 from socialsim.configload import SCENARIO_DIR, config_sha256, load_scenario, with_run_options
 from socialsim.contracts.scenario import Scenario
@@ -33,7 +33,7 @@ Outcomes = dict[str, dict[str, list[float]]]
 
 def in_process(sc: Scenario) -> tuple[Outcomes, float]:
     t0 = time.perf_counter()
-    result = run(sc, inprocess_transport(), keep_events=False, series_every_ticks=24)
+    result = run(sc, inprocess_transport(), baseline=no_social(), keep_events=False, series_every_ticks=24)
     return result.per_arm, time.perf_counter() - t0
 
 
@@ -51,7 +51,7 @@ def over_kafka(sc: Scenario, partitions: int, bootstrap: str | None = None) -> M
         external_services=bootstrap is not None,
     ) as k:
         started = time.perf_counter()
-        result = run(sc, k.transport, keep_events=False, series_every_ticks=24)
+        result = run(sc, k.transport, baseline=no_social(), keep_events=False, series_every_ticks=24)
         return result.per_arm, time.perf_counter() - started, k.transport.records, started - t0
 
 

@@ -28,7 +28,27 @@ OUTCOMES: dict[str, tuple[str, str, rules.Expr]] = {
         rules.per_arm(c.CLV.name),
     ),
     "Cost": ("Staff and broadcast cost so far.", MONEY, rules.per_arm(c.COST.name)),
-    "ROI": ("(margin x revenue + CLV - cost) / cost so far.", "none", rules.per_arm(c.ROI.name)),
+    "Incremental profit": (
+        "Against the no-social baseline on the same random numbers: margin x incremental revenue "
+        "+ incremental CLV - cost, so far.",
+        MONEY,
+        rules.per_arm(c.INCREMENTAL_PROFIT.name),
+    ),
+    "Incremental revenue": (
+        "Revenue so far minus the no-social baseline's.",
+        MONEY,
+        rules.per_arm(c.INCREMENTAL_REVENUE.name),
+    ),
+    "Incremental lifetime value": (
+        "Customer lifetime value now minus the no-social baseline's.",
+        MONEY,
+        rules.per_arm(c.INCREMENTAL_CLV.name),
+    ),
+    "ROI": (
+        "Incremental profit / cost so far: the return on what social media costs, against doing nothing.",
+        "none",
+        rules.per_arm(c.ROI.name),
+    ),
     "Trust": ("Mean trust of active customers (0..1).", "percentunit", rules.per_arm(c.TRUST.name)),
     "Helped rate": (
         "Share of help-seeking conversations whose customer was helped.",
@@ -49,7 +69,13 @@ OUTCOMES: dict[str, tuple[str, str, rules.Expr]] = {
     "Response rate": ("Share of conversations the brand answered.", "percentunit", rules.RESPONSE_RATE),
 }
 ROWS = {
-    "Revenue": ("Revenue", "Customer lifetime value", "Cost", "ROI"),
+    "Revenue": ("Revenue", "Customer lifetime value", "Cost"),
+    "Against doing nothing": (
+        "Incremental profit",
+        "Incremental revenue",
+        "Incremental lifetime value",
+        "ROI",
+    ),
     "Relationships": ("Trust", "Helped rate", "NPS", "Churned customers"),
     "Responsiveness": ("First response time (median)", "Response rate"),
 }
@@ -57,13 +83,14 @@ FINAL = (
     "Revenue",
     "Customer lifetime value",
     "Cost",
+    "Incremental profit",
     "ROI",
     "Trust",
     "Helped rate",
     "NPS",
     "Churned customers",
 )
-DIFFERENCES = ("Revenue", "Trust", "Helped rate", "NPS")
+DIFFERENCES = ("Incremental profit", "Revenue", "Trust", "Helped rate", "NPS")
 
 
 def build() -> dashboard.Dashboard:

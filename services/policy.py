@@ -7,17 +7,55 @@ handed, in the canonical order it imposes itself.
 
 from __future__ import annotations
 
-import heapq
 from typing import Literal
 
 from socialsim.contracts.events import Broadcast, Conversation, Response, TickBatch, TickDone, TickReply
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.vocabulary import CAPABILITIES, FALLBACK, IDEAL_ACTION, Action, Department, need_of
+from socialsim.contracts.vocabulary import (
+    CAPABILITIES,
+    FALLBACK,
+    IDEAL_ACTION,
+    Action,
+    Department,
+    Tone,
+    need_of,
+)
 
-from .queues import DepartmentLoad, DepartmentQueue, Item
+from .queues import Deadlines, DepartmentLoad, DepartmentQueue, Item
 from .signals import RevenueWatch, TalkVolume, ValueTiers
 
 _EPS = 1e-9  # rates accumulate as floats: 5/7 added 7 times must make 5 whole broadcasts
+# Share of an action's handle time its agent spends after the reply is posted: logging the case,
+# tagging it, closing it (after-contact work). The reply goes out when it is written, the agent is
+# free only when the whole handle time is done [fraction].
+AFTER_REPLY_SHARE = 0.4
+
+
+def response(
+    arm: str,
+    item: Item,
+    tick: int,
+    dept: Department | Literal[""],
+    action: Action,
+    minute: float,
+    pitched: bool,
+    tone: Tone,
+) -> Response:
+    """The decision on `item` as the event the world reacts to (action "none": given up)."""
+    c = item.conversation
+    return Response(
+        id=f"{arm}:r:{c.id}",
+        conversation_id=c.id,
+        customer=c.customer,
+        tick=tick,
+        department=dept,
+        action=action,
+        minute=minute,
+        delay_minutes=minute - c.minute,
+        handoffs=item.handoffs,
+        pitched=pitched,
+        tone=tone,
+    )
 
 
 class Policy:
@@ -31,7 +69,7 @@ class Policy:
         self.volume = TalkVolume(strategy.listening)
         self.revenue = RevenueWatch(strategy.panic)
         self.tiers = ValueTiers(strategy.tiering)
-        self._deadlines: list[tuple[float, str, Item]] = []
+        self._deadlines = Deadlines()
         self._pitch_credit = 0.0
         self._broadcast_credit = 0.0
         self._offer_credit = 0.0
@@ -82,7 +120,7 @@ class Policy:
             ready=c.minute,
             deadline=c.minute + self.s.max_wait_hours * 60.0,
         )
-        heapq.heappush(self._deadlines, (item.deadline, c.id, item))
+        self._deadlines.watch(item)
         if self.s.priorities.intent.get(c.intent, 1.0) <= 0:
             return  # the strategy does not answer this intent: only the deadline will report it
         first = self.s.routing.get(c.intent, self.s.captain)
@@ -100,43 +138,36 @@ class Policy:
         return None
 
     # ---- service ----------------------------------------------------------------------------
-    def _shift_window(self, start: float, end: float) -> tuple[float, float]:
-        day0 = (start // 1440.0) * 1440.0
-        return max(start, day0 + self.s.shift.start_hour * 60.0), min(
-            end, day0 + self.s.shift.end_hour * 60.0
-        )
+    def _shift_window(self, start: float, end: float) -> tuple[float, float, float]:
+        """This tick's staffed part [open, close) and the day's shift start [minutes]."""
+        shift_start = (start // 1440.0) * 1440.0 + self.s.shift.start_hour * 60.0
+        return max(start, shift_start), min(end, shift_start + self.s.shift.hours * 60.0), shift_start
 
     def _serve(self, dept: Department, tick: int, start: float, end: float, out: list[Response]) -> None:
         q = self.queues[dept]
-        open_, close = self._shift_window(start, end)
+        open_, close, shift_start = self._shift_window(start, end)
         if q.headcount <= 0 or open_ >= close:
             return
-        q.staffed_minutes += q.headcount * (close - open_)
-        now = max(q.free_at, open_)
-        while now < close:
-            picked = q.next_item(now, close)
-            if picked is None:
-                break
-            now, item = picked
-            if now >= close:
-                q.push(item)
-                break
+
+        def work(item: Item, now: float) -> float:
+            """One agent's handling of `item` from `now`: its agent time [minutes]."""
             target = self._handoff_target(dept, item)
-            if target is not None:
-                now += self.s.handle_minutes.get("acknowledge", 0.0) / q.headcount  # triage before passing on
-                q.worked_minutes += self.s.handle_minutes.get("acknowledge", 0.0)
+            if target is not None:  # triage, then pass it on
+                minutes = self.s.handle_minutes.get("acknowledge", 0.0)
                 item.handoffs += 1
-                item.ready = now + self.s.handoff_minutes
+                item.ready = now + minutes + self.s.handoff_minutes
                 self.queues[target].push(item)
-                continue
+                return minutes
             action = next(a for a in FALLBACK[item.need] if a in CAPABILITIES[dept])
             pitched = self._pitch(dept, item)
             minutes = self.s.handle_minutes.get(action, 0.0) + (self.s.pitch_minutes if pitched else 0.0)
-            now += minutes / q.headcount
-            q.worked_minutes += minutes
             item.done = True
-            out.append(self._response(item, tick, dept, action, now, pitched))
-        q.free_at = now
+            out.append(
+                self._response(item, tick, dept, action, now + minutes * (1.0 - AFTER_REPLY_SHARE), pitched)
+            )
+            return minutes
+
+        q.serve(open_, close, shift_start, work)
 
     def _pitch(self, dept: Department, item: Item) -> bool:
         """Marketing adds a sales pitch to a share of what it handles that did not ask to buy."""
@@ -158,29 +189,11 @@ class Policy:
         minute: float,
         pitched: bool,
     ) -> Response:
-        c = item.conversation
-        return Response(
-            id=f"{self.arm}:r:{c.id}",
-            conversation_id=c.id,
-            customer=c.customer,
-            tick=tick,
-            department=dept,
-            action=action,
-            minute=minute,
-            delay_minutes=minute - c.minute,
-            handoffs=item.handoffs,
-            pitched=pitched,
-            tone=self.s.tone,
-        )
+        return response(self.arm, item, tick, dept, action, minute, pitched, self.s.tone)
 
     def _expire(self, tick: int, end: float, final: bool, out: list[Response]) -> None:
-        while self._deadlines and (final or self._deadlines[0][0] <= end):
-            deadline, _, item = heapq.heappop(self._deadlines)
-            if not item.done:
-                item.done = True
-                out.append(
-                    self._response(item, tick, "", "none", min(deadline, end) if final else deadline, False)
-                )
+        for item, minute in self._deadlines.due(end, final):
+            out.append(self._response(item, tick, "", "none", minute, False))
 
     # ---- broadcasts -------------------------------------------------------------------------
     def _broadcasts(self, tick: int, start: float, end: float) -> list[Broadcast]:

@@ -1,18 +1,35 @@
-"""A department's work queue: non-preemptive priority service in simulated time.
+"""A department's work queue: a pool of agents on shift serving posts non-preemptively (M/G/c).
+
+One agent handles one post for its whole handle time; a department of c agents answers up to c
+posts at once. Headcount is staff hours per day over shift hours, and a fractional headcount is
+whole agents on shift for the whole shift plus one *part-time agent* (`PART_TIME_RULE`) who works
+the first `fraction` of every `PART_TIME_BLOCK_MINUTES` of the shift: 6 staff hours on a 12-hour
+shift are an agent on social for the first 30 minutes of every hour. Spreading the share evenly
+keeps every hour of the shift covered, as the staff hours were before, without deciding which
+hours matter more.
 
 Why a small event loop instead of "sort the tick and work down the list": sorting a whole tick
 by priority would let agents answer a high-priority post before it was written. Here an agent
 that becomes free at time t takes the best item *already posted* at t, so a tick's length never
-changes who waits how long.
+changes who waits how long. Agents are taken in order of when they become free (the lower
+index first at a tie), so every run makes the same choices.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from socialsim.contracts.events import Conversation
 from socialsim.contracts.vocabulary import Department, Need
+
+# How a fractional headcount is staffed: one part-time agent, on for the first `fraction` of every
+# block of the shift (blocks counted from the shift's start).
+PART_TIME_RULE = "part-time agent for the first fraction of every block of the shift"
+PART_TIME_BLOCK_MINUTES = 60.0  # [minutes]
+_WHOLE = 1e-9  # staff hours are decimals: 22 / 12 * 12 must give back whole agents exactly
 
 
 @dataclass(slots=True)
@@ -39,16 +56,69 @@ class DepartmentLoad:
 
 
 @dataclass
+class Agent:
+    share: float  # of each block of the shift this agent works, from the block's start [fraction]
+    free_at: float = 0.0  # simulated minute its current post is done [minutes]
+
+    def windows(self, open_: float, close: float, shift_start: float) -> list[tuple[float, float]]:
+        """The parts of [open_, close) this agent is on shift for (the shift started at `shift_start`)."""
+        if self.share >= 1.0:
+            return [(open_, close)] if open_ < close else []
+        out = []
+        block = shift_start + ((open_ - shift_start) // PART_TIME_BLOCK_MINUTES) * PART_TIME_BLOCK_MINUTES
+        while block < close:
+            start, end = max(open_, block), min(close, block + self.share * PART_TIME_BLOCK_MINUTES)
+            if start < end:
+                out.append((start, end))
+            block += PART_TIME_BLOCK_MINUTES
+        return out
+
+
+def agents_for(headcount: float) -> list[Agent]:
+    """Whole agents for the whole shift, and the fraction as a part-time agent (`PART_TIME_RULE`)."""
+    whole = math.floor(headcount + _WHOLE)
+    part = headcount - whole
+    return [Agent(1.0) for _ in range(whole)] + ([Agent(part)] if part > _WHOLE else [])
+
+
+class Deadlines:
+    """When each customer waiting for an answer gives up: every post is watched from the moment it
+    is admitted, and reported once its deadline has passed unless it was answered first."""
+
+    def __init__(self) -> None:
+        self._heap: list[tuple[float, str, Item]] = []
+
+    def watch(self, item: Item) -> None:
+        heapq.heappush(self._heap, (item.deadline, item.conversation.id, item))
+
+    def due(self, end: float, final: bool) -> list[tuple[Item, float]]:
+        """Posts given up by `end` (every one still open on the final tick), with the minute each
+        was given up, marked done; earliest first."""
+        out = []
+        while self._heap and (final or self._heap[0][0] <= end):
+            deadline, _, item = heapq.heappop(self._heap)
+            if not item.done:
+                item.done = True
+                out.append((item, min(deadline, end) if final else deadline))
+        return out
+
+
+# work(item, start) -> agent minutes: what the policy does with the post an agent took at `start`
+Work = Callable[[Item, float], float]
+
+
+@dataclass
 class DepartmentQueue:
     name: Department
-    headcount: float  # agents on shift at once; the pool is served as one server this much faster
-    free_at: float = 0.0
+    headcount: float  # agents on shift, from staff hours per day / shift hours [agents]
+    agents: list[Agent] = field(init=False)
     staffed_minutes: float = 0.0  # agent-minutes on shift so far (read by measurement only)
-    worked_minutes: float = (
-        0.0  # agent-minutes spent handling conversations so far (read by measurement only)
-    )
+    worked_minutes: float = 0.0  # agent-minutes spent handling conversations so far (measurement only)
     _future: list[tuple[float, str, Item]] = field(default_factory=list)
     _ready: list[tuple[tuple[float, float, str], Item]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.agents = agents_for(self.headcount)
 
     def push(self, item: Item) -> None:
         heapq.heappush(self._future, (item.ready, item.conversation.id, item))
@@ -58,17 +128,45 @@ class DepartmentQueue:
             _, _, item = heapq.heappop(self._future)
             heapq.heappush(self._ready, (item.sort_key(), item))
 
-    def next_item(self, now: float, window_end: float) -> tuple[float, Item] | None:
-        """The item an agent free at `now` starts next (and when), or None before window_end."""
-        while True:
-            self._release(now)
-            while self._ready and (self._ready[0][1].done or self._ready[0][1].deadline <= now):
-                heapq.heappop(self._ready)  # answered elsewhere, or given up: the deadline sweep reports it
-            if self._ready:
-                return now, heapq.heappop(self._ready)[1]
-            if not self._future or self._future[0][0] >= window_end:
-                return None
-            now = self._future[0][0]
+    def take(self, now: float) -> Item | None:
+        """The best post already written at `now` and still wanted, taken off the queue, or None."""
+        self._release(now)
+        while self._ready and (self._ready[0][1].done or self._ready[0][1].deadline <= now):
+            heapq.heappop(self._ready)  # answered elsewhere, or given up: the deadline sweep reports it
+        return heapq.heappop(self._ready)[1] if self._ready else None
+
+    def next_arrival(self) -> float | None:
+        """When the next post not yet written (or not yet handed over) arrives, if any."""
+        return self._future[0][0] if self._future else None
+
+    def serve(self, open_: float, close: float, shift_start: float, work: Work) -> None:
+        """Let every agent work the parts of [open_, close) it is on shift for (`Agent.windows`; the
+        shift started at `shift_start`). The agent free earliest takes the next post; a post started
+        before an agent's window ends is finished even after it (non-preemptive)."""
+        free: list[tuple[float, int, float]] = []  # (from when, agent, until when)
+        for k, agent in enumerate(self.agents):
+            for start, end in agent.windows(open_, close, shift_start):
+                self.staffed_minutes += end - start
+                free.append((start, k, end))
+        heapq.heapify(free)
+        while free:
+            now, k, end = heapq.heappop(free)
+            agent = self.agents[k]
+            if agent.free_at > now:  # still on a post from an earlier window: free later, if in time
+                if agent.free_at < end:
+                    heapq.heappush(free, (agent.free_at, k, end))
+                continue
+            item = self.take(now)
+            if item is None:  # idle until the next post arrives, if that is before its window closes
+                arrival = self.next_arrival()
+                if arrival is not None and arrival < end:
+                    heapq.heappush(free, (arrival, k, end))
+                continue
+            minutes = work(item, now)
+            self.worked_minutes += minutes
+            agent.free_at = now + minutes
+            if agent.free_at < end:
+                heapq.heappush(free, (agent.free_at, k, end))
 
     def load(self) -> DepartmentLoad:
         return DepartmentLoad(

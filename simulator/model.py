@@ -27,7 +27,7 @@ from .network import build_network
 from .population import build_population
 from .recorder import EventRows, Recorder, RowSink
 from .rng import Counter
-from .transport import Transport
+from .transport import TickHandler, Transport
 from .world import ArmWorld, Shared
 
 
@@ -56,6 +56,18 @@ EventSink = Callable[[int, str, EventRows], None]  # sink(replication, arm, rows
 Watch = Callable[..., None]  # watch(tick, minute, worlds, final=False): measurement, never behaviour
 
 
+@dataclass(frozen=True)
+class Baseline:
+    """A reference arm that every replication runs beside the strategies, on the same random
+    numbers: `policy()` makes a fresh one per replication. It always runs in this process,
+    whatever the transport, because it needs no service; the composition root chooses it, so
+    the world never imports a policy."""
+
+    name: str
+    policy: Callable[[], TickHandler]
+    wait_minutes: float  # how long its posts wait before their customers give up [minutes]
+
+
 def _sink(event_sink: EventSink | None, rep: int, arm: str) -> RowSink | None:
     return None if event_sink is None else functools.partial(event_sink, rep, arm)
 
@@ -77,11 +89,13 @@ class Replications:
         watch: Watch | None = None,
         pace_s_per_minute: float | None = None,
         event_sink: EventSink | None = None,
+        baseline: Baseline | None = None,
     ):
         """`pace_s_per_minute` runs on SimPy's real-time environment: that many wall seconds per
         simulated minute (not strict: a slow tick is late, never an error). `event_sink(rep, arm,
         rows)` takes each arm's event rows in batches as they are recorded, in order, so they need
-        not be held as Python tuples to the end."""
+        not be held as Python tuples to the end. `baseline`, if given, runs as one more world per
+        replication, keyed (replication, baseline.name), whose events are not kept."""
         world = scenario.world
         self.scenario = scenario
         self.replications = replications
@@ -94,6 +108,20 @@ class Replications:
             for rep in replications
             for arm in scenario.arms
         }
+        if baseline is not None and baseline.name in scenario.arms:
+            raise ValueError(f"arms: {baseline.name!r} is the baseline's name; give the arm another name")
+        self.baseline = baseline
+        self.baselines: dict[Key, tuple[ArmWorld, TickHandler]] = (
+            {}
+            if baseline is None
+            else {
+                (rep, baseline.name): (
+                    ArmWorld(world, shared[rep], Recorder(baseline.name, rep, False)),
+                    baseline.policy(),
+                )
+                for rep in replications
+            }
+        )
         ticks = world.horizon.days * MINUTES_PER_DAY // world.horizon.tick_minutes
         self.clock = Clock(world.horizon.tick_minutes, ticks, series_every_ticks)
         self.on_tick = on_tick or (lambda tick, ticks: None)
@@ -105,7 +133,12 @@ class Replications:
         )
         self.day_closed = self.env.event()
 
+    def everyone(self) -> dict[Key, ArmWorld]:
+        """Every arm's world and every baseline's, for measurement and outcomes."""
+        return {**self.worlds, **{key: w for key, (w, _) in self.baselines.items()}}
+
     def run(self) -> dict[Key, ArmWorld]:
+        """Run to the horizon; returns every world, the baselines' included."""
         self.transport.open(self.scenario.arms, self.replications)
         try:
             self.env.process(self.lockstep(self.env))
@@ -116,12 +149,12 @@ class Replications:
             self.watch(
                 self.clock.ticks - 1,
                 float(self.clock.ticks * self.clock.tick_minutes),
-                self.worlds,
+                self.everyone(),
                 final=True,
             )
         finally:
             self.transport.close()
-        return self.worlds
+        return self.everyone()
 
     def lockstep(self, env: simpy.Environment) -> Generator[simpy.Event, object, None]:
         c = self.clock
@@ -133,13 +166,15 @@ class Replications:
             replies = self.transport.exchange(batches)
             for key, w in self.worlds.items():
                 w.apply(replies[key], tick)
+            for w, policy in self.baselines.values():
+                w.apply(policy.handle(w.close_tick(tick, start, end, day, final)), tick)
             if end % MINUTES_PER_DAY == 0:  # daily_life takes the snapshot once the day has ended
                 fired, self.day_closed = self.day_closed, env.event()
                 fired.succeed((day, tick))
             else:
                 self._snapshot(tick, float(end))
             self.on_tick(tick, c.ticks)
-            self.watch(tick, float(end), self.worlds)
+            self.watch(tick, float(end), self.everyone())
 
     def _snapshot(self, tick: int, minute: float) -> None:
         if tick % self.clock.series_every_ticks == 0 or tick == self.clock.ticks - 1:
@@ -150,6 +185,6 @@ class Replications:
         """Receives (day, last tick of the day) from the lockstep's day-closed event."""
         while True:
             day, tick = yield self.day_closed
-            for w in self.worlds.values():
+            for w in self.everyone().values():
                 w.end_of_day(day, tick)
             self._snapshot(tick, (day + 1) * float(MINUTES_PER_DAY))

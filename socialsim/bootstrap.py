@@ -19,7 +19,9 @@ from typing import TypedDict
 from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
+from services.baseline import DEFAULT_WAIT_HOURS, NAME, NoSocial
 from services.policy import Policy
+from simulator.model import Baseline
 from simulator.transport import InProcessTransport, Transport
 from socialsim.comparison import RunResult, Summary, run
 from socialsim.configload import (
@@ -28,6 +30,7 @@ from socialsim.configload import (
     load_strategy,
 )
 from socialsim.contracts.scenario import Scenario
+from socialsim.contracts.timeunits import MINUTES_PER_HOUR
 from socialsim.kafka import asyncapi
 from socialsim.kafka.broker import free_port, wait_reachable
 from socialsim.kafka.service import create_service
@@ -51,6 +54,12 @@ REPLICATIONS_IN_FLIGHT = 8
 def inprocess_transport(meter: PolicyMeter | None = None) -> InProcessTransport[Policy]:
     """The strategies called in this process: one `Policy` per (replication, arm)."""
     return InProcessTransport(Policy, meter.observe if meter is not None else None)
+
+
+def no_social(wait_hours: float = DEFAULT_WAIT_HOURS) -> Baseline:
+    """The baseline every comparison runs beside its arms, in this process whatever the transport:
+    a brand that answers and broadcasts nothing, whose posts are given up after `wait_hours`."""
+    return Baseline(NAME, lambda: NoSocial(wait_hours), wait_hours * MINUTES_PER_HOUR)
 
 
 @dataclass
@@ -81,7 +90,7 @@ def run_telemetry(
     if not enabled:
         return Telemetry(registry)
     labels = run_labels(run_id, scenario)
-    readings = Readings(scenario, interval_s)
+    readings = Readings(scenario, NAME, interval_s)
     registry.register(OutcomeCollector(readings, labels))
     meter = None
     if policies_here:
@@ -190,6 +199,7 @@ def simulate(
         result = run(
             sc,
             tr,
+            baseline=no_social(),
             keep_events=req.keep_events,
             in_flight=in_flight,
             watch=telemetry.readings,

@@ -19,14 +19,14 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from simulator.model import Replications, Watch
+from simulator.model import Baseline, Replications, Watch
 from simulator.network import Network
 from simulator.recorder import EVENT_COLUMNS, EventRows
 from simulator.transport import Transport
 
 from .contracts.scenario import Scenario
-from .outcomes import METRICS, outcomes
-from .stats import ArmStats, PairedDiff, summarise
+from .outcomes import INCREMENTAL, METRICS, absolute, outcomes
+from .stats import ArmStats, BaselineStats, PairedDiff, summarise, summarise_baseline
 
 # One row of series.parquet: "arm", "replication" and the figures `ArmWorld.snapshot` records
 # (their names and types are that method's; this module only passes them through).
@@ -41,6 +41,7 @@ class Summary(TypedDict):
     replications: int
     transport: str
     config_sha256: str
+    baseline: BaselineStats
     arms: ArmStats
     paired: list[PairedDiff]
 
@@ -121,6 +122,8 @@ class RunResult:
     scenario: Scenario
     transport: str
     per_arm: dict[str, dict[str, list[float]]]  # arm -> metric -> value per replication
+    baseline: str  # the baseline's name
+    per_baseline: dict[str, list[float]]  # metric -> the baseline's value per replication
     series: list[SeriesRow] = field(default_factory=list)
     network: list[NetworkTables] = field(default_factory=list)  # follower edges, one per replication
     spool: EventSpool = field(default_factory=EventSpool)  # events.parquet's rows, on disk until written
@@ -138,6 +141,7 @@ class RunResult:
             "replications": self.scenario.replications,
             "transport": self.transport,
             "config_sha256": config_sha256,
+            "baseline": summarise_baseline(self.baseline, self.per_baseline),
             "arms": arms,
             "paired": paired,
         }
@@ -147,6 +151,7 @@ def run(
     scenario: Scenario,
     transport: Transport,
     *,
+    baseline: Baseline,
     keep_events: bool = True,
     series_every_ticks: int = 1,
     in_flight: int = 8,
@@ -156,10 +161,15 @@ def run(
 ) -> RunResult:
     """Run every replication, `in_flight` at a time in one lockstep; progress(done ticks, all ticks).
 
+    `baseline` runs beside the arms of every replication, in this process, and every arm's
+    incremental figures and ROI are read against it, replication by replication.
+
     `watch` sees the worlds after every tick (metrics); `pace_s_per_minute` paces simulated time
     against the wall clock (live runs). Neither changes a number of the result."""
     per_arm: dict[str, dict[str, list[float]]] = {arm: {m: [] for m in METRICS} for arm in scenario.arms}
-    result = RunResult(scenario=scenario, transport=transport.name, per_arm=per_arm)
+    absolute_metrics = [m for m in METRICS if m not in INCREMENTAL]
+    per_baseline: dict[str, list[float]] = {m: [] for m in absolute_metrics}
+    result = RunResult(scenario, transport.name, per_arm, baseline.name, per_baseline)
     reps = list(range(scenario.replications))
     groups = [reps[i : i + in_flight] for i in range(0, len(reps), in_flight)]
     for g, group in enumerate(groups):
@@ -174,15 +184,19 @@ def run(
             watch=watch,
             pace_s_per_minute=pace_s_per_minute,
             event_sink=result.spool.write if keep_events else None,
+            baseline=baseline,
         ).run()
         if keep_events:
             for rep in group:
                 network = worlds[(rep, next(iter(scenario.arms)))].shared.network
                 result.network.append(functools.partial(network_tables, rep, network))
         for rep in group:  # replication order, then arm order: the same whatever `in_flight` is
+            base = absolute(scenario.world, worlds[(rep, baseline.name)].state(), 0.0, baseline.wait_minutes)
+            for metric in absolute_metrics:
+                per_baseline[metric].append(base[metric])
             for arm in scenario.arms:
                 w = worlds[(rep, arm)]
-                for metric, value in outcomes(scenario.world, scenario.arms[arm], w.state()).items():
+                for metric, value in outcomes(scenario.world, scenario.arms[arm], w.state(), base).items():
                     per_arm[arm][metric].append(value)
                 result.series.extend({"arm": arm, "replication": rep, **row} for row in w.rec.series)
                 result.spool.close(rep, arm)

@@ -9,7 +9,13 @@ Formulas (all money in the scenario's currency):
              churn hazard at end-of-horizon trust [1/year], d the annual discount rate: the
              discounted margin of a customer whose spend and hazard stay as they end.
 * cost     = sum over departments of staff hours/day * days * hourly cost + broadcasts * cost each [$]
-* roi      = (g * revenue + clv - cost) / cost [1]
+* incremental_revenue = revenue - the no-social baseline's revenue, same replication [$]
+* incremental_clv     = clv - the baseline's clv, same replication [$]
+* incremental_profit  = g * incremental_revenue + incremental_clv - cost [$]: what running social
+             media this way earns over not running it at all, after paying for it
+* roi      = incremental_profit / cost [1] (0 when nothing was spent): return on the money spent,
+             against doing nothing. The baseline (`services/baseline.py`) answers and broadcasts
+             nothing, on the same random numbers, and costs nothing.
 * trust    = mean trust of customers active at the end [0..1]
 * helped_rate = helped / help-seeking conversations (question, complaint, purchase intent) [fraction]
 * nps      = 100 * (promoters - detractors) / active customers, by trust thresholds [-100..100]
@@ -34,6 +40,9 @@ METRICS: dict[str, tuple[str, bool]] = {
     "revenue": ("$", True),
     "clv": ("$", True),
     "cost": ("$", False),
+    "incremental_revenue": ("$", True),
+    "incremental_clv": ("$", True),
+    "incremental_profit": ("$", True),
     "roi": ("ratio", True),
     "trust": ("0..1", True),
     "helped_rate": ("fraction", True),
@@ -45,6 +54,8 @@ METRICS: dict[str, tuple[str, bool]] = {
     "negative_wom_reach": ("people", False),
     "acquisitions": ("people", True),
 }
+# Metrics read against the baseline: the baseline's own summary leaves them out.
+INCREMENTAL = ("incremental_revenue", "incremental_clv", "incremental_profit", "roi")
 
 
 def cost(world: World, strategy: Strategy, state: ArmState, days: float) -> float:
@@ -57,34 +68,51 @@ def cost(world: World, strategy: Strategy, state: ArmState, days: float) -> floa
     return staff + state.record.broadcasts * econ.broadcast_cost_dollars
 
 
-def roi(world: World, revenue: float, clv_dollars: float, cost_dollars: float) -> float:
-    return (
-        (world.economics.gross_margin * revenue + clv_dollars - cost_dollars) / cost_dollars
-        if cost_dollars > 0
-        else 0.0
-    )
+def incremental(world: World, arm: dict[str, float], baseline: dict[str, float]) -> dict[str, float]:
+    """An arm's figures against the baseline's in the same replication: `INCREMENTAL`, by name."""
+    revenue = arm["revenue"] - baseline["revenue"]
+    clv_dollars = arm["clv"] - baseline["clv"]
+    profit = world.economics.gross_margin * revenue + clv_dollars - arm["cost"]
+    return {
+        "incremental_revenue": revenue,
+        "incremental_clv": clv_dollars,
+        "incremental_profit": profit,
+        "roi": profit / arm["cost"] if arm["cost"] > 0 else 0.0,
+    }
 
 
-def outcomes(world: World, strategy: Strategy, state: ArmState) -> dict[str, float]:
+def absolute(world: World, state: ArmState, spent: float, wait_minutes: float) -> dict[str, float]:
+    """The figures an arm has on its own, in `METRICS` order; `wait_minutes` is how long a post
+    waited before its customer gave up, reported as the median first response when nothing was
+    answered (rather than a flattering 0)."""
     rec = state.record
-    spent = cost(world, strategy, state, world.horizon.days)
     return {
         "revenue": rec.revenue_dollars,
         "clv": state.clv_dollars,
         "cost": spent,
-        "roi": roi(world, rec.revenue_dollars, state.clv_dollars, spent),
         "trust": state.trust,
         "helped_rate": rec.helped / rec.help_seeking if rec.help_seeking else 0.0,
         "nps": state.nps,
         "churn_rate": rec.churned / (state.initial_customers + rec.acquisitions),
         "response_rate": rec.answered / rec.conversations if rec.conversations else 0.0,
-        # with nothing answered, report the full wait before customers gave up rather than a flattering 0
         "median_first_response_minutes": (
-            float(np.median(rec.first_response_minutes))
-            if rec.first_response_minutes
-            else strategy.max_wait_hours * MINUTES_PER_HOUR
+            float(np.median(rec.first_response_minutes)) if rec.first_response_minutes else wait_minutes
         ),
         "positive_wom_reach": float(rec.positive_wom_reach),
         "negative_wom_reach": float(rec.negative_wom_reach),
         "acquisitions": float(rec.acquisitions),
     }
+
+
+def outcomes(
+    world: World, strategy: Strategy, state: ArmState, baseline: dict[str, float]
+) -> dict[str, float]:
+    """Every metric of an arm, in `METRICS` order, given the baseline's `absolute` figures."""
+    own = absolute(
+        world,
+        state,
+        cost(world, strategy, state, world.horizon.days),
+        strategy.max_wait_hours * MINUTES_PER_HOUR,
+    )
+    against = incremental(world, own, baseline)
+    return {m: own[m] if m in own else against[m] for m in METRICS}

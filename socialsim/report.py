@@ -100,8 +100,18 @@ def arm_card(arm: str, s: Strategy, sc: Scenario) -> str:
     )
 
 
+def _baseline_cell(summary: Summary, metric: str, currency: str) -> str:
+    """The baseline's own figure; the incremental metrics and ROI are zero against itself by definition."""
+    m = summary["baseline"]["metrics"].get(metric)
+    if m is None:
+        return "<small>the reference</small>"
+    lo, hi = (amount(metric, x, currency) for x in m["ci95"])
+    return f"{amount(metric, m['mean'], currency)}<br><small>[{lo}, {hi}]</small>"
+
+
 def outcomes_table(summary: Summary, currency: str) -> str:
     arms = list(summary["arms"])
+    base = summary["baseline"]["name"]
     rows, classes, data = [], [], []
     for metric, (_, higher) in METRICS.items():
         best = credible_winner(summary, metric)
@@ -113,10 +123,13 @@ def outcomes_table(summary: Summary, currency: str) -> str:
             lo, hi = (amount(metric, x, currency) for x in m["ci95"])
             cells.append(f"{amount(metric, m['mean'], currency)}<br><small>[{lo}, {hi}]</small>")
             data.append([metric, a, m["mean"], *m["ci95"]])
-        cells.append(esc(best or "—"))
+        if metric in summary["baseline"]["metrics"]:
+            b = summary["baseline"]["metrics"][metric]
+            data.append([metric, base, b["mean"], *b["ci95"]])
+        cells += [_baseline_cell(summary, metric, currency), esc(best or "—")]
         rows.append(cells)
-        classes.append(["", *("win" if a == best else "" for a in arms), ""])
-    table = _table(["metric", *arms, "credible winner"], rows, classes)
+        classes.append(["", *("win" if a == best else "" for a in arms), "", ""])
+    table = _table(["metric", *arms, f"{base} (baseline)", "credible winner"], rows, classes)
     return table + csv_link("outcomes.csv", ["metric", "arm", "mean", "ci95_low", "ci95_high"], data)
 
 
@@ -193,7 +206,11 @@ arm, difference taken per replication) excludes zero.</small></p></section>
 <h2>The arms</h2><div class="cards">{cards}</div>
 <h2>Outcomes by arm</h2>
 <p>Mean over replications with 95% confidence interval; an arm is shaded only where it is credibly better
-than every other arm.</p>{outcomes_table(summary, currency)}
+than every other arm. The last column is the {esc(summary["baseline"]["name"])} baseline: the same
+customers and luck, with a brand that neither answers nor broadcasts on social media. Incremental revenue,
+lifetime value and profit are each arm's figure minus the baseline's, replication by replication;
+incremental profit is margin &times; incremental revenue + incremental lifetime value &minus; cost, and
+ROI is incremental profit / cost.</p>{outcomes_table(summary, currency)}
 <h2>Differences over time</h2><p>Each arm minus {esc(reference)}, paired per replication, with 95% band.</p>
 {differences}
 <h2>Over time</h2><p>Mean over replications with 95% band.</p>{over_time}

@@ -40,6 +40,13 @@ class PairedDiff(TypedDict):
 ArmStats = dict[str, dict[str, MetricStats]]  # arm -> metric -> figures
 
 
+class BaselineStats(TypedDict):
+    """The reference every arm's incremental figures are read against: its name and own figures."""
+
+    name: str
+    metrics: dict[str, MetricStats]
+
+
 def mean_ci(values: Sequence[float] | npt.NDArray[np.float64]) -> tuple[float, tuple[float, float]]:
     """Mean and Student-t 95% confidence interval of the mean."""
     x = np.asarray(values, dtype=float)
@@ -68,16 +75,24 @@ def _r(x: float) -> float:
     return float(f"{x:.10g}")  # stable, readable JSON numbers
 
 
+def _stats(values: Sequence[float]) -> MetricStats:
+    m, (lo, hi) = mean_ci(values)
+    return {"mean": _r(m), "ci95": [_r(lo), _r(hi)]}
+
+
+def summarise_baseline(name: str, per_metric: Mapping[str, Sequence[float]]) -> BaselineStats:
+    """per_metric[metric] = the baseline's value per replication."""
+    return {"name": name, "metrics": {metric: _stats(values) for metric, values in per_metric.items()}}
+
+
 def summarise(
     per_arm: dict[str, dict[str, list[float]]], directions: dict[str, bool]
 ) -> tuple[ArmStats, list[PairedDiff]]:
     """per_arm[arm][metric] = one value per replication (same order across arms)."""
-    arms_out: ArmStats = {}
-    for arm, metrics in per_arm.items():
-        arms_out[arm] = {}
-        for metric, values in metrics.items():
-            m, (lo, hi) = mean_ci(values)
-            arms_out[arm][metric] = {"mean": _r(m), "ci95": [_r(lo), _r(hi)]}
+    arms_out: ArmStats = {
+        arm: {metric: _stats(values) for metric, values in metrics.items()}
+        for arm, metrics in per_arm.items()
+    }
     paired: list[PairedDiff] = []
     for a, b in itertools.combinations(per_arm, 2):
         for metric, higher in directions.items():

@@ -21,6 +21,9 @@ SHORT = {
     "revenue": "revenue",
     "clv": "lifetime value",
     "cost": "cost",
+    "incremental_revenue": "Δ revenue",
+    "incremental_clv": "Δ lifetime value",
+    "incremental_profit": "Δ profit",
     "roi": "ROI",
     "trust": "trust",
     "helped_rate": "helped",
@@ -73,5 +76,9 @@ def comparison_table(summary: Mapping[str, Any], currency: str) -> Table:
             *cells,
             credible_winner(summary, metric) or "—",
         )
-    table.caption = "winner: credibly best against every other arm (paired 95% CI excludes zero); — otherwise"
+    base = summary["baseline"]["name"]
+    table.caption = (
+        f"Δ and ROI: against {base} (the brand neither answers nor broadcasts), same replications. "
+        "winner: credibly best against every other arm (paired 95% CI excludes zero); — otherwise"
+    )
     return table

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 import pyarrow as pa
 
-from socialsim.bootstrap import inprocess_transport
+from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.comparison import run
 from socialsim.configerrors import ConfigError
 from socialsim.outcomes import METRICS
@@ -57,7 +57,7 @@ def run_point(exp: LoadedExperiment, point: Point, replications: int | None = No
         sc = scenario_at(exp, point.values, point.seed, replications)
     except ConfigError as exc:
         raise PointError(point.index, exc.lines) from None
-    result = run(sc, inprocess_transport(), keep_events=False, series_every_ticks=10**9)
+    result = run(sc, inprocess_transport(), baseline=no_social(), keep_events=False, series_every_ticks=10**9)
     cols: dict[str, list[Any]] = {"point": [], "seed": [], "arm": [], "arm_index": [], "replication": []}
     cols.update({p: [] for p in point.values})
     cols.update({m: [] for m in METRICS})

@@ -16,7 +16,7 @@ from typing import TypedDict, Unpack
 import pandas as pd
 import pyarrow as pa
 
-from socialsim.bootstrap import inprocess_transport
+from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.comparison import run
 from socialsim.configerrors import ConfigError
 from socialsim.configload import load_scenario, resolve_scenario_path, with_run_options
@@ -145,7 +145,7 @@ def studied_scenario(
 
 
 def simulate(sc: Scenario) -> pd.DataFrame:
-    result = run(sc, inprocess_transport(), keep_events=True)
+    result = run(sc, inprocess_transport(), baseline=no_social(), keep_events=True)
     events: pd.DataFrame = pa.concat_tables(result.events).to_pandas()
     return events
 

@@ -146,7 +146,14 @@ SOURCES: dict[str, Source] = {
     c.POLICY_TIME.name: _column("minute", SECONDS_PER_MINUTE),
 }
 # Known only at the end of a run, as the mean over replications in summary.json: one sample, at the end.
-FINAL_ONLY = {c.CLV.name: "clv", c.COST.name: "cost", c.ROI.name: "roi"}
+FINAL_ONLY = {
+    c.CLV.name: "clv",
+    c.COST.name: "cost",
+    c.INCREMENTAL_REVENUE.name: "incremental_revenue",
+    c.INCREMENTAL_CLV.name: "incremental_clv",
+    c.INCREMENTAL_PROFIT.name: "incremental_profit",
+    c.ROI.name: "roi",
+}
 # What no output of a run records, so a finished run cannot show it.
 NOT_RECORDED = {
     c.BACKLOG.name: "queue lengths are sampled from the live policies and never written out",

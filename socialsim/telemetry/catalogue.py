@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 from services.queues import DepartmentLoad
 from socialsim.contracts.timeunits import MINUTES_PER_DAY, SECONDS_PER_MINUTE
-from socialsim.outcomes import cost, roi
+from socialsim.outcomes import cost, incremental
 
 from .metric import Across, Kind, Label, Metric, Observations, OutcomeView, PolicyView, Value
 
@@ -54,8 +54,11 @@ def _cost(v: OutcomeView) -> float:
     return cost(v.world, v.strategy, v.state, v.minute / MINUTES_PER_DAY)
 
 
-def _roi(v: OutcomeView) -> float:
-    return roi(v.world, v.state.record.revenue_dollars, v.state.clv_dollars, _cost(v))
+def _against(v: OutcomeView, metric: str) -> float:
+    """`metric` of `outcomes.incremental`, so far: this arm against the baseline at the same moment."""
+    own = {"revenue": v.state.record.revenue_dollars, "clv": v.state.clv_dollars, "cost": _cost(v)}
+    base = {"revenue": v.baseline.record.revenue_dollars, "clv": v.baseline.clv_dollars}
+    return incremental(v.world, own, base)[metric]
 
 
 def _per_department(v: PolicyView, figure: Callable[[DepartmentLoad], float]) -> dict[str, float]:
@@ -92,8 +95,33 @@ CLV = _outcome(
     "Customer lifetime value of today's active customers [$].",
     lambda v: v.state.clv_dollars,
 )
+INCREMENTAL_REVENUE = _outcome(
+    "socialsim_incremental_revenue_dollars",
+    "gauge",
+    "dollars",
+    "Revenue so far minus the no-social baseline's in the same replication [$].",
+    lambda v: _against(v, "incremental_revenue"),
+)
+INCREMENTAL_CLV = _outcome(
+    "socialsim_incremental_customer_lifetime_value_dollars",
+    "gauge",
+    "dollars",
+    "Customer lifetime value now minus the no-social baseline's [$].",
+    lambda v: _against(v, "incremental_clv"),
+)
+INCREMENTAL_PROFIT = _outcome(
+    "socialsim_incremental_profit_dollars",
+    "gauge",
+    "dollars",
+    "margin * incremental revenue + incremental CLV - cost so far, against the no-social baseline [$].",
+    lambda v: _against(v, "incremental_profit"),
+)
 ROI = _outcome(
-    "socialsim_roi_ratio", "gauge", "ratio", "(margin * revenue + CLV - cost) / cost so far [1].", _roi
+    "socialsim_roi_ratio",
+    "gauge",
+    "ratio",
+    "Incremental profit over cost so far, against the no-social baseline [1].",
+    lambda v: _against(v, "roi"),
 )
 TRUST = _outcome(
     "socialsim_customer_trust_ratio",

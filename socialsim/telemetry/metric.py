@@ -56,12 +56,14 @@ class Metric(Generic[V]):
 
 @dataclass(frozen=True)
 class OutcomeView:
-    """One arm of one replication as outcome metrics read it: its state, its rules, and when."""
+    """One arm of one replication as outcome metrics read it: its state, its rules, and when,
+    beside the no-social baseline's state in the same replication at the same moment."""
 
     state: ArmState
     world: World
     strategy: Strategy
     minute: float  # simulated time of the reading [min since the start]
+    baseline: ArmState
 
 
 @dataclass

@@ -29,9 +29,15 @@ class Readings:
     """An observer of the lockstep: `readings(tick, minute, worlds)` after every tick."""
 
     def __init__(
-        self, scenario: Scenario, interval_s: float = 1.0, clock: Callable[[], float] = time.monotonic
+        self,
+        scenario: Scenario,
+        baseline: str,
+        interval_s: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
     ):
-        self.scenario, self.interval_s, self.clock = scenario, interval_s, clock
+        """`baseline` names the reference world each replication runs beside its arms (keyed
+        (replication, baseline)): the incremental metrics are read against it."""
+        self.scenario, self.baseline, self.interval_s, self.clock = scenario, baseline, interval_s, clock
         self.latest: Table = {}  # empty until the first reading: a scrape then exposes nothing
         self._last = float("-inf")
         self._histograms: Histograms = {}
@@ -47,8 +53,10 @@ class Readings:
 
     def read(self, minute: float, worlds: Mapping[tuple[int, str], StateSource]) -> Table:
         sc = self.scenario
+        baselines = {rep: w.state() for (rep, arm), w in worlds.items() if arm == self.baseline}
         views = (
-            (key, key[1], OutcomeView(w.state(), sc.world, sc.arms[key[1]], minute))
+            (key, key[1], OutcomeView(w.state(), sc.world, sc.arms[key[1]], minute, baselines[key[0]]))
             for key, w in worlds.items()
+            if key[1] != self.baseline
         )
         return fold(OUTCOMES, sc.arms, views, self._histograms)

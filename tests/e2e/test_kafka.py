@@ -19,7 +19,7 @@ import pytest
 from kafka import KafkaConsumer
 from typer.testing import CliRunner
 
-from socialsim.bootstrap import inprocess_transport
+from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.cli import app
 from socialsim.comparison import run
 from socialsim.configload import config_sha256
@@ -75,6 +75,8 @@ def test_kafka_run_equals_in_process_run(broker, tmp_path, scenario, seed, parti
     inproc = _compare(tmp_path, "inproc", scenario, "--seed", str(seed))
     k, i = json.loads((kafka / "summary.json").read_text()), json.loads((inproc / "summary.json").read_text())
     assert (k.pop("transport"), i.pop("transport")) == ("kafka", "inproc")
+    # the baseline runs in-process under both transports; the arms over Kafka read against it
+    assert k["baseline"]["name"] == "no-social" and all("incremental_profit" in m for m in k["arms"].values())
     assert k == i
     assert (kafka / "summary.json").read_text().replace('"kafka"', '"inproc"') == (
         inproc / "summary.json"
@@ -133,7 +135,7 @@ def _dead_letters(bootstrap: str, run_id: str, expected: int) -> list[dict]:
 def test_duplicates_and_garbage_change_nothing_and_garbage_is_dead_lettered(broker):
     """One replication at a time (the second restarts at tick 0) over generations of 5 ticks."""
     sc = small(customers=150, days=2)
-    baseline = run(sc, inprocess_transport(), keep_events=False)
+    baseline = run(sc, inprocess_transport(), baseline=no_social(), keep_events=False)
     run_id = new_run_id(config_sha256(sc))
     with kafka_stack(
         sc,
@@ -143,9 +145,9 @@ def test_duplicates_and_garbage_change_nothing_and_garbage_is_dead_lettered(brok
         transport_class=Noisy,
         ticks_per_topic=5,
     ) as k:
-        noisy = run(sc, k.transport, keep_events=False, in_flight=1)
+        noisy = run(sc, k.transport, baseline=no_social(), keep_events=False, in_flight=1)
         letters = _dead_letters(broker.bootstrap, run_id, 8)
-    assert noisy.per_arm == baseline.per_arm
+    assert noisy.per_arm == baseline.per_arm and noisy.per_baseline == baseline.per_baseline
     reasons = sorted(letter["reason"] for letter in letters)
     assert len(letters) == 8, reasons  # four per replication: tick 3 comes twice
     assert sum("not a valid event" in r for r in reasons) == 8
@@ -170,7 +172,7 @@ def test_a_killed_service_fails_the_run_quickly_naming_the_arm(broker):
                 killed_at.append(time.monotonic())
 
         try:
-            run(sc, k.transport, keep_events=False, progress=kill)
+            run(sc, k.transport, baseline=no_social(), keep_events=False, progress=kill)
         finally:
             assert killed_at and time.monotonic() - killed_at[0] < 10
     for pid in pids:

@@ -6,7 +6,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from simulator.model import draw_shared
-from socialsim.bootstrap import inprocess_transport
+from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.comparison import run
 from tests.conftest import small
 
@@ -25,11 +25,11 @@ def test_draws_repeat_within_a_replication_and_differ_between_replications():
 def test_an_arm_gets_the_same_numbers_whoever_it_runs_beside():
     """Marketing-led pitches and broadcasts, so its numbers use the shared draws most."""
     sc = small()
-    all_four = run(sc, inprocess_transport(), keep_events=False)
+    all_four = run(sc, inprocess_transport(), baseline=no_social(), keep_events=False)
     only_two = sc.model_copy(
         update={"arms": {k: v for k, v in sc.arms.items() if k in ("support-led", "marketing-led")}}
     )
-    two = run(only_two, inprocess_transport(), keep_events=False)
+    two = run(only_two, inprocess_transport(), baseline=no_social(), keep_events=False)
     assert set(two.per_arm) == {"support-led", "marketing-led"}
     for arm in two.per_arm:
         assert two.per_arm[arm] == all_four.per_arm[arm], arm
@@ -38,7 +38,7 @@ def test_an_arm_gets_the_same_numbers_whoever_it_runs_beside():
 def test_identical_strategies_under_two_names_give_identical_event_logs():
     sc = small()
     twin = sc.model_copy(update={"arms": {"one": sc.arms["comms-led"], "two": sc.arms["comms-led"]}})
-    result = run(twin, inprocess_transport())
+    result = run(twin, inprocess_transport(), baseline=no_social())
     events = pa.concat_tables(result.events)
     one = events.filter(pc.equal(events["arm"], "one")).drop(["arm", "event_id"])
     two = events.filter(pc.equal(events["arm"], "two")).drop(["arm", "event_id"])
@@ -48,7 +48,7 @@ def test_identical_strategies_under_two_names_give_identical_event_logs():
 
 def test_arms_share_the_first_ticks_conversations():
     """Before any response can change anyone, every arm sees exactly the same posts."""
-    result = run(small(), inprocess_transport())
+    result = run(small(), inprocess_transport(), baseline=no_social())
     events = pa.concat_tables(result.events)
     first = events.filter(
         pc.and_(pc.equal(events["kind"], "conversation"), pc.less(events["minute"], 60.0 * 8))

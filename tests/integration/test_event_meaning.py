@@ -17,7 +17,7 @@ from aiokafka import AIOKafkaProducer
 from kafka import KafkaConsumer
 
 from simulator.transport import TransportError
-from socialsim.bootstrap import inprocess_transport
+from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.comparison import run
 from socialsim.configload import config_sha256
 from socialsim.contracts.events import Conversation, Response, TickBatch, TickClosed
@@ -43,7 +43,7 @@ def broker():
 
 @pytest.fixture(scope="module")
 def baseline():
-    return run(SCENARIO, inprocess_transport(), keep_events=False).per_arm
+    return run(SCENARIO, inprocess_transport(), baseline=no_social(), keep_events=False).per_arm
 
 
 class Forger(KafkaTransport):
@@ -97,7 +97,7 @@ def _run(broker, forge, letters: int = 0):
     started = time.monotonic()
     with kafka_stack(SCENARIO, run_id, bootstrap=broker.bootstrap, transport_class=_forging(forge)) as k:
         try:
-            outcome = run(SCENARIO, k.transport, keep_events=False, in_flight=1)
+            outcome = run(SCENARIO, k.transport, baseline=no_social(), keep_events=False, in_flight=1)
         except TransportError as exc:
             outcome = exc
         elapsed = time.monotonic() - started

@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from socialsim.bootstrap import inprocess_transport
+from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.cli import app
 from socialsim.comparison import run
 from socialsim.facts import studies
@@ -46,7 +46,7 @@ def test_an_arm_studied_alone_is_the_same_arm():
     alone = studied_scenario("telecom-carrier", {"marketing-led"}, customers=400, days=20, replications=2)
 
     def events(sc):
-        return pd.concat([t.to_pandas() for t in run(sc, inprocess_transport()).events])
+        return pd.concat([t.to_pandas() for t in run(sc, inprocess_transport(), baseline=no_social()).events])
 
     a = events(together).query("arm == 'marketing-led'").reset_index(drop=True)
     b = events(alone).reset_index(drop=True)

@@ -17,6 +17,7 @@ from pathlib import Path
 import pytest
 from kafka import KafkaConsumer, TopicPartition
 
+from socialsim.bootstrap import no_social
 from socialsim.comparison import run
 from socialsim.kafka.broker import EmbeddedBroker
 from socialsim.kafka.stack import ServiceDied, kafka_stack, last_error, new_run_id
@@ -187,7 +188,7 @@ def test_a_killed_service_is_reported_by_its_exit_not_by_a_coloured_info_line(br
             if done == 10:
                 os.kill(k.services.processes[victim].pid, signal.SIGKILL)
 
-        run(sc, k.transport, keep_events=False, progress=kill)
+        run(sc, k.transport, baseline=no_social(), keep_events=False, progress=kill)
     message = str(died.value)
     assert victim in message and "killed by SIGKILL" in message, message
     assert "\x1b" not in message and " INFO " not in message, message

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from prometheus_client import REGISTRY
 
-from socialsim.bootstrap import inprocess_transport, run_telemetry
+from socialsim.bootstrap import inprocess_transport, no_social, run_telemetry
 from socialsim.comparison import run
 from socialsim.telemetry import names as n
 from tests.conftest import small
@@ -16,7 +16,13 @@ from tests.conftest import small
 def metered():
     sc = small(customers=250, days=10)
     telemetry = run_telemetry(sc, policies_here=True)
-    result = run(sc, inprocess_transport(telemetry.meter), keep_events=False, watch=telemetry.readings)
+    result = run(
+        sc,
+        inprocess_transport(telemetry.meter),
+        baseline=no_social(),
+        keep_events=False,
+        watch=telemetry.readings,
+    )
     return sc, telemetry.registry, result
 
 
@@ -28,7 +34,7 @@ def _value(registry, name: str, **labels) -> float:
 
 def test_measuring_changes_no_number(metered):
     sc, _, result = metered
-    assert run(sc, inprocess_transport(), keep_events=False).per_arm == result.per_arm
+    assert run(sc, inprocess_transport(), baseline=no_social(), keep_events=False).per_arm == result.per_arm
 
 
 def test_final_readings_equal_the_summary_means(metered):
@@ -39,6 +45,8 @@ def test_final_readings_equal_the_summary_means(metered):
         assert _value(registry, n.CLV, arm=arm) == pytest.approx(mean["clv"])
         assert _value(registry, n.COST, arm=arm) == pytest.approx(mean["cost"])
         assert _value(registry, n.ROI, arm=arm) == pytest.approx(mean["roi"])
+        profit = _value(registry, n.INCREMENTAL_PROFIT, arm=arm)  # live, against the in-process baseline
+        assert profit == pytest.approx(mean["incremental_profit"])
         assert _value(registry, n.TRUST, arm=arm) == pytest.approx(mean["trust"])
         assert _value(registry, n.NPS, arm=arm) == pytest.approx(mean["nps"])
         reach = _value(registry, n.WOM_REACH, arm=arm, valence="negative")

@@ -2,12 +2,14 @@
 Invariants: No rigged winner).
 
 Each case changes only the *world* (never a strategy), and a different ownership model comes
-out on top in revenue. The reasons are the seeds' arguments, made mechanical.
+out on top, in revenue and in incremental profit against the no-social baseline (what running
+social media this way earns over not running it, after paying for it). The reasons are the
+seeds' arguments, made mechanical.
 """
 
 import pytest
 
-from socialsim.bootstrap import inprocess_transport
+from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.comparison import run
 from tests.conftest import small
 
@@ -18,13 +20,21 @@ NO_ACCOUNT_PROBLEMS = [
 ]
 
 REGIONS = {
-    # Deal-seeking diners and cheap offers: campaigns fill the seats, and marketing sends most.
+    # Deal-seeking diners who do not mind a pitch, cheap offers, and campaigns that travel and
+    # bring in new regulars: marketing sends most campaigns, and its new customers are worth most.
     "marketing-led": (
         "restaurant-chain",
-        ["world.reactions.broadcast_conversion=0.04", "world.economics.offer_discount=0.1"],
+        [
+            "world.reactions.broadcast_conversion=0.04",
+            "world.economics.offer_discount=0.1",
+            "world.reactions.campaign_acquisition_hazard=0.2",
+            "world.reactions.campaign_prospect_reach=0.15",
+            "world.reactions.pitch_annoyance=0",
+        ],
     ),
-    # Nothing needs support to resolve, offers give most of the price away and pitches grate:
-    # a listening, revenue-blind team with its whole staff in one pool earns most.
+    # Nothing needs support to resolve, offers give most of the price away and pitches grate, and
+    # support agents are scarce (dear) while comms staff are not: a listening, revenue-blind team
+    # with its whole staff in one pool earns most, and for least.
     "comms-led": (
         "credit-card-issuer",
         NO_ACCOUNT_PROBLEMS
@@ -32,6 +42,8 @@ REGIONS = {
             "world.economics.offer_discount=0.8",
             "world.reactions.broadcast_conversion=0.05",
             "world.reactions.pitch_annoyance=0.15",
+            "world.economics.staff_cost_dollars_per_hour.support=90",
+            "world.economics.staff_cost_dollars_per_hour.comms=40",
         ],
     ),
     # Customers who talk a lot, mostly about account problems only support can fix.
@@ -42,17 +54,36 @@ REGIONS = {
 }
 
 
-def _mean_revenue(scenario: str, sets: list[str]) -> dict[str, float]:
-    result = run(
-        small(scenario, sets, customers=1000, days=60, replications=3),
-        inprocess_transport(),
-        keep_events=False,
-    )
-    return {arm: sum(m["revenue"]) / len(m["revenue"]) for arm, m in result.per_arm.items()}
+@pytest.fixture(scope="module")
+def means():
+    """Mean revenue and incremental profit by arm, per world (each world simulated once)."""
+    cache: dict[str, dict[str, dict[str, float]]] = {}
+
+    def of(expected: str) -> dict[str, dict[str, float]]:
+        if expected not in cache:
+            scenario, sets = REGIONS[expected]
+            result = run(
+                small(scenario, sets, customers=1000, days=60, replications=3),
+                inprocess_transport(),
+                baseline=no_social(),
+                keep_events=False,
+            )
+            cache[expected] = {
+                metric: {arm: sum(m[metric]) / len(m[metric]) for arm, m in result.per_arm.items()}
+                for metric in ("revenue", "incremental_profit")
+            }
+        return cache[expected]
+
+    return of
 
 
 @pytest.mark.parametrize("expected", REGIONS)
-def test_each_ownership_model_wins_revenue_somewhere(expected):
-    scenario, sets = REGIONS[expected]
-    revenue = _mean_revenue(scenario, sets)
+def test_each_ownership_model_wins_revenue_somewhere(expected, means):
+    revenue = means(expected)["revenue"]
     assert max(revenue, key=revenue.get) == expected, revenue
+
+
+@pytest.mark.parametrize("expected", REGIONS)
+def test_each_ownership_model_wins_incremental_profit_somewhere(expected, means):
+    profit = means(expected)["incremental_profit"]
+    assert max(profit, key=profit.get) == expected, profit

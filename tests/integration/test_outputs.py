@@ -12,7 +12,7 @@ from scipy import stats
 from typer.testing import CliRunner
 
 from socialsim.cli import app
-from socialsim.outcomes import METRICS
+from socialsim.outcomes import INCREMENTAL, METRICS
 
 DAYS, REPS = 7, 2
 
@@ -42,7 +42,18 @@ def out(tmp_path_factory):
 
 def test_summary_has_the_public_shape(out):
     s = json.loads((out / "summary.json").read_text())
-    assert set(s) == {"scenario", "seed", "replications", "transport", "config_sha256", "arms", "paired"}
+    assert set(s) == {
+        "scenario",
+        "seed",
+        "replications",
+        "transport",
+        "config_sha256",
+        "baseline",
+        "arms",
+        "paired",
+    }
+    assert s["baseline"]["name"] == "no-social"
+    assert set(s["baseline"]["metrics"]) == set(METRICS) - set(INCREMENTAL)
     assert (s["scenario"], s["replications"], s["transport"]) == ("telecom-carrier", REPS, "inproc")
     assert set(s["arms"]) == {"marketing-led", "comms-led", "support-led", "captain-and-crew"}
     for metrics in s["arms"].values():

@@ -29,6 +29,7 @@ from socialsim.telemetry.readings import Readings
 from tests.conftest import small
 
 OPEN_HOUR = 9  # [h of day 0]
+BASELINE = "no-social"  # the reference world's name in these readings
 BASE_UNITS = ("seconds", "dollars", "ratio")  # Prometheus base units: the name must say them
 
 
@@ -89,9 +90,11 @@ def test_outcomes_are_means_over_replications_read_at_most_once_per_interval(sce
     worlds = {
         (0, arm): World(0, arm, revenue=100.0, trust=0.2, delays_min=[10.0, 20.0]),
         (1, arm): World(1, arm, revenue=300.0, trust=0.6, delays_min=[]),
+        (0, BASELINE): World(0, BASELINE, revenue=40.0, trust=0.1, delays_min=[]),
+        (1, BASELINE): World(1, BASELINE, revenue=260.0, trust=0.1, delays_min=[]),
     }
     clock = Clock()
-    readings = Readings(scenario, interval_s=1.0, clock=clock)
+    readings = Readings(scenario, BASELINE, interval_s=1.0, clock=clock)
     registry = CollectorRegistry()
     registry.register(OutcomeCollector(readings))
     assert _samples(registry) == {}  # nothing before the first reading
@@ -100,6 +103,9 @@ def test_outcomes_are_means_over_replications_read_at_most_once_per_interval(sce
     value = registry.get_sample_value
     assert value(c.REVENUE.name, {"arm": arm}) == pytest.approx(200.0)
     assert value(c.TRUST.name, {"arm": arm}) == pytest.approx(0.4)
+    # against the baseline of the same replication: (100 - 40 + 300 - 260) / 2
+    assert value(c.INCREMENTAL_REVENUE.name, {"arm": arm}) == pytest.approx(50.0)
+    assert value(c.REVENUE.name, {"arm": BASELINE}) is None  # the baseline is no arm of its own
     assert value(c.SIM_TIME.name, {"arm": arm}) == 3600.0  # shared by replications, not averaged
     hist = c.FIRST_RESPONSE.name
     assert value(f"{hist}_count", {"arm": arm}) == pytest.approx(1.0)  # 2 responses in 2 replications
@@ -120,8 +126,10 @@ def test_outcomes_are_means_over_replications_read_at_most_once_per_interval(sce
 
 def test_collectors_expose_exactly_the_catalogue(scenario: Scenario) -> None:
     arm = next(iter(scenario.arms))
-    readings = Readings(scenario)
-    readings(0, 60.0, {(0, arm): World(0, arm, 50.0, 0.5, [5.0])})
+    readings = Readings(scenario, BASELINE)
+    readings(
+        0, 60.0, {(0, arm): World(0, arm, 50.0, 0.5, [5.0]), (0, BASELINE): World(0, BASELINE, 5.0, 0.5, [])}
+    )
     meter = PolicyMeter(list(scenario.arms))
     registry = CollectorRegistry()
     registry.register(OutcomeCollector(readings))

@@ -1,6 +1,8 @@
 """The strategies as pure policies: queue discipline, capacity, hand-offs, panic, listening, tiering."""
 
-from services.policy import Policy
+import pytest
+
+from services.policy import AFTER_REPLY_SHARE, Policy
 from socialsim.contracts.events import TickBatch
 from tests.events import HOUR, closed, conv, strategy
 
@@ -23,6 +25,37 @@ def test_higher_priority_first_but_never_before_it_was_posted():
     order = [r.conversation_id for r in sorted(reply.responses, key=lambda r: r.minute)]
     assert order == ["c1", "c2", "c3"]  # c1 was alone when the agent became free; c3 did not exist yet
     assert all(r.delay_minutes >= 0 for r in reply.responses)
+
+
+def test_each_agent_takes_a_whole_post_and_agents_work_in_parallel():
+    """Departments are pools of agents (M/G/c): with two agents on shift two posts written at once
+    are both answered as soon as each is written; with one agent, one whole handle time apart (the
+    reply goes out before the agent's after-contact work, which still keeps it busy)."""
+    at9 = 9 * HOUR
+    two = [conv(1, at9 + 5, "question"), conv(2, at9 + 5, "question")]
+    handle = 6.0
+    written = handle * (1 - AFTER_REPLY_SHARE)
+    for staff_hours, delays in (
+        (24, [written, written]),
+        (12, [written, handle + written]),
+    ):  # 2 and 1 agents
+        s = strategy("comms-led", **{"staff_hours_per_day.comms": staff_hours})
+        assert s.handle_minutes["answer"] == handle
+        reply = tick(Policy(s, "arm"), 9, two)
+        assert sorted(r.delay_minutes for r in reply.responses) == pytest.approx(delays)
+
+
+def test_a_department_load_counts_staffed_and_busy_agent_minutes():
+    s = strategy(
+        "comms-led", **{"staff_hours_per_day.comms": 18}
+    )  # 1.5 agents: a part-timer half of each hour
+    p = Policy(s, "arm")
+    tick(p, 9, [conv(1, 9 * HOUR + 5, "question")])
+    load = p.load()["comms"]
+    assert load.staffed_minutes == 1.5 * HOUR
+    assert load.worked_minutes == s.handle_minutes["answer"]
+    tick(p, 26, [])  # 02:00 the next day: nobody on shift
+    assert p.load()["comms"].staffed_minutes == 1.5 * HOUR
 
 
 def test_limited_staff_leaves_posts_waiting_then_unanswered():
@@ -58,7 +91,8 @@ def test_only_support_resolves_account_problems_after_a_handoff():
     )
     (r,) = responses
     assert (r.department, r.action, r.handoffs) == ("support", "resolve", 1)
-    assert r.delay_minutes >= s.handoff_minutes + s.handle_minutes["resolve"]  # hand-off delay, then the work
+    work = s.handle_minutes["resolve"] * (1 - AFTER_REPLY_SHARE)  # until the reply is written
+    assert r.delay_minutes >= s.handoff_minutes + work  # hand-off delay, then the work
 
 
 def test_comms_alone_cannot_resolve_and_de_escalates_instead():
