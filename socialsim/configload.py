@@ -28,10 +28,19 @@ SCENARIO_DIR = CONFIG_DIR / "scenarios"
 M = TypeVar("M", bound=BaseModel)
 
 
+def _is_file(path: Path) -> bool:
+    """Whether `path` is a file; False for names the OS refuses (too long, bad bytes), so a
+    hostile name ends as "not found" rather than as an OSError."""
+    try:
+        return path.is_file()
+    except (OSError, ValueError):
+        return False
+
+
 def resolve_scenario_path(scenario: str) -> Path:
     """A path, or the name of a shipped scenario (`credit-card-issuer`)."""
     path = Path(scenario)
-    if not path.exists() and (SCENARIO_DIR / f"{scenario}.yaml").is_file():
+    if not _is_file(path) and _is_file(SCENARIO_DIR / f"{scenario}.yaml"):
         return SCENARIO_DIR / f"{scenario}.yaml"
     return path
 
@@ -216,7 +225,7 @@ def find_strategy(name: str, scenario_path: Path) -> Path:
         return candidate if candidate.is_absolute() else (scenario_path.parent / candidate)
     for folder in (scenario_path.parent.parent / "strategies", STRATEGY_DIR):
         path = folder / f"{name}.yaml"
-        if path.is_file():
+        if _is_file(path):
             return path
     known = sorted(p.stem for p in STRATEGY_DIR.glob("*.yaml"))
     raise KeyError(f"unknown strategy {excerpt(name)}; known: {', '.join(known)}")

@@ -149,6 +149,14 @@ def test_a_set_value_that_is_not_yaml_is_one_line(world):
     assert len(lines) == 1
 
 
+def test_a_strategy_name_too_long_for_the_file_system_is_an_unknown_strategy(world):
+    name = "c" + "[" * 3000
+    lines = refused(
+        lambda: load_scenario(world, [f"arms=[{{name: a, strategy: '{name}'}}]"]), "unknown strategy"
+    )
+    assert len(lines) == 1
+
+
 def test_an_empty_set_path_segment_is_refused(world):
     refused(lambda: load_scenario(world, ["world..days=3"]), "not a dotted path")
 
