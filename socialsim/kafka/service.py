@@ -83,6 +83,11 @@ class Runs:
         names = ", ".join(a.arm for a in mine)
         self.log.info("serving run %s replication %d (arms %s)", ann.run, ann.replication, names)
         if ann.run in self.served:
+            # its tick 0 may have been read, and ignored as not yet ours, before this announcement:
+            # read the generation again from its start (what was answered is ignored as a repeat)
+            for served in self.served[ann.run]:
+                await served.stop()
+                await served.start()
             return
         arms = []
         for a in mine:
