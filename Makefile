@@ -48,7 +48,7 @@ bench-memory: install  ## peak memory per added customer (20k -> 100k, 30 days, 
 bench-explore: install  ## experiment points per hour with 1 and 2 workers
 	$(BIN)/python bench/explore.py
 
-bench-kafka: install  ## Kafka run beside the in-process run (20k customers x 180 days, 4 arms)
+bench-kafka: install  ## Kafka run beside the in-process run at the default scenario's size, and two runs at once
 	$(BIN)/python bench/transport.py
 
 bench-metrics: install  ## run time with and without /metrics served and scraped
