@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Unpack
+from typing import Annotated, Any, Unpack
 
 import typer
 from rich.progress import (
@@ -130,6 +130,28 @@ def load_request(
     return RunRequest(sc=sc, path=path, sets=sets or [], transport=transport, out=folder, **options)
 
 
+# The flags compare and live share, passed to load_request by name.
+_RUN_FLAGS = (
+    "bootstrap",
+    "partitions",
+    "external_services",
+    "run_id",
+    "ticks_per_topic",
+    "replications",
+    "seed",
+    "customers",
+    "days",
+    "out",
+    "force",
+    "metrics_port",
+    "metrics_host",
+)
+
+
+def _run_flags(arguments: dict[str, Any]) -> dict[str, Any]:
+    return {name: arguments[name] for name in _RUN_FLAGS}
+
+
 def compare(
     scenario: Annotated[str, typer.Argument(help="scenario YAML file, or the name of a shipped scenario")],
     transport: TransportOpt = "inproc",
@@ -160,27 +182,7 @@ def compare(
       socialsim compare my-company.yaml --out runs/my-company --force
       socialsim compare telecom-carrier --set world.reactions.help_half_life_minutes=60
       socialsim compare restaurant-chain --transport kafka"""
-    execute(
-        load_request(
-            scenario,
-            set_,
-            transport,
-            bootstrap=bootstrap,
-            partitions=partitions,
-            external_services=external_services,
-            run_id=run_id,
-            ticks_per_topic=ticks_per_topic,
-            replications=replications,
-            seed=seed,
-            customers=customers,
-            days=days,
-            out=out,
-            force=force,
-            keep_events=not no_events,
-            metrics_port=metrics_port,
-            metrics_host=metrics_host,
-        )
-    )
+    execute(load_request(scenario, set_, transport, keep_events=not no_events, **_run_flags(locals())))
 
 
 def live(
@@ -218,25 +220,9 @@ def live(
         seconds_per_minute = parse_pace(pace)
     except ConfigError as exc:
         fail(exc)
+    flags = _run_flags(locals())
     execute(
         load_request(
-            scenario,
-            set_,
-            transport,
-            bootstrap=bootstrap,
-            partitions=partitions,
-            external_services=external_services,
-            run_id=run_id,
-            ticks_per_topic=ticks_per_topic,
-            replications=replications,
-            seed=seed,
-            customers=customers,
-            days=days,
-            out=out,
-            force=force,
-            keep_events=False,
-            metrics_port=metrics_port,
-            metrics_host=metrics_host,
-            pace_s_per_minute=seconds_per_minute,
+            scenario, set_, transport, keep_events=False, pace_s_per_minute=seconds_per_minute, **flags
         )
     )
