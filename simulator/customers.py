@@ -73,12 +73,13 @@ class Customers:
         self.fatigue: Floats = np.zeros(pop.size)
         self.churn_cum: Floats = np.zeros(pop.size)
         self.acq_cum: Floats = np.zeros(pop.size)
-        self.churned_followees: Floats = np.zeros(pop.size)  # people they follow who have churned
-        # of the people one follows, `close_ties` are close enough for their leaving to matter:
-        # each churned followee counts as the chance it is one of them
-        followees = np.bincount(network.followers_of, minlength=pop.size)
-        self.tie_weight: Floats = np.minimum(1.0, world.reactions.close_ties / np.maximum(followees, 1))
+        # churned close ties: each churned followee counts as the chance the link is a close tie,
+        # min(1, close_ties / the larger of the follower's followees and the churner's followers)
+        # (a link to an account with a crowd of followers is rarely a close tie)
+        self.churned_followees: Floats = np.zeros(pop.size)
+        self.followees: Int64s = np.bincount(network.followers_of, minlength=pop.size)
         self._lapsing: list[Ids] = []  # newcomers by an offer who will not come back
+        self.deal_seeker: Bools = np.zeros(pop.size, dtype=bool)  # lapsed: only an offer brings them back
         self.max_mult = max_rate_multiplier(world)
         # customers and prospects now, kept because status changes only at the end of a day
         self._active: Int64s | None = None
@@ -210,8 +211,8 @@ class Customers:
 
     def churn_hazard_per_day(self, nodes: Ids) -> Floats:
         """Baseline hazard x exp(-elasticity x trust gap) x (1 + churn_contagion) per churned close
-        tie: people leave with those they follow (Nitzan & Libai 2011)."""
-        close_churned = self.churned_followees[nodes] * self.tie_weight[nodes]
+        tie (`churned_followees`): people leave with those they follow (Nitzan & Libai 2011)."""
+        close_churned = self.churned_followees[nodes]
         return (
             self.churn_per_day[nodes]
             * np.exp(-self.r.churn_trust_elasticity * (self.trust[nodes] - self.baseline[nodes]))
@@ -229,13 +230,15 @@ class Customers:
 
     def lapse(self) -> Int64s:
         """Deal-seekers who came for an offer and will not come back: prospects again, before the
-        day's bills, with no pull left. Returns them."""
+        day's bills, whom word of mouth and campaigns no longer pull in; only another offer can
+        (Wu, Kimes & Dholakia 2012: most deal first-timers never return at full price). Returns them."""
         if not self._lapsing:
             return np.zeros(0, dtype=np.int64)
         pending: Int64s = np.concatenate(self._lapsing).astype(np.int64)
         self._lapsing = []
         nodes: Int64s = pending[self.status[pending] == CUSTOMER]
         self.status[nodes] = PROSPECT
+        self.deal_seeker[nodes] = True
         self.acq_cum[nodes] = 0.0
         self._active = self._prospects = None
         return nodes
@@ -283,11 +286,15 @@ class Customers:
         churned = active[churn_cum >= self.pop.churn_threshold[active]]
         self.status[churned] = CHURNED
         if len(churned):
-            np.add.at(self.churned_followees, self.net.followers_of_each(churned)[0], 1.0)
+            seen, crowd = self.net.followers_of_each(churned)
+            crowd = np.maximum(np.repeat(crowd, crowd), self.followees[seen])
+            np.add.at(self.churned_followees, seen, np.minimum(1.0, r.close_ties / np.maximum(crowd, 1)))
         prospects = self.prospects()
         acq_cum = self.acq_cum[prospects] + r.organic_acquisition_per_year / DAYS_PER_YEAR
         self.acq_cum[prospects] = acq_cum
-        acquired = prospects[acq_cum >= self.pop.acquisition_threshold[prospects]]
+        acquired = prospects[
+            (acq_cum >= self.pop.acquisition_threshold[prospects]) & ~self.deal_seeker[prospects]
+        ]
         self.status[acquired] = CUSTOMER
         self.trust[acquired] = self.baseline[acquired]
         self._active = self._prospects = None

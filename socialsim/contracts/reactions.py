@@ -179,7 +179,7 @@ class Reactions(Strict):
         120.0, gt=0, le=MAX_DAYS, description="time constant with which trust drifts back to baseline [days]"
     )
     broadcast_conversion: float = Field(
-        0.0015,
+        0.0008,
         ge=0,
         le=1,
         description=(
@@ -218,12 +218,12 @@ class Reactions(Strict):
         le=1,
         description=(
             "chance a newcomer brought by an offer stays a customer and buys again without one; the "
-            "others lapse back to prospects after the deal [probability]; calibrated to: deal-return "
-            "(docs/calibration.md)"
+            "others lapse back to prospects whom only another offer brings back [probability]; "
+            "calibrated to: deal-return (docs/calibration.md)"
         ),
     )
     unfollow_per_promotion: float = Field(
-        0.004,
+        0.007,
         ge=0,
         le=1,
         description=(
@@ -241,7 +241,7 @@ class Reactions(Strict):
         ),
     )
     unfollow_irrelevance: float = Field(
-        0.003,
+        0.0015,
         ge=0,
         le=1,
         description=(
@@ -267,12 +267,13 @@ class Reactions(Strict):
         ),
     )
     close_ties: float = Field(
-        15.0,
+        20.0,
         ge=0,
         le=1e6,
         description=(
-            "of the people a customer follows, how many are close enough that their leaving matters; "
-            "each churned followee counts as min(1, close_ties / people followed) close ties [people]"
+            "how many of the people a customer follows are close enough that their leaving matters; a "
+            "churned followee counts as min(1, close_ties / the larger of the people the customer "
+            "follows and the churner's followers) close ties [people]"
         ),
     )
     retelling_negative: float = Field(
@@ -299,7 +300,7 @@ class Reactions(Strict):
         2.5, ge=1, le=20, description="how much an offer multiplies a broadcast's conversion [multiplier]"
     )
     campaign_prospect_reach: float = Field(
-        0.01,
+        0.025,
         ge=0,
         le=1,
         description=(

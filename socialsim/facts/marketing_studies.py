@@ -109,6 +109,11 @@ class DealReturn:
         ]
         later = again.assign(joined=again["customer"].map(joined))
         later = later[(later["minute"] > later["joined"]) & (later["minute"] <= later["joined"] + window)]
+        # a purchase after a further offer redemption was brought by that offer, not a return
+        offers = events[(events["kind"] == "purchase") & (events["action"] == "offer")]
+        offers = offers.assign(joined=offers["customer"].map(joined)).dropna(subset=["joined"])
+        next_offer = offers[offers["minute"] > offers["joined"]].groupby("customer")["minute"].min()
+        later = later[later["minute"] < later["customer"].map(next_offer).fillna(np.inf)]
         return ratio(float(later["customer"].nunique()), float(len(joined)))
 
 
