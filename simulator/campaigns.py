@@ -1,7 +1,9 @@
 """A broadcast: an organic post to the brand's followers, and paid promotion to prospects.
 
-Organic reach is a share of the account's followers (`Audience.organic_share`); paid promotion
-reaches `campaign_prospect_reach` of each targeted segment's prospects. Every person reached
+Organic reach is a share of the account's followers (`Audience.organic_share`), whatever the
+targeting: a page post goes to its followers' feeds. Targeting weights how much the post speaks
+to each segment (its response, and whether it seems irrelevant) and whom paid promotion
+reaches: `campaign_prospect_reach` of each targeted segment's prospects. Every person reached
 responds per exposure: a customer buys, a prospect buys for the first time and becomes a
 customer. A newcomer brought by an offer is a deal-seeker who stays with
 `deal_newcomer_return`; the others lapse back to prospects at the end of the day.

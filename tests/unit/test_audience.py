@@ -23,7 +23,9 @@ def _people(world) -> tuple[Customers, Audience]:
     return customers, Audience(world, pop, np.zeros(pop.size, dtype=bool))
 
 
-@pytest.mark.parametrize("fans,share", [(100_000, 0.06), (1_000_000, 0.06 * 10**-0.35), (1_000, 0.06 * 100**0.35)])
+@pytest.mark.parametrize(
+    "fans,share", [(100_000, 0.06), (1_000_000, 0.06 * 10**-0.35), (1_000, 0.06 * 100**0.35)]
+)
 def test_organic_share_falls_with_the_size_of_the_account(fans, share):
     world = _world(f"world.population.brand_account_followers={fans}")
     _, audience = _people(world)

@@ -80,7 +80,9 @@ def test_deal_return_counts_purchases_without_an_offer_within_the_window():
 
 def test_unfollow_reasons_shares():
     reasons = ["promotion"] * 5 + ["frequency"] * 3 + ["neglect"] * 2
-    log = _log([{"kind": "unfollow", "customer": i, "minute": 1.0, "action": r} for i, r in enumerate(reasons)])
+    log = _log(
+        [{"kind": "unfollow", "customer": i, "minute": 1.0, "action": r} for i, r in enumerate(reasons)]
+    )
     assert ms.promotion_unfollow_share(log) == pytest.approx(0.5)
     assert ms.promotion_over_next_reason(log) == pytest.approx(5 / 3)
 
