@@ -101,12 +101,18 @@ def test_negative_reach_is_a_ratio_of_mean_reach_of_word_of_mouth_between_custom
 
 def test_churn_contagion_is_a_rate_ratio_over_exposed_and_unexposed_customer_time():
     """Customer 0 churns on day 10; customer 1 follows 0 and churns on day 20 (exposed);
-    customer 2 follows nobody and churns on day 40; customer 3 never churns. Horizon 100 days."""
+    customer 4 follows 0 too but churns the same day as 0 (unexposed: a day's churns are decided
+    together); customer 2 follows nobody and churns on day 40; customer 3 never churns. Horizon
+    100 days."""
     log = _log(
-        [{"kind": "purchase", "customer": c, "minute": 0.0, "action": "recurring"} for c in range(4)]
-        + [{"kind": "churn", "customer": c, "minute": d * DAY} for c, d in [(0, 10), (1, 20), (2, 40)]]
+        [{"kind": "purchase", "customer": c, "minute": 0.0, "action": "recurring"} for c in range(5)]
+        + [
+            {"kind": "churn", "customer": c, "minute": d * DAY}
+            for c, d in [(0, 10), (1, 20), (2, 40), (4, 10)]
+        ]
     )
-    network = pd.DataFrame({"author": [0], "follower": [1]})
-    # exposed: customer 1 from day 10 to 20 (1 churn in 10 days); unexposed: 10 + 10 + 40 + 100 days, 2 churns
-    expected = (1 / 10) / (2 / 160)
+    network = pd.DataFrame({"author": [0, 0], "follower": [1, 4]})
+    # exposed: customer 1 from day 10 to 20 (1 churn in 10 days);
+    # unexposed: 10 + 10 + 40 + 100 + 10 days, 3 churns
+    expected = (1 / 10) / (3 / 170)
     assert ms.churn_contagion(log, network, horizon_minutes=100 * DAY) == pytest.approx(expected)
