@@ -148,7 +148,9 @@ def simulate(sc: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
     """(events, network) of a run, as events.parquet and network.parquet hold them."""
     result = run(sc, inprocess_transport(), baseline=no_social(), keep_events=True)
     events: pd.DataFrame = pa.concat_tables(result.events).to_pandas()
-    network: pd.DataFrame = pa.concat_tables(result.network).to_pandas()
+    network: pd.DataFrame = pa.concat_tables(
+        [table for tables in result.network for table in tables()]
+    ).to_pandas()
     return events, network
 
 
