@@ -23,7 +23,7 @@ from .population import Population
 
 PROSPECT, CUSTOMER, CHURNED = 0, 1, 2
 I_QUESTION, I_COMPLAINT, I_PRAISE, I_PURCHASE, I_CHATTER = (INTENTS.index(i) for i in INTENTS)
-Uniforms = Callable[[Ids], Floats]  # a person's uniform on one counter stream, by node id
+Retellings = Callable[[Ids, Ids], Floats]  # (post position, follower) -> a uniform, for retelling
 
 
 @dataclass
@@ -34,6 +34,8 @@ class Reaction:
     purchase_dollars: Floats  # 0 where no purchase
     trust_after: Floats
     wom_valence: Int8s  # +1 praise posted, -1 criticism posted, 0 nothing
+    annoyed: Bools  # got a pitch without asking
+    neglected: Bools  # asked for help and got no answer
 
 
 @dataclass(frozen=True)
@@ -71,6 +73,13 @@ class Customers:
         self.fatigue: Floats = np.zeros(pop.size)
         self.churn_cum: Floats = np.zeros(pop.size)
         self.acq_cum: Floats = np.zeros(pop.size)
+        # churned close ties: each churned followee counts as the chance the link is a close tie,
+        # min(1, close_ties / the larger of the follower's followees and the churner's followers)
+        # (a link to an account with a crowd of followers is rarely a close tie)
+        self.churned_followees: Floats = np.zeros(pop.size)
+        self.followees: Int64s = np.bincount(network.followers_of, minlength=pop.size)
+        self._lapsing: list[Ids] = []  # newcomers by an offer who will not come back
+        self.deal_seeker: Bools = np.zeros(pop.size, dtype=bool)  # lapsed: only an offer brings them back
         self.max_mult = max_rate_multiplier(world)
         # customers and prospects now, kept because status changes only at the end of a day
         self._active: Int64s | None = None
@@ -144,7 +153,12 @@ class Customers:
         rant = (intent == I_COMPLAINT) & ~helped & (u_wom < r.rant_after_neglect)
         valence = np.where(advocate, 1, np.where(rant, -1, 0)).astype(np.int8)
         return Reaction(
-            helped=helped, purchase_dollars=dollars, trust_after=self.trust[node], wom_valence=valence
+            helped=helped,
+            purchase_dollars=dollars,
+            trust_after=self.trust[node],
+            wom_valence=valence,
+            annoyed=annoyed,
+            neglected=seeking & (intent != I_PURCHASE) & ~answered,
         )
 
     # ---- word of mouth --------------------------------------------------------------------
@@ -158,58 +172,32 @@ class Customers:
             np.int8
         )
 
-    def hear(self, authors: Ids, valence: Int8s) -> Int64s:
-        """Followers of each author see the post; returns the reach of each post [people]."""
+    def hear(self, authors: Ids, valence: Int8s, u_retell: Retellings) -> Int64s:
+        """Followers of each author see the post, and some retell it to their own followers, so
+        that a post reaches its author's followers about `retelling_*` times over (bad
+        experiences travel further). Returns the reach
+        of each post, retellings included [people]. `u_retell(post, follower)` gives a uniform per
+        (position of the post in `authors`, follower who saw it)."""
         seen, reach = self.net.followers_of_each(authors)
         if len(seen) == 0:
             return reach
-        sign = np.repeat(valence, reach)
-        status = self.status[seen]
+        post = np.repeat(np.arange(len(authors), dtype=np.int64), reach)
+        retold_times = np.where(valence > 0, self.r.retelling_positive, self.r.retelling_negative)[post]
+        chance = (retold_times - 1.0) / np.maximum(self.net.reach(seen), 1)
+        tells = np.flatnonzero(u_retell(post, seen) < chance)
+        retold, more = self.net.followers_of_each(seen[tells])
+        audience = np.concatenate([seen, retold])
+        sign = np.concatenate([np.repeat(valence, reach), np.repeat(valence[post[tells]], more)])
+        reach = reach + np.bincount(post[tells], weights=more, minlength=len(authors)).astype(np.int64)
+        status = self.status[audience]
         customer = status == CUSTOMER
-        heard = seen[customer]
+        heard = audience[customer]
         np.add.at(self.trust, heard, sign[customer] * self.r.wom_trust_effect)
         self._clip_trust(heard)
         prospect = status == PROSPECT
         pull = np.where(sign[prospect] > 0, self.r.wom_acquisition_hazard, -self.r.wom_deterrence)
-        np.add.at(self.acq_cum, seen[prospect], pull)
+        np.add.at(self.acq_cum, audience[prospect], pull)
         return reach
-
-    # ---- broadcasts -----------------------------------------------------------------------
-    def broadcast(
-        self,
-        weight_by_segment: Floats,
-        offer: bool,
-        u_reach: Uniforms,
-        u_buy: Uniforms,
-        discount: float,
-    ) -> tuple[Int64s, Floats, int]:
-        """A campaign post. Returns (buyers, dollars, followers reached).
-
-        `u_reach(ids)` and `u_buy(ids)` give each person's uniforms; they are asked only for the
-        people who could be reached or could buy, so a broadcast costs what its audience does."""
-        r = self.r
-        w = weight_by_segment[self.pop.segment]
-        audience = np.flatnonzero(
-            (self.status == CUSTOMER) & self.pop.brand_follower & (self.fatigue < r.tune_out_fatigue)
-        )
-        reached = audience[u_reach(audience) < w[audience]]
-        p = (
-            r.broadcast_conversion
-            * self.promotion[reached]
-            * (r.offer_uplift if offer else 1.0)
-            * np.exp(-self.fatigue[reached] / r.tune_out_fatigue)
-        )
-        buyers = reached[u_buy(reached) < p]
-        self.fatigue[reached] += 1.0
-        prospects = self.prospects()
-        self.acq_cum[prospects] += (
-            r.campaign_prospect_reach
-            * w[prospects]
-            * r.campaign_acquisition_hazard
-            * self.promotion[prospects]
-        )
-        dollars = self.purchase_value[buyers] * (1.0 - discount if offer else 1.0)
-        return buyers, dollars, len(reached)
 
     # ---- a day passes ---------------------------------------------------------------------
     def bill(self, day: int) -> tuple[Int64s, Floats]:
@@ -222,9 +210,38 @@ class Customers:
         )
 
     def churn_hazard_per_day(self, nodes: Ids) -> Floats:
-        return self.churn_per_day[nodes] * np.exp(
-            -self.r.churn_trust_elasticity * (self.trust[nodes] - self.baseline[nodes])
+        """Baseline hazard x exp(-elasticity x trust gap) x (1 + churn_contagion) per churned close
+        tie (`churned_followees`): people leave with those they follow (Nitzan & Libai 2011)."""
+        close_churned = self.churned_followees[nodes]
+        return (
+            self.churn_per_day[nodes]
+            * np.exp(-self.r.churn_trust_elasticity * (self.trust[nodes] - self.baseline[nodes]))
+            * np.power(1.0 + self.r.churn_contagion, close_churned)
         )
+
+    def welcome(self, nodes: Ids) -> None:
+        """Prospects who just became customers (through a broadcast): trust starts at baseline."""
+        self.status[nodes] = CUSTOMER
+        self.trust[nodes] = self.baseline[nodes]
+        self._active = self._prospects = None
+
+    def lapse_tonight(self, nodes: Ids) -> None:
+        self._lapsing.append(nodes)
+
+    def lapse(self) -> Int64s:
+        """Deal-seekers who came for an offer and will not come back: prospects again, before the
+        day's bills, whom word of mouth and campaigns no longer pull in; only another offer can
+        (Wu, Kimes & Dholakia 2012: most deal first-timers never return at full price). Returns them."""
+        if not self._lapsing:
+            return np.zeros(0, dtype=np.int64)
+        pending: Int64s = np.concatenate(self._lapsing).astype(np.int64)
+        self._lapsing = []
+        nodes: Int64s = pending[self.status[pending] == CUSTOMER]
+        self.status[nodes] = PROSPECT
+        self.deal_seeker[nodes] = True
+        self.acq_cum[nodes] = 0.0
+        self._active = self._prospects = None
+        return nodes
 
     def active(self) -> Int64s:
         """Node ids of the customers now, ascending (read-only: kept until a status changes)."""
@@ -268,10 +285,16 @@ class Customers:
         self.churn_cum[active] = churn_cum
         churned = active[churn_cum >= self.pop.churn_threshold[active]]
         self.status[churned] = CHURNED
+        if len(churned):
+            seen, crowd = self.net.followers_of_each(churned)
+            crowd = np.maximum(np.repeat(crowd, crowd), self.followees[seen])
+            np.add.at(self.churned_followees, seen, np.minimum(1.0, r.close_ties / np.maximum(crowd, 1)))
         prospects = self.prospects()
         acq_cum = self.acq_cum[prospects] + r.organic_acquisition_per_year / DAYS_PER_YEAR
         self.acq_cum[prospects] = acq_cum
-        acquired = prospects[acq_cum >= self.pop.acquisition_threshold[prospects]]
+        acquired = prospects[
+            (acq_cum >= self.pop.acquisition_threshold[prospects]) & ~self.deal_seeker[prospects]
+        ]
         self.status[acquired] = CUSTOMER
         self.trust[acquired] = self.baseline[acquired]
         self._active = self._prospects = None

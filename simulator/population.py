@@ -26,7 +26,8 @@ class Population:
     acquisition_threshold: Floats  # Exp(1): becomes a customer when cumulative pull passes it
     baseline_trust: Floats  # Beta-distributed around the segment's mean [0..1]
     billing_day: Int16s  # day of the billing cycle on which recurring spend is billed
-    brand_follower: Bools  # sees the brand's broadcasts (customers only)
+    brand_follower: Bools  # follows the brand's account at the start (customers only)
+    follows_when_customer: Bools  # would follow the brand's account while a customer
 
     @property
     def size(self) -> int:
@@ -72,15 +73,20 @@ def build_population(world: World, seed: int, replication: int) -> Population:
     baseline_trust = rng.beta(
         np.maximum(trust_mean * trust_k, 1e-6), np.maximum((1 - trust_mean) * trust_k, 1e-6)
     )
+    churn_threshold = rng.exponential(1.0, n)
+    acquisition_threshold = rng.exponential(1.0, n)
+    billing_day = rng.integers(0, BILLING_CYCLE_DAYS, n).astype(np.int16)
+    would_follow = rng.random(n) < world.population.brand_follower_share
     return Population(
         segment_names=names,
         segment=segment,
         is_customer=is_customer,
         followers=followers,
         monthly_spend=monthly_spend,
-        churn_threshold=rng.exponential(1.0, n),
-        acquisition_threshold=rng.exponential(1.0, n),
+        churn_threshold=churn_threshold,
+        acquisition_threshold=acquisition_threshold,
         baseline_trust=baseline_trust,
-        billing_day=rng.integers(0, BILLING_CYCLE_DAYS, n).astype(np.int16),
-        brand_follower=is_customer & (rng.random(n) < world.population.brand_follower_share),
+        billing_day=billing_day,
+        brand_follower=is_customer & would_follow,
+        follows_when_customer=would_follow,
     )

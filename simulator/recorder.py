@@ -47,6 +47,14 @@ RowSink = Callable[[EventRows], None]
 EVENTS_PER_BATCH = 20_000
 SeriesRow = dict[str, int | float]  # one row of series.parquet
 _SERIES = "series"
+# the counter each lifecycle kind adds to (holdout rows are a study's design, not a tally)
+_TALLIES = {
+    "churn": "churned",
+    "acquisition": "acquisitions",
+    "lapse": "lapsed",
+    "follow": "follows",
+    "unfollow": "unfollows",
+}
 
 
 def column(default: int | float) -> Any:
@@ -76,6 +84,9 @@ class Recorder:
     positive_wom_posts: int = 0
     negative_wom_posts: int = 0
     broadcasts: int = 0
+    follows: int = 0  # people who started following the brand's account [people]
+    unfollows: int = 0  # [people]
+    lapsed: int = 0  # newcomers by an offer who did not come back [people]
     revenue_by_day: dict[int, float] = field(default_factory=lambda: defaultdict(float))
     conversations_by_intent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     first_response_minutes: list[float] = field(default_factory=list)
@@ -286,37 +297,54 @@ class Recorder:
                 conversation_id=f"{rep}-{i}",
             )
 
-    def broadcast(self, b: Broadcast, reached: int) -> None:
+    def broadcast(self, b: Broadcast, reached: int, paid_reached: int) -> None:
+        """Two rows: the organic post (`reach`: brand followers it reached) and its paid promotion
+        (kind paid_reach, `reach`: prospects it reached)."""
         self.broadcasts += 1
+        action = "offer" if b.offer else "campaign"
         self._event(
-            event_id=b.id,
-            kind="broadcast",
-            minute=b.minute,
-            tick=b.tick,
+            b.id, "broadcast", b.minute, b.tick, department=b.department, action=action, reach=reached
+        )
+        self._event(
+            f"{b.id}:paid",
+            "paid_reach",
+            b.minute,
+            b.tick,
             department=b.department,
-            action="offer" if b.offer else "campaign",
-            reach=reached,
+            action=action,
+            reach=paid_reached,
         )
 
     def lifecycle(
-        self, kind: str, minute: float, tick: int, nodes: npt.NDArray[np.integer[Any]], segments: list[str]
+        self,
+        kind: str,
+        minute: float,
+        tick: int,
+        nodes: npt.NDArray[np.integer[Any]],
+        segments: list[str],
+        actions: list[str] | None = None,
     ) -> None:
-        by_segment = self.churned_by_segment if kind == "churn" else self.acquisitions_by_segment
-        for seg in segments:
-            by_segment[seg] += 1
-        if kind == "churn":
-            self.churned += len(nodes)
-        else:
-            self.acquisitions += len(nodes)
+        """`kind`: churn, acquisition (`action` offer or campaign when a broadcast brought them),
+        lapse (a newcomer by an offer who does not come back), follow (`action` initial or
+        newcomer), unfollow (`action` the reason), holdout (skipped by every broadcast)."""
+        if kind in ("churn", "acquisition"):
+            by_segment = self.churned_by_segment if kind == "churn" else self.acquisitions_by_segment
+            for seg in segments:
+                by_segment[seg] += 1
+        tally = _TALLIES.get(kind)
+        if tally is not None:
+            setattr(self, tally, getattr(self, tally) + len(nodes))
         if self.keep_events:
-            for node, seg in zip(nodes.tolist(), segments, strict=False):
+            acts = actions if actions is not None else [None] * len(nodes)
+            for node, seg, action in zip(nodes.tolist(), segments, acts, strict=True):
                 self._event(
-                    event_id=f"{self.arm}:{kind}:{self.replication}-{node}",
+                    event_id=f"{self.arm}:{kind}:{self.replication}-{node}-{int(minute)}",
                     kind=kind,
                     minute=minute,
                     tick=tick,
                     customer=node,
                     segment=seg,
+                    action=action,
                 )
 
     def revenue_on(self, day: int) -> float:

@@ -24,7 +24,7 @@ _TO_UNIT = 1.0 / float(1 << 53)
 
 # Stream numbers are part of every seed's meaning: renumbering one changes every result drawn
 # from it. Numbers 5 and 6 belonged to streams no longer drawn and stay unused.
-STREAMS = {"population": 1, "network": 2, "candidates": 3, "broadcast": 4, "pitch": 7}
+STREAMS = {"population": 1, "network": 2, "candidates": 3, "broadcast": 4, "pitch": 7, "audience": 8}
 
 
 def generator(seed: int, replication: int, stream: str) -> np.random.Generator:

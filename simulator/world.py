@@ -6,6 +6,7 @@ numbers) and owns only its customers' state and its recorder.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -24,6 +25,8 @@ from socialsim.contracts.timeunits import MINUTES_PER_DAY
 from socialsim.contracts.vocabulary import ACTIONS, HELP_SEEKING, INTENTS, NEEDS, TOPIC_KINDS, need_of
 from socialsim.contracts.world import World
 
+from .audience import UNFOLLOW_REASONS, Audience
+from .campaigns import broadcast
 from .customers import I_CHATTER, I_COMPLAINT, I_PRAISE, Customers
 from .exogenous import Candidates
 from .measures import ArmState, trust_and_nps
@@ -36,6 +39,12 @@ from .rng import Counter
 # tick * stride + 2k and + 2k + 1. The stride bounds the broadcasts one tick may carry; the
 # strategy schema refuses rates that could exceed it, and this check makes sure none ever does.
 _BROADCAST_STRIDE = 2 * MAX_BROADCASTS_PER_TICK
+
+
+# Counter indices of the "audience" stream: who a lift study holds out, a conversation's
+# unfollow uniform, and retelling uniforms per (post, follower) by origin of the post.
+_HOLDOUT, _UNFOLLOW_AFTER_REPLY = 0, 1
+_RETELL = {"voice": 2, "talk": 3, "reaction": 4}
 
 
 def broadcast_draw_index(tick: int, k: int) -> int:
@@ -64,6 +73,12 @@ class ArmWorld:
         self.shared = shared
         self.rec = recorder
         self.customers = Customers(world, shared.population, shared.network)
+        pop = shared.population
+        everyone = np.arange(pop.size, dtype=np.int64)
+        held_out = shared.counter.uniform("audience", _HOLDOUT, everyone) < (
+            world.population.campaign_holdout_share
+        )
+        self.audience = Audience(world, pop, held_out)
         self.topics = list(world.topics)
         self.topic_kinds = [world.topics[t] for t in self.topics]
         self.topic_kind = np.array([TOPIC_KINDS.index(k) for k in self.topic_kinds])
@@ -79,6 +94,9 @@ class ArmWorld:
         self._action_index = {a: k for k, a in enumerate(ACTIONS)}
         self._cursor = 0
         self._pending: dict[str, int] = {}  # conversation id -> candidate index, until answered or given up
+        initial = np.flatnonzero(self.audience.follows)
+        self._lifecycle("follow", 0.0, 0, initial, "initial")
+        self._lifecycle("holdout", 0.0, 0, initial[held_out[initial]])
 
     # ---- tick close: publish ----------------------------------------------------------------
     def close_tick(self, tick: int, start: float, end: float, day: int, final: bool) -> TickBatch:
@@ -143,7 +161,12 @@ class ArmWorld:
             return
         cand = self.shared.candidates
         nodes = cand.node[idx]
-        reach = self.customers.hear(nodes, valence)
+        counter, size = self.shared.counter, self.shared.population.size
+        reach = self.customers.hear(
+            nodes,
+            valence,
+            lambda post, seen: counter.uniform("audience", _RETELL[origin], idx[post] * size + seen),
+        )
         segments = self._segment_array[self.shared.population.segment[nodes]].tolist()
         self.rec.word_of_mouth_posts(idx, cand.minute[idx], tick, nodes, segments, valence, reach, origin)
 
@@ -203,20 +226,36 @@ class ArmWorld:
                 )
         spoke = np.flatnonzero(out.wom_valence != 0)
         self._word_of_mouth(idx[spoke], out.wom_valence[spoke], tick, "reaction")
+        gone, reasons = self.audience.after_responses(
+            node,
+            out.annoyed,
+            out.neglected,
+            self.customers.fatigue[node],
+            self.shared.counter.uniform("audience", _UNFOLLOW_AFTER_REPLY, idx),
+        )
+        self._unfollows(gone, reasons, (tick + 1) * float(self.world.horizon.tick_minutes), tick)
 
     def _broadcast(self, b: Broadcast, tick: int, k: int) -> None:
         pop = self.shared.population
         weights = np.array([b.targeting.get(s, 0.0) if b.targeting else 1.0 for s in self.segments])
         index, counter = broadcast_draw_index(tick, k), self.shared.counter
-        buyers, dollars, reached = self.customers.broadcast(
+        out = broadcast(
+            self.customers,
+            self.audience,
             weights,
             b.offer,
             lambda ids: counter.uniform("broadcast", index, ids),
             lambda ids: counter.uniform("broadcast", index + 1, ids),
             self.discount,
         )
-        self.rec.broadcast(b, reached)
-        for node, amount in zip(buyers.tolist(), dollars.tolist(), strict=False):
+        self.rec.broadcast(b, out.reached, out.paid_reached)
+        source = "offer" if b.offer else "campaign"
+        self._unfollows(out.unfollowers, out.reasons, b.minute, tick)
+        self._lifecycle("acquisition", b.minute, tick, out.newcomers, source)
+        self._lifecycle("follow", b.minute, tick, self.audience.join(out.newcomers), "newcomer")
+        buyers = np.concatenate([out.newcomers, out.buyers])
+        dollars = np.concatenate([out.newcomer_dollars, out.dollars])
+        for node, amount in zip(buyers.tolist(), dollars.tolist(), strict=True):
             self.rec.purchase(
                 f"{b.id}:purchase:{node}",
                 b.minute,
@@ -224,19 +263,39 @@ class ArmWorld:
                 node,
                 self.segments[pop.segment[node]],
                 amount,
-                "offer" if b.offer else "campaign",
+                source,
             )
+
+    def _lifecycle(
+        self, kind: str, minute: float, tick: int, nodes: np.ndarray, action: str | None = None
+    ) -> None:
+        names = self._segment_array[self.shared.population.segment[nodes]].tolist()
+        self.rec.lifecycle(
+            kind, minute, tick, nodes, names, None if action is None else [action] * len(nodes)
+        )
+
+    def _unfollows(self, nodes: np.ndarray, reasons: np.ndarray, minute: float, tick: int) -> None:
+        names = self._segment_array[self.shared.population.segment[nodes]].tolist()
+        why = [UNFOLLOW_REASONS[r] for r in reasons.tolist()]
+        self.rec.lifecycle("unfollow", minute, tick, nodes, names, why)
 
     # ---- a day ends -------------------------------------------------------------------------
     def end_of_day(self, day: int, tick: int) -> None:
+        """Deal-seekers who will not come back lapse before the day's bills; then bills, churn
+        (whose followers' hazard rises) and acquisitions (who may follow the brand)."""
         pop = self.shared.population
         minute = (day + 1) * float(MINUTES_PER_DAY)
+        lapsed = self.customers.lapse()
+        self.audience.leave(lapsed)
+        self._lifecycle("lapse", minute - 2e-6, tick, lapsed, "offer")
         due, amounts = self.customers.bill(day)
         self.rec.bills(day, minute - 1e-6, tick, due, self._segment_array[pop.segment[due]], amounts)
         churned, acquired = self.customers.end_of_day()
-        names = self._segment_array
-        self.rec.lifecycle("churn", minute, tick, churned, names[pop.segment[churned]].tolist())
-        self.rec.lifecycle("acquisition", minute, tick, acquired, names[pop.segment[acquired]].tolist())
+        self.audience.leave(churned)
+        self.audience.end_of_day(math.exp(-1.0 / self.world.reactions.fatigue_recovery_days))
+        self._lifecycle("churn", minute, tick, churned)
+        self._lifecycle("acquisition", minute, tick, acquired)
+        self._lifecycle("follow", minute, tick, self.audience.join(acquired), "newcomer")
 
     def _trust_and_nps(self) -> tuple[np.ndarray, float, float]:
         active = self.customers.active()

@@ -179,30 +179,143 @@ class Reactions(Strict):
         120.0, gt=0, le=MAX_DAYS, description="time constant with which trust drifts back to baseline [days]"
     )
     broadcast_conversion: float = Field(
-        0.004,
+        0.0008,
         ge=0,
         le=1,
         description=(
-            "chance a reached follower buys after a campaign, times promotion_sensitivity [probability]"
+            "chance a person reached by a campaign buys, per exposure, times promotion_sensitivity "
+            "[probability]; calibrated to: campaign-lift (docs/calibration.md)"
+        ),
+    )
+    organic_reach_share: float = Field(
+        0.06,
+        ge=0,
+        le=1,
+        description=(
+            "share of the brand account's followers an organic post reaches when the account has "
+            "organic_reach_reference_followers [fraction]; calibrated to: organic-reach (docs/calibration.md)"
+        ),
+    )
+    organic_reach_reference_followers: float = Field(
+        100_000.0,
+        gt=0,
+        le=1e9,
+        description="account size at which an organic post reaches organic_reach_share [people]",
+    )
+    organic_reach_elasticity: float = Field(
+        0.35,
+        ge=0,
+        le=2,
+        description=(
+            "organic reach share = organic_reach_share x (followers / reference)^(-elasticity): "
+            "larger audiences see a smaller share of each post [1]; calibrated to: organic-reach "
+            "(docs/calibration.md)"
+        ),
+    )
+    deal_newcomer_return: float = Field(
+        0.35,
+        ge=0,
+        le=1,
+        description=(
+            "chance a newcomer brought by an offer stays a customer and buys again without one; the "
+            "others lapse back to prospects whom only another offer brings back [probability]; "
+            "calibrated to: deal-return (docs/calibration.md)"
+        ),
+    )
+    unfollow_per_promotion: float = Field(
+        0.007,
+        ge=0,
+        le=1,
+        description=(
+            "chance a brand follower unfollows on seeing an offer or an unsolicited pitch, per unit of "
+            "promotion fatigue [probability / promotion]; calibrated to: promo-unfollow (docs/calibration.md)"
+        ),
+    )
+    unfollow_per_post: float = Field(
+        0.002,
+        ge=0,
+        le=1,
+        description=(
+            "chance a follower unfollows on seeing a broadcast, per broadcast seen recently (fading over "
+            "fatigue_recovery_days): the cost of posting too often [probability / post]"
+        ),
+    )
+    unfollow_irrelevance: float = Field(
+        0.0015,
+        ge=0,
+        le=1,
+        description=(
+            "chance a follower unfollows on seeing a broadcast that does not interest them, times "
+            "(1 - promotion_sensitivity x targeting weight), floored at 0 [probability]"
+        ),
+    )
+    unfollow_after_neglect: float = Field(
+        0.01,
+        ge=0,
+        le=1,
+        description=(
+            "chance a follower unfollows when their question or complaint gets no answer [probability]"
+        ),
+    )
+    churn_contagion: float = Field(
+        0.8,
+        ge=0,
+        le=10,
+        description=(
+            "churn hazard is multiplied by (1 + churn_contagion) per close tie who has churned "
+            "[fraction per churned close tie]; calibrated to: churn-contagion (docs/calibration.md)"
+        ),
+    )
+    close_ties: float = Field(
+        20.0,
+        ge=0,
+        le=1e6,
+        description=(
+            "how many of the people a customer follows are close enough that their leaving matters; a "
+            "churned followee counts as min(1, close_ties / the larger of the people the customer "
+            "follows and the churner's followers) close ties [people]"
+        ),
+    )
+    retelling_negative: float = Field(
+        1.5,
+        ge=1,
+        le=MAX_MULTIPLIER,
+        description=(
+            "how many times its author's followers a negative word-of-mouth post reaches once "
+            "retold: each follower who sees it retells it to their own followers with chance "
+            "(multiplier - 1) / their follower count [multiplier]; calibrated to: negative-reach "
+            "(docs/calibration.md)"
+        ),
+    )
+    retelling_positive: float = Field(
+        1.0,
+        ge=1,
+        le=MAX_MULTIPLIER,
+        description=(
+            "as retelling_negative, for positive word of mouth [multiplier]; calibrated to: "
+            "negative-reach (docs/calibration.md)"
         ),
     )
     offer_uplift: float = Field(
         2.5, ge=1, le=20, description="how much an offer multiplies a broadcast's conversion [multiplier]"
     )
     campaign_prospect_reach: float = Field(
-        0.02,
+        0.025,
         ge=0,
         le=1,
         description=(
-            "share of a targeted segment's prospects a campaign reaches beyond the "
-            "brand's followers [fraction]"
+            "share of a targeted segment's prospects a campaign's paid promotion reaches, beyond the "
+            "brand's followers [fraction]; calibrated to: deal-newcomers (docs/calibration.md)"
         ),
     )
     campaign_acquisition_hazard: float = Field(
         0.01,
         ge=0,
         le=1,
-        description="chance a reached prospect becomes a customer, times promotion_sensitivity [probability]",
+        description=(
+            "pull towards becoming a customer of a prospect reached by a campaign they do not act on "
+            "at once, times promotion_sensitivity [1 / exposure]"
+        ),
     )
     fatigue_recovery_days: float = Field(
         7.0, gt=0, le=MAX_DAYS, description="time constant with which promotion fatigue fades [days]"

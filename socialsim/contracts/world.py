@@ -132,6 +132,24 @@ class Population(Strict):
     homophily: float = Field(
         0.6, ge=0, le=1, description="chance a follower comes from the same segment [probability]"
     )
+    brand_account_followers: int = Field(
+        100_000,
+        ge=1,
+        le=1_000_000_000,
+        description=(
+            "followers of the brand's account at the start, of whom the simulated brand followers are "
+            "a sample; sets the organic reach share of its posts [people]"
+        ),
+    )
+    campaign_holdout_share: float = Field(
+        0.0,
+        ge=0,
+        lt=1,
+        description=(
+            "share of people every broadcast skips, drawn once per person by a counter-based uniform: "
+            "the control group of a lift study [fraction]"
+        ),
+    )
 
 
 class Horizon(Strict):

@@ -17,9 +17,11 @@ import pandas as pd
 
 from socialsim.contracts.world import World
 
+from . import marketing_studies as ms
 from . import studies
 
-Study = Callable[[pd.DataFrame, World], float]
+# A study reads one replication's events and network (author, follower) and the world's declared figures.
+Study = Callable[[pd.DataFrame, World, pd.DataFrame], float]
 
 
 @dataclass(frozen=True)
@@ -49,24 +51,33 @@ class Fact:
     scenario: str
     arm: str
     measures: tuple[Measure, ...]
+    # `--set` values the study's design needs (a holdout group), applied to its own simulation
+    design_settings: tuple[str, ...] = ()
 
 
 def _events_only(study: Callable[[pd.DataFrame], float]) -> Study:
-    return lambda events, world: study(events)
+    return lambda events, world, network: study(events)
 
 
-def _promoters(events: pd.DataFrame, world: World) -> float:
+def _promoters(events: pd.DataFrame, world: World, network: pd.DataFrame) -> float:
     return studies.promoter_ratio(world.reactions.promoter_trust)(events)
 
 
 def _over_horizon(study: Callable[[pd.DataFrame, float], float]) -> Study:
-    return lambda events, world: study(events, world.horizon.days * 1440.0)
+    return lambda events, world, network: study(events, world.horizon.days * 1440.0)
+
+
+def _contagion(events: pd.DataFrame, world: World, network: pd.DataFrame) -> float:
+    return ms.churn_contagion(events, network, world.horizon.days * 1440.0)
 
 
 FAST_REPLY_MINUTES = 6.0  # the airline study's fast reply [minutes]
 TELECOM_FAST_MINUTES = 4.0  # the telecom study's fast reply [minutes]
 TELECOM_SLOW_MINUTES = 20.0  # the telecom study's slow reply [minutes]
 SQUEAKY = studies.SqueakyWheel(follow_up_days=60.0)
+LIFT = ms.CampaignLift(window_days=28.0)  # the published experiments ran about 4 weeks
+DEAL_RETURN = ms.DealReturn(within_days=90.0)
+HOLDOUT_SHARE = 0.5  # followers the studied campaigns skip [fraction]: half, for the most power
 INF = math.inf
 
 FACTS: tuple[Fact, ...] = (
@@ -210,5 +221,106 @@ FACTS: tuple[Fact, ...] = (
             ),
             Measure("trust, helped - unhelped", "trust", _over_horizon(SQUEAKY.trust), (0.0, INF), rule="ci"),
         ),
+    ),
+    Fact(
+        "churn-contagion",
+        "a customer's risk of defecting rises about 80% for each neighbour who has defected",
+        "Nitzan & Libai, 2011, Journal of Marketing (~1M cellular customers)",
+        (
+            "customers' churn hazard while at least one person they follow has churned, over their "
+            "hazard before, within segment (Mantel-Haenszel rate ratio over customer-days)"
+        ),
+        "telecom-carrier",
+        "marketing-led",
+        (Measure("churn hazard, >= 1 churned followee / none", "ratio", _contagion, (1.3, 2.5), 1.8),),
+    ),
+    Fact(
+        "negative-reach",
+        "people tell about 16 others of poor service and about 9 of good (24 vs 15 in 2012)",
+        "American Express Customer Service Barometer, 2011 and 2012",
+        "mean reach of negative word of mouth (retellings included) over that of positive",
+        "credit-card-issuer",
+        "marketing-led",
+        (Measure("negative / positive reach", "ratio", _events_only(ms.negative_reach), (1.3, 2.2), 16 / 9),),
+    ),
+    Fact(
+        "promo-unfollow",
+        "too many promotions is the top reason people unfollow brands (46%; posting too often 35%)",
+        "Sprout Social Index, Q3 2016",
+        "reasons of every unfollow of the brand's account under marketing-led",
+        "credit-card-issuer",
+        "marketing-led",
+        (
+            Measure(
+                "promotion share of unfollows",
+                "fraction",
+                _events_only(ms.promotion_unfollow_share),
+                (0.30, 1.0),
+                0.46,
+            ),
+            Measure(
+                "promotion share / next reason's",
+                "ratio",
+                _events_only(ms.promotion_over_next_reason),
+                (1.0, INF),
+                0.46 / 0.35,
+            ),
+        ),
+    ),
+    Fact(
+        "organic-reach",
+        "an organic post reaches about 6% of a page's fans (about 2% for pages over 500k fans)",
+        "Social@Ogilvy, 2014 (106 pages, 48M fans)",
+        "per broadcast: brand followers its organic post reached over the brand's followers then",
+        "credit-card-issuer",
+        "marketing-led",
+        (
+            Measure(
+                "followers reached per post", "fraction", _events_only(ms.organic_reach), (0.02, 0.12), 0.06
+            ),
+        ),
+    ),
+    Fact(
+        "campaign-lift",
+        "median purchase lift of ad exposure across 663 randomised experiments: about 6%",
+        "Gordon, Moakler & Zettelmeyer, 2022 (Facebook RCTs)",
+        (
+            f"randomised holdout: {HOLDOUT_SHARE:.0%} of people skipped by every broadcast; share of the "
+            f"starting followers buying (other than their bill) per {LIFT.window_days:g} days, exposed "
+            "over held out, minus 1"
+        ),
+        "restaurant-chain",
+        "marketing-led",
+        (Measure("purchase-rate lift", "fraction", _over_horizon(LIFT), (0.02, 0.15), 0.06),),
+        design_settings=(f"world.population.campaign_holdout_share={HOLDOUT_SHARE}",),
+    ),
+    Fact(
+        "deal-newcomers",
+        "22%-40% of restaurant deal buyers were new customers",
+        "Kimes & Dholakia 2011; Wu, Kimes & Dholakia 2012 (Cornell Hospitality Reports)",
+        "redemptions of broadcast offers by people not yet customers, over all redemptions",
+        "restaurant-chain",
+        "marketing-led",
+        (
+            Measure(
+                "newcomers' share of redemptions",
+                "fraction",
+                _events_only(ms.deal_newcomers),
+                (0.20, 0.45),
+                0.31,
+            ),
+        ),
+    ),
+    Fact(
+        "deal-return",
+        "about 35% of first-timers a deal brought came back without another offer",
+        "Wu, Kimes & Dholakia, 2012 (Cornell Hospitality Report)",
+        (
+            f"newcomers an offer brought: share buying again, not through an offer, within "
+            f"{DEAL_RETURN.within_days:g} days"
+        ),
+        "restaurant-chain",
+        "marketing-led",
+        (Measure("newcomers who return", "fraction", _over_horizon(DEAL_RETURN), (0.25, 0.45), 0.35),),
     ),
 )

@@ -144,19 +144,24 @@ def studied_scenario(
     return sc.model_copy(update={"arms": {a: s for a, s in sc.arms.items() if a in arms}})
 
 
-def simulate(sc: Scenario) -> pd.DataFrame:
+def simulate(sc: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(events, network) of a run, as events.parquet and network.parquet hold them."""
     result = run(sc, inprocess_transport(), baseline=no_social(), keep_events=True)
     events: pd.DataFrame = pa.concat_tables(result.events).to_pandas()
-    return events
+    network: pd.DataFrame = pa.concat_tables(
+        [table for tables in result.network for table in tables()]
+    ).to_pandas()
+    return events, network
 
 
-def evaluate(fact: Fact, sc: Scenario, events: pd.DataFrame) -> FactResult:
+def evaluate(fact: Fact, sc: Scenario, events: pd.DataFrame, network: pd.DataFrame) -> FactResult:
     studied = events[events["arm"] == fact.arm]
+    edges = dict(tuple(network.groupby("replication", sort=True)))
     measures = []
     for m in fact.measures:
         values = tuple(
-            float(m.study(rep_events, sc.world))
-            for _, rep_events in studied.groupby("replication", sort=True)
+            float(m.study(rep_events, sc.world, edges[rep]))
+            for rep, rep_events in studied.groupby("replication", sort=True)
         )
         mean, ci95 = mean_ci(values)
         measures.append(MeasureResult(m, values, mean, ci95, m.passes(mean, ci95)))
@@ -178,13 +183,17 @@ def run_facts(
     if scenario is not None:
         facts = tuple(replace(f, scenario=scenario) for f in facts)
     results: dict[str, FactResult] = {}
-    by_scenario = sorted(facts, key=lambda f: f.scenario)
-    for name, group in groupby(by_scenario, key=lambda f: f.scenario):
+
+    def design(f: Fact) -> tuple[str, tuple[str, ...]]:
+        return f.scenario, f.design_settings
+
+    for (name, settings), group in groupby(sorted(facts, key=design), key=design):
         members = list(group)
-        sc = studied_scenario(name, {f.arm for f in members}, sets, **run_options)
+        sc = studied_scenario(name, {f.arm for f in members}, [*settings, *(sets or [])], **run_options)
         if progress:
-            progress(f"{name}: {', '.join(sc.arms)} x {sc.replications} replications")
-        events = simulate(sc)
+            extra = f" ({', '.join(settings)})" if settings else ""
+            progress(f"{name}{extra}: {', '.join(sc.arms)} x {sc.replications} replications")
+        events, network = simulate(sc)
         for fact in members:
-            results[fact.id] = evaluate(fact, sc, events)
+            results[fact.id] = evaluate(fact, sc, events, network)
     return [results[f.id] for f in facts]

@@ -52,6 +52,11 @@ RANGES: dict[str, Plausible] = {
     ),
     "world.population.prospects_per_customer": Plausible(0.2, 5, ASSUMPTION),
     "world.population.brand_follower_share": Plausible(0.05, 0.8, ASSUMPTION),
+    "world.population.brand_account_followers": Plausible(
+        1_000,
+        50_000_000,
+        "the brand page's real follower count; sets organic reach (Social@Ogilvy 2014; docs/calibration.md)",
+    ),
     "world.population.homophily": Plausible(
         0.2,
         0.9,
@@ -91,8 +96,12 @@ RANGES: dict[str, Plausible] = {
     ),
     "world.economics.broadcast_cost_dollars": Plausible(20, 5000, ASSUMPTION),
     "world.economics.offer_discount": Plausible(0.05, 0.6, ASSUMPTION),
-    "world.reactions.broadcast_conversion": Plausible(0.001, 0.03, f"{ASSUMPTION} (docs/calibration.md)"),
-    "world.reactions.campaign_prospect_reach": Plausible(0.005, 0.1, f"{ASSUMPTION} (docs/calibration.md)"),
+    "world.reactions.broadcast_conversion": Plausible(
+        0.0003, 0.03, "calibrated to campaign-lift at 0.0008 (docs/calibration.md)"
+    ),
+    "world.reactions.campaign_prospect_reach": Plausible(
+        0.005, 0.1, "calibrated to deal-newcomers at 0.025 (docs/calibration.md)"
+    ),
     "arms.*.overrides.priorities.segment.*": Plausible(0, 10, _WEIGHT_NOTE),
     "arms.*.overrides.broadcasts.targeting.*": Plausible(0, 10, _WEIGHT_NOTE),
 }

@@ -39,6 +39,26 @@ def test_the_suite_catches_a_world_without_the_latency_mechanism():
     assert [r.passed for r in results] == [False, False], [r.as_dict()["simulated"] for r in results]
 
 
+def test_the_suite_catches_a_world_without_the_network_mechanisms():
+    """Without churn contagion and without retelling of bad news, those two facts must fail."""
+    network = tuple(f for f in FACTS if f.id in ("churn-contagion", "negative-reach"))
+    sets = ["world.reactions.churn_contagion=0", "world.reactions.retelling_negative=1"]
+    results = run_facts(network, sets=sets, replications=2)
+    assert [r.passed for r in results] == [False, False], [r.as_dict()["simulated"] for r in results]
+
+
+def test_the_campaign_lift_study_runs_its_own_holdout():
+    """The lift study's design sets a holdout; the other studies of its scenario run without one."""
+    lift = next(f for f in FACTS if f.id == "campaign-lift")
+    assert any("campaign_holdout_share" in s for s in lift.design_settings)
+    sc = studied_scenario(lift.scenario, {lift.arm}, list(lift.design_settings), replications=2)
+    assert sc.world.population.campaign_holdout_share > 0
+    assert (
+        studied_scenario(lift.scenario, {lift.arm}, replications=2).world.population.campaign_holdout_share
+        == 0
+    )
+
+
 def test_an_arm_studied_alone_is_the_same_arm():
     """The suite simulates only the studied arm; common random numbers make that the same arm
     (docs/architecture.md, Invariants: Common random numbers)."""

@@ -35,7 +35,7 @@ def test_the_range_check_names_a_number_outside_its_range() -> None:
 
 def test_a_number_missing_from_the_table_is_reported() -> None:
     data = apply(defaults("restaurant"))
-    data["world"]["reactions"]["offer_uplift"] = 2.0
+    data["world"].setdefault("reactions", {})["offer_uplift"] = 2.0
     assert ranges.out_of_range(data) == [
         "world.reactions.offer_uplift: 2.0 has no plausible range in socialsim/scaffold/ranges.py"
     ]
