@@ -225,6 +225,8 @@ def test_events_of_unknown_or_oversized_replications_are_dead_lettered_and_chang
     assert not isinstance(outcome, Exception), outcome
     assert outcome.per_arm == baseline
     reasons = sorted(letter["reason"] for letter in letters)
-    assert len(letters) == 3, reasons
+    # delivery is at least once: a subscriber restarted for the next lockstep group reads the
+    # generation again, so a message may be dead-lettered twice; each forged message is, by offset
+    assert len({(x["topic"], x["partition"], x["offset"]) for x in letters}) == 3, reasons
     assert any("numbered 0 to" in r for r in reasons) and any("not under way" in r for r in reasons)
     assert any("over the 1048576-byte limit" in r for r in reasons)
