@@ -6,6 +6,7 @@ NPS reading of trust is defined once, here.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -26,6 +27,59 @@ def trust_and_nps(
 
 
 @dataclass(frozen=True)
+class SegmentState:
+    """One segment of one arm at one moment: what a breakdown by segment reads. Its counts add up
+    to the arm's (`ArmState`, `Recorder`), and its trust and NPS weighted by active customers give
+    the arm's."""
+
+    name: str
+    initial_customers: int  # customers of this segment at the start [people]
+    active_customers: int  # customers of this segment now [people]
+    churned: int  # customers of this segment lost so far [people]
+    acquisitions: int  # prospects of this segment who became customers so far [people]
+    trust: float  # mean trust of its active customers [0..1]
+    nps: float  # net promoter score of its active customers [-100..100]
+    monthly_revenue_dollars: float  # recurring spend of its active customers at their trust now [$/month]
+
+
+def segment_states(
+    names: Sequence[str],
+    segment: npt.NDArray[np.integer],
+    initial: npt.NDArray[np.bool_],
+    active: npt.NDArray[np.int64],
+    trust: npt.NDArray[np.float64],
+    monthly_dollars: npt.NDArray[np.float64],
+    record: Recorder,
+    promoter_trust: float,
+    detractor_trust: float,
+) -> tuple[SegmentState, ...]:
+    """Every segment's `SegmentState`, in `names` order. `segment` is each person's index into
+    `names`, `initial` whether each person was a customer at the start; `trust` and
+    `monthly_dollars` are aligned with `active`, the customers now."""
+    n = len(names)
+    start = np.bincount(segment[initial], minlength=n)
+    of_active = segment[active]
+    now = np.bincount(of_active, minlength=n)
+    monthly = np.bincount(of_active, weights=monthly_dollars, minlength=n)
+    states = []
+    for k, name in enumerate(names):
+        mean_trust, nps = trust_and_nps(trust[of_active == k], promoter_trust, detractor_trust)
+        states.append(
+            SegmentState(
+                name=name,
+                initial_customers=int(start[k]),
+                active_customers=int(now[k]),
+                churned=record.churned_by_segment.get(name, 0),
+                acquisitions=record.acquisitions_by_segment.get(name, 0),
+                trust=mean_trust,
+                nps=nps,
+                monthly_revenue_dollars=float(monthly[k]),
+            )
+        )
+    return tuple(states)
+
+
+@dataclass(frozen=True)
 class ArmState:
     """One arm of one replication at one moment."""
 
@@ -37,3 +91,4 @@ class ArmState:
         float  # lifetime value of the active customers if their spend and hazard stay as they are [$]
     )
     record: Recorder  # what has happened so far (read-only for the reader)
+    segments: tuple[SegmentState, ...] = ()  # by segment, in the world's order (empty: not broken down)

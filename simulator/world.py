@@ -29,7 +29,7 @@ from .audience import UNFOLLOW_REASONS, Audience
 from .campaigns import broadcast
 from .customers import I_CHATTER, I_COMPLAINT, I_PRAISE, Customers
 from .exogenous import Candidates
-from .measures import ArmState, trust_and_nps
+from .measures import ArmState, segment_states, trust_and_nps
 from .network import Network
 from .population import Population
 from .recorder import Recorder, SeriesRow
@@ -303,15 +303,27 @@ class ArmWorld:
         return (active, *trust_and_nps(self.customers.trust[active], r.promoter_trust, r.detractor_trust))
 
     def state(self) -> ArmState:
-        """The typed view outcomes and metrics read."""
+        """The typed view outcomes and metrics read, with the same figures by segment."""
         active, trust, nps = self._trust_and_nps()
+        pop, r = self.shared.population, self.world.reactions
         return ArmState(
-            initial_customers=int(self.shared.population.is_customer.sum()),
+            initial_customers=int(pop.is_customer.sum()),
             active_customers=len(active),
             trust=trust,
             nps=nps,
             clv_dollars=self.customers.clv_dollars(),
             record=self.rec,
+            segments=segment_states(
+                self.segments,
+                pop.segment,
+                pop.is_customer,
+                active,
+                self.customers.trust[active],
+                pop.monthly_spend[active] * self.customers.spend_multiplier(active),
+                self.rec,
+                r.promoter_trust,
+                r.detractor_trust,
+            ),
         )
 
     def snapshot(self, tick: int, minute: float) -> SeriesRow:

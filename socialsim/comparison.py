@@ -26,6 +26,7 @@ from simulator.transport import Transport
 
 from .contracts.scenario import Scenario
 from .outcomes import INCREMENTAL, METRICS, absolute, outcomes
+from .segments import PerSegment, SegmentStats, record_segments, summarise_segments
 from .stats import ArmStats, BaselineStats, PairedDiff, summarise, summarise_baseline
 
 # One row of series.parquet: "arm", "replication" and the figures `ArmWorld.snapshot` records
@@ -44,6 +45,7 @@ class Summary(TypedDict):
     baseline: BaselineStats
     arms: ArmStats
     paired: list[PairedDiff]
+    segments: SegmentStats
 
 
 EVENT_SCHEMA = pa.schema(
@@ -127,6 +129,7 @@ class RunResult:
     series: list[SeriesRow] = field(default_factory=list)
     network: list[NetworkTables] = field(default_factory=list)  # follower edges, one per replication
     spool: EventSpool = field(default_factory=EventSpool)  # events.parquet's rows, on disk until written
+    per_segment: PerSegment = field(default_factory=dict)  # arm or baseline -> segment -> metric -> values
 
     @property
     def events(self) -> list[pa.Table]:
@@ -144,6 +147,7 @@ class RunResult:
             "baseline": summarise_baseline(self.baseline, self.per_baseline),
             "arms": arms,
             "paired": paired,
+            "segments": summarise_segments(self.per_segment, [*self.per_arm, self.baseline]),
         }
 
 
@@ -191,13 +195,17 @@ def run(
                 network = worlds[(rep, next(iter(scenario.arms)))].shared.network
                 result.network.append(functools.partial(network_tables, rep, network))
         for rep in group:  # replication order, then arm order: the same whatever `in_flight` is
-            base = absolute(scenario.world, worlds[(rep, baseline.name)].state(), 0.0, baseline.wait_minutes)
+            base_state = worlds[(rep, baseline.name)].state()
+            base = absolute(scenario.world, base_state, 0.0, baseline.wait_minutes)
+            record_segments(result.per_segment, baseline.name, base_state)
             for metric in absolute_metrics:
                 per_baseline[metric].append(base[metric])
             for arm in scenario.arms:
                 w = worlds[(rep, arm)]
-                for metric, value in outcomes(scenario.world, scenario.arms[arm], w.state(), base).items():
+                state = w.state()
+                for metric, value in outcomes(scenario.world, scenario.arms[arm], state, base).items():
                     per_arm[arm][metric].append(value)
+                record_segments(result.per_segment, arm, state)
                 result.series.extend({"arm": arm, "replication": rep, **row} for row in w.rec.series)
                 result.spool.close(rep, arm)
         del worlds  # the next group's world is built without this one's beside it

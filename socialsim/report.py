@@ -15,7 +15,8 @@ from .comparison import SeriesRow, Summary
 from .contracts.scenario import Scenario
 from .contracts.strategy import Strategy
 from .outcomes import METRICS
-from .report_plots import DIFFERENCES, OVER_TIME, chart
+from .report_plots import DIFFERENCES, OVER_TIME, chart, segment_bars
+from .segments import SEGMENT_METRICS
 from .verdict import LABELS, amount, credible_winner, decide, describe, difference
 
 STYLE = (
@@ -173,6 +174,35 @@ def paired_table(summary: Summary, currency: str) -> str:
     )
 
 
+# The figures the segment table shows (summary.json and segments.csv carry all of SEGMENT_METRICS).
+SEGMENT_TABLE = ("monthly_revenue", "trust", "churn_rate")
+
+
+def segment_table(summary: Summary, currency: str) -> str:
+    """Each segment's recurring revenue, trust and churn by arm and for the baseline, with CSVs of every
+    segment figure; empty for a summary without segments."""
+    seg = summary["segments"]
+    who = list(seg["by_arm"])
+    rows, data = [], []
+    for name in seg["segments"]:
+        for metric in SEGMENT_TABLE:
+            cells = [f"{esc(name)} <small>{esc(LABELS.get(metric, metric))}</small>"]
+            for w in who:
+                m = seg["by_arm"][w][name][metric]
+                lo, hi = (amount(metric, x, currency) for x in m["ci95"])
+                cells.append(f"{amount(metric, m['mean'], currency)}<br><small>[{lo}, {hi}]</small>")
+            rows.append(cells)
+        for metric in SEGMENT_METRICS:
+            for w in who:
+                m = seg["by_arm"][w][name][metric]
+                data.append([name, metric, w, m["mean"], *m["ci95"]])
+    base = summary["baseline"]["name"]
+    header = ["segment", *(f"{w} (baseline)" if w == base else w for w in who)]
+    return _table(header, rows) + csv_link(
+        "segments.csv", ["segment", "metric", "arm", "mean", "ci95_low", "ci95_high"], data
+    )
+
+
 def _img(alt: str, png_base64: str) -> str:
     return f"<img alt='{esc(alt)}' src='data:image/png;base64,{png_base64}'>"
 
@@ -194,6 +224,21 @@ def render(summary: Summary, series: list[SeriesRow], sc: Scenario, sets: list[s
         )
         for t, y, f in DIFFERENCES
     )
+    segments = (
+        _img(
+            "Recurring revenue per month by segment",
+            segment_bars(
+                summary["segments"],
+                list(summary["segments"]["by_arm"]),
+                "monthly_revenue",
+                "Recurring revenue per month at the end, by segment",
+                f"{currency} / month",
+            ),
+        )
+        + segment_table(summary, currency)
+        if summary["segments"]["segments"]
+        else "<p>This run has no segment figures.</p>"
+    )
     cards = "".join(arm_card(a, sc.arms[a], sc) for a in arms if a in sc.arms)
     title = esc(summary["scenario"])
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>socialsim: {title}</title>
@@ -211,6 +256,12 @@ customers and luck, with a brand that neither answers nor broadcasts on social m
 lifetime value and profit are each arm's figure minus the baseline's, replication by replication;
 incremental profit is margin &times; incremental revenue + incremental lifetime value &minus; cost, and
 ROI is incremental profit / cost.</p>{outcomes_table(summary, currency)}
+<section id="segments"><h2>By segment</h2>
+<p>Each segment at the end of the horizon, by arm and for the {esc(summary["baseline"]["name"])} baseline:
+the recurring revenue its remaining customers bring in a month (their spend at their trust then), their
+mean trust, and churn (customers lost / customers at the start plus acquisitions). Mean over replications
+with 95% confidence interval. The segments add up to the arm: customers lost and recurring revenue sum to the
+arm's, and trust weighted by remaining customers gives the arm's trust.</p>{segments}</section>
 <h2>Differences over time</h2><p>Each arm minus {esc(reference)}, paired per replication, with 95% band.</p>
 {differences}
 <h2>Over time</h2><p>Mean over replications with 95% band.</p>{over_time}

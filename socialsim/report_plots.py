@@ -11,6 +11,7 @@ import io
 import warnings
 from collections import defaultdict
 from collections.abc import Callable
+from typing import Any
 
 import matplotlib
 
@@ -23,6 +24,7 @@ from scipy import stats  # noqa: E402
 from .comparison import SeriesRow  # noqa: E402
 from .contracts.timeunits import MINUTES_PER_DAY  # noqa: E402
 from .palette import colour  # noqa: E402
+from .segments import SegmentStats  # noqa: E402
 
 Floats = npt.NDArray[np.float64]
 RowValue = Callable[[SeriesRow], float]
@@ -87,6 +89,34 @@ def band(
     return minutes / MINUTES_PER_DAY, mean, mean - half, mean + half
 
 
+def _png(fig: Any) -> str:
+    """The figure as a base64 PNG for an <img> data URI; the figure is closed."""
+    fig.tight_layout()
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png")
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def segment_bars(segments: SegmentStats, who: list[str], metric: str, title: str, ylabel: str) -> str:
+    """One group of bars per segment, one bar per arm (and the baseline), with 95% CI whiskers."""
+    names = segments["segments"]
+    fig, ax = plt.subplots(figsize=(7.5, 3.0), dpi=90)
+    width = 0.8 / max(len(who), 1)
+    for k, arm in enumerate(who):
+        stats = [segments["by_arm"][arm][name][metric] for name in names]
+        mean = np.array([s["mean"] for s in stats])
+        low, high = np.array([s["ci95"][0] for s in stats]), np.array([s["ci95"][1] for s in stats])
+        x = np.arange(len(names)) + (k - (len(who) - 1) / 2) * width
+        ax.bar(x, mean, width, yerr=[mean - low, high - mean], capsize=2, label=arm, color=colour(arm, who))
+    ax.set_xticks(np.arange(len(names)), names)
+    ax.set_title(title)
+    ax.set_ylabel(ylabel)
+    ax.grid(alpha=0.3, axis="y")
+    ax.legend(fontsize=8, loc="best")
+    return _png(fig)
+
+
 def chart(
     series: list[SeriesRow],
     arms: list[str],
@@ -112,8 +142,4 @@ def chart(
     ax.set_ylabel(ylabel)
     ax.grid(alpha=0.3)
     ax.legend(fontsize=8, loc="best")
-    fig.tight_layout()
-    buf = io.BytesIO()
-    fig.savefig(buf, format="png")
-    plt.close(fig)
-    return base64.b64encode(buf.getvalue()).decode()
+    return _png(fig)

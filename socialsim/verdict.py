@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .outcomes import METRICS
+from .segments import SEGMENT_METRICS
 
 # Objectives tried in order when none is asked for: the first the summary carries is used.
 DEFAULT_OBJECTIVES = ("incremental_profit", "roi")
@@ -195,12 +196,15 @@ LABELS = {
     "incremental_revenue": "incremental revenue",
     "incremental_clv": "incremental lifetime value",
     "incremental_profit": "incremental profit",
+    "monthly_revenue": "recurring revenue per month at the end",
+    "churned": "customers lost",
+    "active_customers": "customers at the end",
 }
 
 
 def amount(metric: str, value: float, currency: str) -> str:
     """A metric's value in its unit: money with the scenario's currency, fractions as percentages."""
-    unit = METRICS.get(metric, ("", True))[0]
+    unit = METRICS.get(metric, SEGMENT_METRICS.get(metric, ("", True)))[0]
     if unit == "$":
         return f"{value:,.0f} {currency}"
     if unit == "fraction":
