@@ -4,7 +4,7 @@ Wiring is not done here but in the composition root, `socialsim.bootstrap`. Each
 group of commands; this one registers them on the one `app`, in the order `--help` lists them.
 """
 
-from . import configs, evidence, experiments, grafana, platform, runs, scaffold
+from . import configs, evidence, experiments, grafana, platform, runs, scaffold, workers
 from .console import app
 
 COMMANDS = (
@@ -20,6 +20,7 @@ COMMANDS = (
     configs.validate,
     configs.schema,
     platform.service,
+    workers.worker,
     platform.broker,
     platform.contracts,
 )

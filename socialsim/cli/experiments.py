@@ -13,11 +13,13 @@ from ..configerrors import ConfigError
 from ..explore import breakeven as breakeven_mod
 from ..explore import optimize as optimize_mod
 from ..explore import sensitivity as sensitivity_mod
-from ..explore.execute import LocalExecutor, PointError
+from ..explore.execute import Executor, KafkaExecutor, LocalExecutor, PointError
 from ..explore.experiment import LoadedExperiment, RunOptions, load_experiment
 from ..explore.explore import explore as run_explore
 from ..explore.explore import summary_lines
 from ..explore.progress import SweepProgress, sweep_progress
+from ..kafka.broker import BrokerError
+from ..kafka.points import SILENCE_TIMEOUT_S
 from .console import (
     CustomersOpt,
     DaysOpt,
@@ -32,6 +34,16 @@ ExperimentArg = Annotated[
     str, typer.Argument(help="experiment YAML file, or the name of a shipped one (config/experiments)")
 ]
 WorkersOpt = Annotated[int, typer.Option(min=1, max=256, help="points run in parallel processes")]
+ExecutorOpt = Annotated[
+    str, typer.Option(help="local (processes here, --workers) or kafka (`socialsim worker`s, --bootstrap)")
+]
+WorkerBootstrapOpt = Annotated[
+    str | None, typer.Option(help="Kafka bootstrap HOST:PORT of the workers (--executor kafka)")
+]
+WorkerTimeoutOpt = Annotated[
+    float,
+    typer.Option(min=1, help="seconds without a word from any worker before giving up (--executor kafka)"),
+]
 ExploreOutOpt = Annotated[
     Path | None, typer.Option(help="output directory [default: runs/explore/<experiment>]")
 ]
@@ -44,6 +56,16 @@ def _experiment(
         return load_experiment(experiment, RunOptions(customers, days, tuple(sets or [])))
     except ConfigError as exc:
         fail(exc)
+
+
+def _executor(executor: str, workers: int, bootstrap: str | None, worker_timeout: float) -> Executor:
+    if executor == "local":
+        return LocalExecutor(workers)
+    if executor != "kafka":
+        fail(ConfigError([f"--executor: unknown executor {executor!r}; allowed: local, kafka"]))
+    if bootstrap is None:
+        fail(ConfigError(["--bootstrap: --executor kafka needs the broker's HOST:PORT"]))
+    return KafkaExecutor(bootstrap, worker_timeout)
 
 
 def _point_failed(exc: PointError) -> NoReturn:
@@ -61,6 +83,9 @@ def _sweep(label: str) -> Iterator[SweepProgress]:
         fail(exc)
     except PointError as exc:
         _point_failed(exc)
+    except BrokerError as exc:
+        err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
+        raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err_console.print(
             "interrupted: finished points are kept; run the same command to resume", highlight=False
@@ -71,6 +96,9 @@ def _sweep(label: str) -> Iterator[SweepProgress]:
 def explore(
     experiment: ExperimentArg,
     workers: WorkersOpt = 1,
+    executor: ExecutorOpt = "local",
+    bootstrap: WorkerBootstrapOpt = None,
+    worker_timeout: WorkerTimeoutOpt = SILENCE_TIMEOUT_S,
     out: ExploreOutOpt = None,
     customers: CustomersOpt = None,
     days: DaysOpt = None,
@@ -78,16 +106,27 @@ def explore(
 ) -> None:
     """Run every arm at every point of EXPERIMENT; write decision.json, results.parquet, experiment.html.
 
-    Interrupted? Run the same command again: finished points are kept and not run again.
+    Interrupted? Run the same command again: finished points are kept and not run again. With
+    --executor kafka the points go to `socialsim worker`s on the broker; the outputs are the same.
 
     Examples:
 
       socialsim explore credit-card-issuer --workers 2
-      socialsim explore my-experiment.yaml --customers 500 --days 30"""
+      socialsim explore my-experiment.yaml --customers 500 --days 30
+      socialsim explore restaurant-chain --executor kafka --bootstrap localhost:9092"""
     exp = _experiment(experiment, customers, days, set_)
+    runner = _executor(executor, workers, bootstrap, worker_timeout)
     folder = out or Path("runs") / "explore" / exp.name
     with _sweep(f"{exp.name}: {len(exp.arms)} arms x {exp.spec.replications} reps") as bar:
-        body = run_explore(exp, folder, LocalExecutor(workers), bar.start, bar.point)
+        body = run_explore(exp, folder, runner, bar.start, bar.point)
+    if isinstance(runner, KafkaExecutor) and runner.exchange is not None and runner.exchange.dead_letters:
+        letters = runner.exchange.dead_letters
+        err_console.print(
+            f"warning: {len(letters)} unusable worker messages dead-lettered (first: {letters[0]})",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
     for line in summary_lines(body):
         out_console.print(line, markup=False, highlight=False)
     out_console.print(f"report: {(folder / 'experiment.html').resolve()}", highlight=False)

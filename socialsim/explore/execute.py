@@ -1,8 +1,10 @@
 """Run points: each point is one `socialsim.comparison.run` of every arm on common random numbers.
 
 The `Executor` protocol is all the sweep needs from whatever runs points: submit them, get
-results back as they finish, in any order. `LocalExecutor` uses processes on this machine; a
-distributed executor (a batch queue, Ray, Dask) plugs in by implementing the same method.
+results back as they finish, in any order. `LocalExecutor` uses processes on this machine;
+`KafkaExecutor` hands points to `socialsim worker`s through a broker, each point as its fully
+resolved scenario, and the workers run it with the very function a local point runs
+(`run_resolved`), so where a point ran never shows in its numbers.
 """
 
 from __future__ import annotations
@@ -12,14 +14,20 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
+from uuid import uuid4
 
 import pyarrow as pa
+from pydantic import ValidationError
 
 from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.comparison import run
 from socialsim.configerrors import ConfigError
+from socialsim.contracts.scenario import Scenario
+from socialsim.contracts.wire import encode
+from socialsim.kafka import worker
+from socialsim.kafka.points import SILENCE_TIMEOUT_S, PointExchange, PointFailed, PointTask, TaskRefused
 from socialsim.outcomes import METRICS
 
 from .experiment import LoadedExperiment, scenario_at
@@ -51,17 +59,26 @@ class PointError(Exception):
         self.lines = lines
 
 
-def run_point(exp: LoadedExperiment, point: Point, replications: int | None = None) -> PointResult:
-    """Every arm at one point; all arms share each replication's random numbers."""
+def resolve(exp: LoadedExperiment, point: Point, replications: int | None = None) -> Scenario:
+    """The scenario `point` runs, or PointError with the scenario's objections."""
     try:
-        sc = scenario_at(exp, point.values, point.seed, replications)
+        return scenario_at(exp, point.values, point.seed, replications)
     except ConfigError as exc:
         raise PointError(point.index, exc.lines) from None
+
+
+def run_point(exp: LoadedExperiment, point: Point, replications: int | None = None) -> PointResult:
+    """Every arm at one point; all arms share each replication's random numbers."""
+    return run_resolved(resolve(exp, point, replications), point)
+
+
+def run_resolved(sc: Scenario, point: Point) -> PointResult:
+    """Every arm of the resolved scenario `sc` (the experiment's arms, in its order) at `point`."""
     result = run(sc, inprocess_transport(), baseline=no_social(), keep_events=False, series_every_ticks=10**9)
     cols: dict[str, list[Any]] = {"point": [], "seed": [], "arm": [], "arm_index": [], "replication": []}
     cols.update({p: [] for p in point.values})
     cols.update({m: [] for m in METRICS})
-    for a, arm in enumerate(exp.arms):
+    for a, arm in enumerate(sc.arms):
         for rep in range(sc.replications):
             cols["point"].append(point.index)
             cols["seed"].append(point.seed)
@@ -140,3 +157,96 @@ class LocalExecutor:
             finally:
                 for future in pending:
                     future.cancel()
+
+
+def table_bytes(table: pa.Table) -> bytes:
+    """A point's rows as an Arrow IPC stream: exact types and values, NaN included."""
+    sink = pa.BufferOutputStream()
+    with pa.ipc.new_stream(sink, table.schema) as writer:
+        writer.write_table(table)
+    data: bytes = sink.getvalue().to_pybytes()
+    return data
+
+
+def table_of(raw: bytes) -> pa.Table:
+    return pa.ipc.open_stream(raw).read_all()
+
+
+def run_task(task: PointTask) -> bytes:
+    """What a worker computes: the task's resolved scenario, run exactly as a local point is."""
+    try:
+        sc = Scenario.model_validate(task.scenario)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or "(top level)"
+        raise TaskRefused(f"scenario: {where}: {first['msg']}") from None
+    return table_bytes(run_resolved(sc, Point(task.index, task.values, task.seed)).table)
+
+
+def serve_worker(bootstrap: str) -> None:
+    """`socialsim worker`: compute points of every explore run on the broker until stopped."""
+    worker.serve(bootstrap, run_task)
+
+
+def _unusable(exp: LoadedExperiment, points: dict[int, Point], index: int, raw: bytes) -> str | None:
+    """Why a result's rows cannot be point `index`'s rows, or None."""
+    try:
+        table = table_of(raw)
+    except (pa.ArrowInvalid, OSError) as exc:
+        return f"point {index}: rows are not an Arrow IPC stream: {exc}"
+    want = ["point", "seed", "arm", "arm_index", "replication", *points[index].values, *METRICS]
+    if table.column_names != want:
+        return f"point {index}: columns {table.column_names} are not {want}"
+    if table.num_rows != len(exp.arms) * exp.spec.replications:
+        reps = exp.spec.replications
+        return f"point {index}: {table.num_rows} rows, not {len(exp.arms)} arms x {reps} replications"
+    seeds = set(table.column("seed").to_pylist())
+    if set(table.column("point").to_pylist()) != {index} or seeds != {points[index].seed}:
+        return f"point {index}: rows of another point or seed"
+    return None
+
+
+@dataclass
+class KafkaExecutor:
+    """Points through a Kafka broker to `socialsim worker`s (any number, anywhere), results back.
+
+    The run's topics live as long as `run` does. Gives up with one line when no worker has said
+    anything for `silence_timeout_s` [s]."""
+
+    bootstrap: str
+    silence_timeout_s: float = SILENCE_TIMEOUT_S
+    exchange: PointExchange | None = field(default=None, init=False)  # the last run's, for its dead letters
+
+    def run(
+        self,
+        fn: Callable[[LoadedExperiment, Point], PointResult],
+        exp: LoadedExperiment,
+        points: Iterable[Point],
+    ) -> Iterator[PointResult]:
+        if fn is not run_point:
+            raise ValueError("a Kafka executor runs sweep points (run_point) only")
+        todo = {p.index: p for p in points}
+        if not todo:
+            return
+        run_id = (
+            "".join(c if c.isalnum() or c in "-_" else "-" for c in exp.name)[:80] + "-" + uuid4().hex[:8]
+        )
+        tasks = {
+            i: encode(
+                PointTask(
+                    run=run_id,
+                    experiment=exp.name,
+                    index=i,
+                    seed=p.seed,
+                    values=p.values,
+                    scenario=resolve(exp, p).model_dump(mode="json"),
+                )
+            )
+            for i, p in todo.items()
+        }
+        self.exchange = PointExchange(self.bootstrap, run_id, self.silence_timeout_s)
+        try:
+            for index, raw in self.exchange.results(tasks, lambda i, raw: _unusable(exp, todo, i, raw)):
+                yield PointResult(index, table_of(raw))
+        except PointFailed as exc:
+            raise PointError(exc.index, [exc.line]) from None

@@ -1,0 +1,228 @@
+"""`socialsim worker`: computes experiment points from every explore run on the broker.
+
+Workers form one consumer group over every run's points topic (found by pattern), so points are
+shared out and a dead worker's points pass to the living when the group rebalances. The order of
+a point's life is what makes a SIGKILL at any moment harmless: read the task, compute it, publish
+the result and wait for the broker's acknowledgement, and only then commit the task's offset. A
+worker killed before the commit leaves the task to be redone (at least once); the explore side
+keeps the first result per point. The computation runs in a thread, so the group's heartbeats go
+on while it runs; what a point is computed with is injected (`compute`): this adapter knows
+nothing of simulations.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import signal
+import socket
+import threading
+from collections.abc import Callable
+from typing import Any
+
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
+
+from socialsim.contracts.wire import dead_letter, encode, encode_bounded
+
+from .broker import BrokerError
+from .points import (
+    POINTS_PATTERN,
+    WORKING_EVERY_S,
+    PointNote,
+    PointTask,
+    TaskRefused,
+    dead_letters_topic,
+    decode_task,
+    digest,
+    results_topic,
+    run_of,
+)
+from .transport import MAX_REQUEST_BYTES
+
+GROUP = "socialsim-workers"
+# [ms] How often a worker looks for new runs' points topics (a new run waits this plus a rebalance).
+METADATA_REFRESH_MS = 1000
+# [ms] A member silent this long is dead, and its points go to the others: the embedded broker and
+# Kafka's default minimum both accept 6 s.
+SESSION_TIMEOUT_MS = 6000
+HEARTBEAT_MS = 1000
+# [ms] The longest one point may take before the group counts its worker as stuck.
+MAX_POINT_MS = 3_600_000
+# [ms] How long a read for the next task waits (also the broker's fetch max wait).
+POLL_MS = 200
+
+Compute = Callable[[PointTask], bytes]
+
+log = logging.getLogger("socialsim.worker")
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}"
+
+
+async def _in_thread(fn: Compute, task: PointTask) -> bytes:
+    """`fn(task)` in a daemon thread: a worker told to stop exits without waiting for the point
+    (it was not committed, so another worker redoes it)."""
+    loop = asyncio.get_running_loop()
+    future: asyncio.Future[bytes] = loop.create_future()
+
+    def target() -> None:
+        try:
+            value = fn(task)
+        except BaseException as exc:  # handed to the awaiting coroutine, which decides
+            loop.call_soon_threadsafe(_settle, future, None, exc)
+        else:
+            loop.call_soon_threadsafe(_settle, future, value, None)
+
+    threading.Thread(target=target, name=f"point-{task.index}", daemon=True).start()
+    return await future
+
+
+def _settle(future: asyncio.Future[bytes], value: bytes | None, exc: BaseException | None) -> None:
+    if future.done():
+        return
+    if exc is not None:
+        future.set_exception(exc)
+    else:
+        future.set_result(value or b"")
+
+
+class Worker:
+    def __init__(self, bootstrap: str, compute: Compute, name: str | None = None):
+        self.bootstrap, self.compute, self.name = bootstrap, compute, name or worker_name()
+        self.points = 0
+
+    async def serve(self) -> None:
+        """Compute points until cancelled."""
+        consumer = AIOKafkaConsumer(
+            bootstrap_servers=self.bootstrap,
+            group_id=GROUP,
+            client_id=f"socialsim-worker-{self.name}",
+            enable_auto_commit=False,
+            auto_offset_reset="earliest",
+            fetch_max_wait_ms=POLL_MS,
+            metadata_max_age_ms=METADATA_REFRESH_MS,
+            session_timeout_ms=SESSION_TIMEOUT_MS,
+            heartbeat_interval_ms=HEARTBEAT_MS,
+            max_poll_interval_ms=MAX_POINT_MS,
+        )
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            linger_ms=0,
+            max_request_size=MAX_REQUEST_BYTES,
+            client_id=f"socialsim-worker-{self.name}",
+        )
+        try:
+            await consumer.start()
+            await producer.start()
+        except KafkaError as exc:
+            await consumer.stop()
+            await producer.stop()
+            raise BrokerError(f"cannot reach a Kafka broker at {self.bootstrap}: {exc}") from None
+        consumer.subscribe(pattern=POINTS_PATTERN)
+        log.info("worker %s: waiting for points on %s", self.name, self.bootstrap)
+        try:
+            while True:
+                batches = await consumer.getmany(timeout_ms=POLL_MS, max_records=1)
+                for tp, records in batches.items():
+                    for rec in records:
+                        await self._handle(consumer, producer, tp, rec)
+        finally:
+            await consumer.stop()  # leaves the group: the others take this worker's points at once
+            await producer.stop()
+
+    async def _handle(
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        tp: TopicPartition,
+        rec: ConsumerRecord[Any, Any],
+    ) -> None:
+        raw: bytes = rec.value or b""
+        run = run_of(tp.topic)
+        try:
+            task = decode_task(raw)
+            if task.run != run:
+                raise TaskRefused(f"names run {task.run!r} but came on the points topic of {run!r}")
+            note = await self._compute(producer, task, digest(raw))
+        except TaskRefused as exc:
+            letter = dead_letter(tp.topic, tp.partition, rec.offset, str(exc), raw)
+            await self._publish(consumer, producer, dead_letters_topic(run), tp.topic, encode_bounded(letter))
+            log.warning("worker %s: dead-lettered %s@%d: %s", self.name, tp.topic, rec.offset, exc)
+        else:
+            await self._publish(consumer, producer, results_topic(run), tp.topic, encode(note), task.index)
+            self.points += 1
+            log.info("worker %s: point %d of %s %s", self.name, task.index, task.experiment, note.status)
+        try:
+            await consumer.commit({tp: rec.offset + 1})
+        except (CommitFailedError, IllegalStateError) as exc:  # the partition moved during the point
+            log.warning(
+                "worker %s: %s@%d not committed (%s); it may be redone", self.name, tp.topic, rec.offset, exc
+            )
+
+    async def _compute(self, producer: AIOKafkaProducer, task: PointTask, task_sha256: str) -> PointNote:
+        """Compute the task, saying "working" every WORKING_EVERY_S; the note to publish."""
+
+        def note(status: Any, **more: Any) -> PointNote:
+            return PointNote(
+                run=task.run,
+                index=task.index,
+                task_sha256=task_sha256,
+                worker=self.name,
+                status=status,
+                **more,
+            )
+
+        working = asyncio.ensure_future(_in_thread(self.compute, task))
+        while True:
+            await producer.send_and_wait(
+                results_topic(task.run), encode(note("working")), key=_key(task.index)
+            )
+            done, _ = await asyncio.wait({working}, timeout=WORKING_EVERY_S)
+            if done:
+                break
+        try:
+            return note("done", table=working.result())
+        except TaskRefused:
+            raise
+        except Exception as exc:  # a bug or a broken point: the explore side fails with this line
+            return note("failed", error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+
+    async def _publish(
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        topic: str,
+        points: str,
+        value: bytes,
+        index: int | None = None,
+    ) -> None:
+        """Publish and wait for the acknowledgement, unless the run has ended (its points topic is
+        gone): the broker would create the topic again, and nobody would read it."""
+        if points not in await consumer.topics():
+            log.info("worker %s: %s has ended; result dropped", self.name, run_of(points))
+            return
+        await producer.send_and_wait(topic, value, key=None if index is None else _key(index))
+
+
+def _key(index: int) -> bytes:
+    return str(index).encode()
+
+
+def serve(bootstrap: str, compute: Compute) -> None:
+    """Run a worker until SIGTERM or Ctrl-C."""
+    logging.basicConfig(level=logging.INFO, format="%(message)s")
+    logging.getLogger("aiokafka").setLevel(logging.WARNING)  # every rebalance is logged at INFO
+
+    async def main() -> None:
+        serving = asyncio.ensure_future(Worker(bootstrap, compute).serve())
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.add_signal_handler(sig, serving.cancel)
+        with contextlib.suppress(asyncio.CancelledError):
+            await serving
+
+    asyncio.run(main())
