@@ -9,6 +9,8 @@ legend is the arm, and each arm has the colour the report gives it (`socialsim.p
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import TypeVar
 
 from grafana_foundation_sdk.builders import common, dashboard, prometheus, stat, timeseries
@@ -20,6 +22,7 @@ from grafana_foundation_sdk.models.common import (
     LegendPlacement,
 )
 from grafana_foundation_sdk.models.dashboard import (
+    DashboardLinkType,
     DataSourceRef,
     DynamicConfigValue,
     VariableModel,
@@ -29,6 +32,7 @@ from grafana_foundation_sdk.models.dashboard import (
 
 from socialsim.configload import SCENARIO_DIR, load_scenario
 from socialsim.palette import ARM_COLOURS
+from socialsim.scaffold.templates import TEMPLATES
 from socialsim.telemetry import catalogue as c
 
 from .rules import Expr, Matchers
@@ -43,10 +47,45 @@ STAT_WIDTH, STAT_HEIGHT = 6, 5  # four final-value panels to a row
 WINDOW = "now-7h"
 # The clock every run exposes, live or backfilled: the variables list what it carries.
 CLOCK = c.SIM_TIME.name
-# Grafana does not expand variables in a unit (grafana/grafana#32902), so money is in the
-# currency of the scenario docker-compose runs by default, read from that scenario.
-DEFAULT_SCENARIO = "credit-card-issuer"
-MONEY = f"currency:{load_scenario(SCENARIO_DIR / f'{DEFAULT_SCENARIO}.yaml', []).world.currency}"
+# Grafana does not expand variables in a unit (grafana/grafana#32902), so a dashboard with money
+# panels is generated once per currency (`render.boards`): the default scenario's currency keeps the
+# plain file name and uid (docker-compose's home dashboard), every other one gets its code appended.
+DEFAULT_SCENARIO = SCENARIO_DIR / "credit-card-issuer.yaml"
+# A currency as a dashboard carries it in its file name and uid: an ISO 4217 code.
+CURRENCY_CODE = re.compile(r"[A-Z]{3}")
+# Tag of every dashboard with money panels: each links to the others, one per currency.
+MONEY_TAG = "socialsim-money"
+
+
+class CurrencyError(ValueError):
+    """A currency a dashboard cannot be made for; the message is one line naming where it came from."""
+
+
+def currency_code(currency: str, where: str) -> str:
+    """`currency` if it is an ISO 4217 code, else CurrencyError naming `where` it came from."""
+    if not CURRENCY_CODE.fullmatch(currency):
+        raise CurrencyError(
+            f"{where}: currency {currency[:40]!r} is not a three-letter ISO 4217 code such as USD or EUR"
+        )
+    return currency
+
+
+def scenario_currency(path: Path) -> str:
+    """The currency a scenario's money is in (`world.currency`), checked as an ISO 4217 code."""
+    return currency_code(load_scenario(path, []).world.currency, f"{path}: world.currency")
+
+
+def shipped_currencies() -> list[str]:
+    """The currencies of the shipped scenarios and `init` templates, the default scenario's first:
+    the money dashboards `python -m dashboards` writes and docker-compose provisions."""
+    found = [scenario_currency(DEFAULT_SCENARIO), *(scenario_currency(p) for p in TEMPLATES.values())]
+    return list(dict.fromkeys(found))
+
+
+def money(currency: str) -> str:
+    """Grafana's unit for amounts in `currency` (a custom unit: the code before an SI-scaled number)."""
+    return f"currency:{currency}"
+
 
 RUN: Matchers = ('scenario="$scenario"', 'run="$run"')
 ARMS: Matchers = (*RUN, 'arm=~"$arm"')
@@ -83,12 +122,12 @@ def variables() -> list[Builder[VariableModel]]:
     ]
 
 
-def new_dashboard(title: str, uid: str, description: str) -> dashboard.Dashboard:
+def new_dashboard(title: str, uid: str, description: str, tags: tuple[str, ...] = ()) -> dashboard.Dashboard:
     board = (
         dashboard.Dashboard(title)
         .uid(uid)
         .description(description)
-        .tags(["socialsim", "generated"])
+        .tags(["socialsim", "generated", *tags])
         .refresh("5s")
         .time(WINDOW, "now")
         .timezone("browser")
@@ -97,6 +136,19 @@ def new_dashboard(title: str, uid: str, description: str) -> dashboard.Dashboard
     for v in variables():
         board = board.with_variable(v)
     return board
+
+
+def other_currencies() -> dashboard.DashboardLink:
+    """A drop-down of the same dashboard in every other currency (every dashboard tagged `MONEY_TAG`),
+    keeping the chosen run, arms and time window."""
+    return (
+        dashboard.DashboardLink("Other currencies")
+        .type(DashboardLinkType.DASHBOARDS)
+        .tags([MONEY_TAG])
+        .as_dropdown(True)
+        .include_vars(True)
+        .keep_time(True)
+    )
 
 
 def query(expr: str, legend: str = PER_ARM, ref: str = "A") -> prometheus.Dataquery:

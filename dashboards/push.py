@@ -2,7 +2,9 @@
 
 Uses `grafana-client`, the maintained fork of the `grafana-api` package (same `GrafanaApi`
 interface; `grafana-api` has had no release since 2020). Dashboards land in one folder and
-overwrite earlier versions with the same uid, so pushing again updates them in place.
+overwrite earlier versions with the same uid, so pushing again updates them in place. Every file
+in dashboards/json goes, so money dashboards made for another currency (`python -m dashboards
+--currency EUR`) go too.
 """
 
 from __future__ import annotations
@@ -13,9 +15,9 @@ from pathlib import Path
 from grafana_client.api import GrafanaApi
 from grafana_client.client import GrafanaClientError, GrafanaException
 
-from .render import DASHBOARDS
+from .render import JSON_DIR
 
-PACKAGE_JSON = Path(__file__).parent / "json"
+PACKAGE_JSON = Path(__file__).parent / JSON_DIR.name
 FOLDER_UID = "socialsim"
 
 Json = dict[str, "Json"] | list["Json"] | str | int | float | bool | None
@@ -50,8 +52,8 @@ def push(url: str, token: str, folder: str = "socialsim", datasource_uid: str | 
                 raise
             api.folder.create_folder(folder, uid=FOLDER_UID)
         pushed = []
-        for name in DASHBOARDS:
-            board = json.loads((PACKAGE_JSON / f"{name}.json").read_text(encoding="utf-8"))
+        for path in sorted(PACKAGE_JSON.glob("*.json")):
+            board = json.loads(path.read_text(encoding="utf-8"))
             if datasource_uid:
                 board = with_datasource(board, datasource_uid)
             api.dashboard.update_dashboard(

@@ -1,26 +1,64 @@
-"""Assemble every dashboard and the rules into files (what `python -m dashboards` writes)."""
+"""Assemble every dashboard and the rules into files (what `python -m dashboards` writes).
+
+The dashboards with money panels come once per currency (Grafana units take no variables): the
+default scenario's currency under the plain name, e.g. `strategy-comparison.json`, every other
+currency with its code appended, `strategy-comparison-eur.json` (uid likewise). The others come once.
+"""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable, Iterable
 from pathlib import Path
 
 import yaml
+from grafana_foundation_sdk.builders import dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from . import customer_journey, operations, strategy_comparison
+from .defaults import DEFAULT_SCENARIO, currency_code, scenario_currency, shipped_currencies
 from .rules import rules_document
 
-DASHBOARDS = {
-    "strategy-comparison": strategy_comparison,
-    "customer-journey": customer_journey,
-    "operations": operations,
-}
+Build = Callable[[], dashboard.Dashboard]
+SINGLE: dict[str, Build] = {"customer-journey": customer_journey.build, "operations": operations.build}
+# name -> (uid, builder for a currency): the dashboards made once per currency
+PER_CURRENCY = {"strategy-comparison": (strategy_comparison.UID, strategy_comparison.build)}
 JSON_DIR = Path("dashboards/json")
 RULES = Path("prometheus/rules.yml")
 
 
-def dashboard_json(name: str) -> str:
-    model = DASHBOARDS[name].build().build()
+def file_name(name: str, currency: str) -> str:
+    """The file name (without .json) of money dashboard `name` in `currency`."""
+    return name if currency == scenario_currency(DEFAULT_SCENARIO) else f"{name}-{currency.lower()}"
+
+
+def boards(currencies: Iterable[str]) -> dict[str, Build]:
+    """File name (without .json) -> builder, for the money dashboards in each of `currencies`
+    and every other dashboard once."""
+    out: dict[str, Build] = {}
+    for name, (uid, build) in PER_CURRENCY.items():
+        for currency in dict.fromkeys(currencies):
+            stem = file_name(name, currency)
+            out[stem] = functools.partial(build, currency, uid + stem.removeprefix(name))
+    return {**out, **SINGLE}
+
+
+def currencies_in(folder: Path) -> list[str]:
+    """The currencies of the money dashboards already in `folder` (made earlier with --currency), so
+    regenerating keeps them current rather than stale."""
+    found = []
+    for path in sorted(folder.glob("*.json")):
+        for name in PER_CURRENCY:
+            if path.stem.startswith(f"{name}-"):
+                found.append(currency_code(path.stem.removeprefix(f"{name}-").upper(), str(path)))
+    return found
+
+
+DASHBOARDS = boards(shipped_currencies())  # what `make dashboards` writes and docker-compose provisions
+
+
+def dashboard_json(build: Build) -> str:
+    model = build().build()
     for k, p in enumerate(
         model.panels or [], start=1
     ):  # Grafana wants unique panel ids; builders leave them unset
@@ -33,9 +71,13 @@ def rules_yaml() -> str:
     return header + yaml.safe_dump(rules_document(), sort_keys=False, width=120)
 
 
-def write_all(root: Path) -> None:
+def write_all(root: Path, currencies: Iterable[str] = ()) -> list[str]:
+    """Write the shipped dashboards, money dashboards for `currencies` and for those already there,
+    and the rules; returns the dashboard file names written."""
     (root / JSON_DIR).mkdir(parents=True, exist_ok=True)
-    for name in DASHBOARDS:
-        (root / JSON_DIR / f"{name}.json").write_text(dashboard_json(name), encoding="utf-8")
+    written = boards([*shipped_currencies(), *currencies_in(root / JSON_DIR), *currencies])
+    for name, build in written.items():
+        (root / JSON_DIR / f"{name}.json").write_text(dashboard_json(build), encoding="utf-8")
     (root / RULES).parent.mkdir(parents=True, exist_ok=True)
     (root / RULES).write_text(rules_yaml(), encoding="utf-8")
+    return list(written)

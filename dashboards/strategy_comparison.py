@@ -2,6 +2,8 @@
 
 Where each arm ended (final values), how it got there, and how far each arm is from the
 reference arm over time. Each outcome is declared once in `OUTCOMES` and drawn as each kind.
+Money panels are in one currency (Grafana units take no variables), so `build` makes the
+dashboard for a given currency; `render` makes one per currency.
 """
 
 from __future__ import annotations
@@ -11,9 +13,10 @@ from grafana_foundation_sdk.builders import dashboard
 from socialsim.telemetry import catalogue as c
 
 from . import rules
-from .defaults import MONEY, compare, difference, final, new_dashboard
+from .defaults import MONEY_TAG, compare, difference, final, money, new_dashboard, other_currencies
 
 UID = "socialsim-strategy-comparison"
+MONEY = "money"  # stands for the dashboard's currency unit in `OUTCOMES`
 
 # name -> (description, unit, expression)
 OUTCOMES: dict[str, tuple[str, str, rules.Expr]] = {
@@ -93,20 +96,32 @@ FINAL = (
 DIFFERENCES = ("Incremental profit", "Revenue", "Trust", "Helped rate", "NPS")
 
 
-def build() -> dashboard.Dashboard:
-    board = new_dashboard(
-        "socialsim / Strategy comparison",
-        UID,
-        "Who should own social media? Each line is one ownership strategy (arm) of the chosen run, "
-        "the mean over its replications.",
-    ).with_row(dashboard.Row("Where each arm ended"))
+def build(currency: str, uid: str = UID) -> dashboard.Dashboard:
+    """The dashboard with its money panels in `currency`, for runs of scenarios in that currency."""
+
+    def outcome(title: str) -> tuple[str, str, rules.Expr]:
+        description, unit, expr = OUTCOMES[title]
+        return description, money(currency) if unit == MONEY else unit, expr
+
+    board = (
+        new_dashboard(
+            f"socialsim / Strategy comparison ({currency})",
+            uid,
+            "Who should own social media? Each line is one ownership strategy (arm) of the chosen run, "
+            f"the mean over its replications. Money in {currency}: for runs of scenarios whose "
+            f"world.currency is {currency} (Other currencies lists the dashboards for the rest).",
+            (MONEY_TAG,),
+        )
+        .link(other_currencies())
+        .with_row(dashboard.Row("Where each arm ended"))
+    )
     for title in FINAL:
-        board = board.with_panel(final(title, *OUTCOMES[title]))
+        board = board.with_panel(final(title, *outcome(title)))
     for row, titles in ROWS.items():
         board = board.with_row(dashboard.Row(row))
         for title in titles:
-            board = board.with_panel(compare(title, *OUTCOMES[title]))
+            board = board.with_panel(compare(title, *outcome(title)))
     board = board.with_row(dashboard.Row("Difference from the reference arm ($reference)"))
     for title in DIFFERENCES:
-        board = board.with_panel(difference(title, *OUTCOMES[title]))
+        board = board.with_panel(difference(title, *outcome(title)))
     return board

@@ -13,7 +13,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 from typer.testing import CliRunner
 
-from dashboards.render import DASHBOARDS
+from dashboards import push as push_module
+from dashboards.render import DASHBOARDS, JSON_DIR, write_all
 from socialsim.cli import app
 
 
@@ -110,3 +111,15 @@ def test_a_refused_token_is_a_clear_error(grafana):
     result = CliRunner().invoke(app, ["dashboards", "push", "--url", grafana, "--token", "wrong"])
     assert result.exit_code == 1
     assert "refused" in result.output and "401" in result.output
+
+
+def test_push_uploads_the_money_dashboards_of_every_currency_made(grafana, tmp_path, monkeypatch):
+    written = write_all(tmp_path, ["EUR"])  # as `python -m dashboards --currency EUR` does
+    monkeypatch.setattr(push_module, "PACKAGE_JSON", tmp_path / JSON_DIR)
+    result = CliRunner().invoke(app, ["dashboards", "push", "--url", grafana, "--token", "s3cret"])
+    assert result.exit_code == 0, result.output
+    uploads = [r["body"]["dashboard"] for r in FakeGrafana.requests if r["path"] == "/api/dashboards/db"]
+    assert len(uploads) == len(written) == len(DASHBOARDS) + 1
+    titles = {u["uid"]: u["title"] for u in uploads}
+    assert titles["socialsim-strategy-comparison-eur"] == "socialsim / Strategy comparison (EUR)"
+    assert titles["socialsim-strategy-comparison"] == "socialsim / Strategy comparison (USD)"
