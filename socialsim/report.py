@@ -174,8 +174,9 @@ def paired_table(summary: Summary, currency: str) -> str:
     )
 
 
-# The figures the segment table shows (summary.json and segments.csv carry all of SEGMENT_METRICS).
-SEGMENT_TABLE = ("monthly_revenue", "trust", "churn_rate")
+# The figures the segment table shows, with their short row labels (summary.json and segments.csv
+# carry all of SEGMENT_METRICS).
+SEGMENT_TABLE = {"monthly_revenue": "revenue / month", "trust": "trust", "churn_rate": "churn"}
 
 
 def segment_table(summary: Summary, currency: str) -> str:
@@ -185,8 +186,8 @@ def segment_table(summary: Summary, currency: str) -> str:
     who = list(seg["by_arm"])
     rows, data = [], []
     for name in seg["segments"]:
-        for metric in SEGMENT_TABLE:
-            cells = [f"{esc(name)} <small>{esc(LABELS.get(metric, metric))}</small>"]
+        for metric, label in SEGMENT_TABLE.items():
+            cells = [f"{esc(name)} <small>{esc(label)}</small>"]
             for w in who:
                 m = seg["by_arm"][w][name][metric]
                 lo, hi = (amount(metric, x, currency) for x in m["ci95"])
@@ -260,8 +261,10 @@ ROI is incremental profit / cost.</p>{outcomes_table(summary, currency)}
 <p>Each segment at the end of the horizon, by arm and for the {esc(summary["baseline"]["name"])} baseline:
 the recurring revenue its remaining customers bring in a month (their spend at their trust then), their
 mean trust, and churn (customers lost / customers at the start plus acquisitions). Mean over replications
-with 95% confidence interval. The segments add up to the arm: customers lost and recurring revenue sum to the
-arm's, and trust weighted by remaining customers gives the arm's trust.</p>{segments}</section>
+with 95% confidence interval (not paired: arms share their customers and luck, so a difference between
+two arms is surer than these intervals suggest). The segments add up to the arm: customers lost and
+remaining sum to the arm's, and trust weighted by remaining customers gives the arm's trust.</p>
+{segments}</section>
 <h2>Differences over time</h2><p>Each arm minus {esc(reference)}, paired per replication, with 95% band.</p>
 {differences}
 <h2>Over time</h2><p>Mean over replications with 95% band.</p>{over_time}
