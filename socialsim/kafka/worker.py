@@ -19,7 +19,7 @@ import os
 import signal
 import socket
 import threading
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
@@ -109,18 +109,10 @@ class Worker:
             heartbeat_interval_ms=HEARTBEAT_MS,
             max_poll_interval_ms=MAX_POINT_MS,
         )
-        producer = AIOKafkaProducer(
-            bootstrap_servers=self.bootstrap,
-            linger_ms=0,
-            max_request_size=MAX_REQUEST_BYTES,
-            client_id=f"socialsim-worker-{self.name}",
-        )
         try:
             await consumer.start()
-            await producer.start()
         except KafkaError as exc:
             await consumer.stop()
-            await producer.stop()
             raise BrokerError(f"cannot reach a Kafka broker at {self.bootstrap}: {exc}") from None
         consumer.subscribe(pattern=POINTS_PATTERN)
         log.info("worker %s: waiting for points on %s", self.name, self.bootstrap)
@@ -129,9 +121,26 @@ class Worker:
                 batches = await consumer.getmany(timeout_ms=POLL_MS, max_records=1)
                 for tp, records in batches.items():
                     for rec in records:
-                        await self._handle(consumer, producer, tp, rec)
+                        async with self._producer() as producer:
+                            await self._handle(consumer, producer, tp, rec)
         finally:
             await consumer.stop()  # leaves the group: the others take this worker's points at once
+
+    @contextlib.asynccontextmanager
+    async def _producer(self) -> AsyncIterator[AIOKafkaProducer]:
+        """A producer for one point only. A producer refreshes the metadata of every topic it has
+        ever written to, and a broker that creates topics on demand (the embedded one does) would
+        bring back the topics of runs that have ended and deleted them."""
+        producer = AIOKafkaProducer(
+            bootstrap_servers=self.bootstrap,
+            linger_ms=0,
+            max_request_size=MAX_REQUEST_BYTES,
+            client_id=f"socialsim-worker-{self.name}",
+        )
+        await producer.start()
+        try:
+            yield producer
+        finally:
             await producer.stop()
 
     async def _handle(

@@ -1,0 +1,290 @@
+"""`explore --executor kafka` with `socialsim worker`s on the real embedded broker: the same outputs
+as a local run, byte for byte; a worker killed with SIGKILL mid-point changes nothing; forged
+messages are dead-lettered, never used; no worker gives one line within the timeout; nothing is
+left on the broker. Tiny world (4 points, 300 customers, 5 days) so the whole file takes ~30 s."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import msgspec
+import pytest
+import yaml
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
+
+from socialsim.contracts.wire import DeadLetter
+from socialsim.explore.execute import KafkaExecutor, LocalExecutor
+from socialsim.explore.experiment import LoadedExperiment, RunOptions, load_experiment
+from socialsim.explore.explore import explore
+from socialsim.kafka.broker import EmbeddedBroker
+from socialsim.kafka.points import POINT_PARTITIONS, PREFIX, PointNote, PointTask
+from socialsim.kafka.topics import TopicAdmin
+from tests.processes import alive
+
+ROOT = Path(__file__).resolve().parents[2]
+OUTPUTS = ("decision.json", "results.parquet", "experiment.html")
+# [s] a generous bound on a tiny explore over Kafka, worker group joins and one rebalance included
+RUN_S = 60.0
+# [s] how long a test waits for an explore run's topics to appear
+APPEAR_S = 20.0
+
+
+@pytest.fixture(scope="module")
+def experiment(tmp_path_factory: pytest.TempPathFactory) -> LoadedExperiment:
+    path = tmp_path_factory.mktemp("exp") / "tiny.yaml"
+    spec = {
+        "scenario": "restaurant-chain",
+        "arms": ["marketing-led", "comms-led", "support-led"],
+        "replications": 2,
+        "seed": 3,
+        "uncertain": {"world.reactions.help_half_life_minutes": {"low": 10, "high": 240}},
+        "levers": {"arms.support-led.staff_hours_per_day.support": {"low": 4, "high": 40}},
+        "design": {"method": "lhs", "points": 4},
+        "metrics": ["revenue", "trust", "cost"],
+    }
+    path.write_text(yaml.safe_dump(spec))
+    return load_experiment(path, RunOptions(customers=300, days=5))
+
+
+@pytest.fixture(scope="module")
+def local(experiment: LoadedExperiment, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    out = tmp_path_factory.mktemp("local")
+    explore(experiment, out, LocalExecutor(1))
+    return out
+
+
+@pytest.fixture(scope="module")
+def broker() -> Iterator[EmbeddedBroker]:
+    b = EmbeddedBroker.start()
+    yield b
+    b.stop()
+
+
+def start_worker(bootstrap: str, log: Path) -> subprocess.Popen[bytes]:
+    """`socialsim worker` as an operator starts it."""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    with log.open("ab") as sink:
+        return subprocess.Popen(
+            [sys.executable, "-m", "socialsim.cli", "worker", "--bootstrap", bootstrap],
+            cwd=ROOT,
+            env=env,
+            stdout=sink,
+            stderr=subprocess.STDOUT,
+        )
+
+
+@pytest.fixture(scope="module")
+def workers(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list]:
+    logs = tmp_path_factory.mktemp("workers")
+    procs = [start_worker(broker.bootstrap, logs / f"w{i}.log") for i in range(2)]
+    yield procs
+    for p in procs:
+        if p.poll() is None:
+            p.terminate()
+            p.wait(10)
+
+
+def explore_topics(bootstrap: str) -> list[str]:
+    admin = TopicAdmin(bootstrap)
+    try:
+        return [t for t in admin.list() if t.startswith(PREFIX)]
+    finally:
+        admin.close()
+
+
+class Watch(threading.Thread):
+    """Reads the running explore's results and dead-letter topics as they fill, like any client
+    of the broker could; `on_note` sees each decodable note (and may act, e.g. kill its worker)."""
+
+    def __init__(self, bootstrap: str, on_note: Callable[[PointNote, KafkaProducer], None] | None = None):
+        super().__init__(daemon=True)
+        self.bootstrap, self.on_note = bootstrap, on_note
+        self.notes: list[PointNote] = []
+        self.letters: list[DeadLetter] = []
+        self.run_prefix: str | None = None
+        self.producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
+        self.finished = threading.Event()
+        self.ready = threading.Event()
+
+    def run(self) -> None:
+        deadline = time.monotonic() + APPEAR_S
+        while self.run_prefix is None and time.monotonic() < deadline:
+            found = [t for t in explore_topics(self.bootstrap) if t.endswith(".results")]
+            self.run_prefix = found[0].removesuffix(".results") if found else None
+            time.sleep(0.02)
+        assert self.run_prefix is not None, "the explore run's topics never appeared"
+        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, fetch_max_wait_ms=50)
+        kinds = ("results", "dead-letter")
+        consumer.assign(
+            [
+                TopicPartition(f"{self.run_prefix}.{kind}", p)
+                for kind in kinds
+                for p in range(POINT_PARTITIONS)
+            ]
+        )
+        consumer.seek_to_beginning()
+        self.ready.set()
+        while not self.finished.is_set():
+            for tp, records in consumer.poll(timeout_ms=100).items():
+                for rec in records:
+                    if tp.topic.endswith(".dead-letter"):
+                        self.letters.append(msgspec.json.decode(rec.value, type=DeadLetter))
+                        continue
+                    try:
+                        note = msgspec.json.decode(rec.value, type=PointNote)
+                    except msgspec.MsgspecError:
+                        continue  # a forgery of the test's own
+                    self.notes.append(note)
+                    if self.on_note is not None:
+                        self.on_note(note, self.producer)
+        consumer.close()
+
+    def stop(self) -> None:
+        self.finished.set()
+        self.join(10)
+        self.producer.close()
+
+
+def assert_same_outputs(local: Path, out: Path) -> None:
+    for name in OUTPUTS:
+        assert (out / name).read_bytes() == (local / name).read_bytes(), name
+
+
+def test_two_workers_give_the_local_outputs_whatever_is_forged_and_leave_nothing(
+    experiment: LoadedExperiment, workers: list, local: Path, broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    forged: list[bytes] = []
+
+    def forge(note: PointNote, producer: KafkaProducer) -> None:
+        """Once a genuine note shows the run: results that must all be dead-lettered, never used."""
+        if forged or note.status != "working":
+            return
+        forged.extend(
+            [
+                b"\xff not json",
+                msgspec.json.encode(msgspec.structs.replace(note, run="elsewhere", status="done")),
+                msgspec.json.encode(msgspec.structs.replace(note, index=999, status="done")),
+                msgspec.json.encode(msgspec.structs.replace(note, task_sha256="0" * 64, status="done")),
+                msgspec.json.encode(msgspec.structs.replace(note, status="done", table=b"not arrow")),
+            ]
+        )
+        for value in forged:
+            producer.send(f"{watch.run_prefix}.results", value, partition=0)
+        producer.flush()
+
+    watch = Watch(broker.bootstrap, forge)
+    watch.start()
+    executor = KafkaExecutor(broker.bootstrap, RUN_S)
+    explore(experiment, tmp_path, executor)
+    watch.stop()
+    assert_same_outputs(local, tmp_path)
+    done_by = {n.worker for n in watch.notes if n.status == "done"}
+    assert len(done_by) == 2, f"both workers should have computed points: {done_by}"
+    assert forged and executor.exchange is not None
+    reasons = executor.exchange.dead_letters
+    for part in ("not a point note", "not this run", "not a point of this run", "did not publish", "Arrow"):
+        assert any(part in r for r in reasons), (part, reasons)
+    assert len(reasons) == len(forged)
+    assert sorted(letter.reason for letter in watch.letters) == sorted(reasons), "each one is on the topic"
+    assert explore_topics(broker.bootstrap) == []
+    assert all(w.poll() is None for w in workers)
+
+
+def test_a_worker_dead_letters_forged_points_and_carries_on(broker: EmbeddedBroker, workers: list) -> None:
+    run = "forgery-0"
+    points, letters = f"{PREFIX}.{run}.points", f"{PREFIX}.{run}.dead-letter"
+    admin = TopicAdmin(broker.bootstrap)
+    admin.create([points, letters, f"{PREFIX}.{run}.results"], POINT_PARTITIONS)
+    producer = KafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=0)
+    bad_scenario = PointTask(run=run, experiment="forged", index=0, seed=1, values={}, scenario={"nope": 1})
+    other_run = msgspec.structs.replace(bad_scenario, run="elsewhere")
+    for value in (b"{not json", msgspec.json.encode(bad_scenario), msgspec.json.encode(other_run)):
+        producer.send(points, value, partition=0)
+    producer.flush()
+    consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, fetch_max_wait_ms=50)
+    consumer.assign([TopicPartition(letters, p) for p in range(POINT_PARTITIONS)])
+    consumer.seek_to_beginning()
+    reasons: list[str] = []
+    deadline = time.monotonic() + RUN_S
+    while len(reasons) < 3 and time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=100).values():
+            reasons += [msgspec.json.decode(r.value, type=DeadLetter).reason for r in records]
+    consumer.close()
+    producer.close()
+    admin.delete([points, letters, f"{PREFIX}.{run}.results"])
+    admin.close()
+    assert len(reasons) == 3, reasons
+    assert any(r.startswith("not a point task") for r in reasons), reasons
+    assert any(r.startswith("scenario: ") for r in reasons), reasons
+    assert any("came on the points topic" in r for r in reasons), reasons
+    assert all(w.poll() is None for w in workers), "no forgery may crash a worker"
+
+
+def test_a_worker_killed_mid_point_changes_nothing(
+    experiment: LoadedExperiment, workers: list, local: Path, broker: EmbeddedBroker, tmp_path: Path
+) -> None:
+    killed: dict[int, int] = {}  # point -> pid of the worker killed while computing it
+
+    def kill_first_worker_at_work(note: PointNote, _: KafkaProducer) -> None:
+        if note.status == "working" and not killed:
+            pid = int(note.worker.rsplit(":", 1)[1])
+            os.kill(pid, signal.SIGKILL)
+            killed[note.index] = pid
+
+    watch = Watch(broker.bootstrap, kill_first_worker_at_work)
+    watch.start()
+    explore(experiment, tmp_path, KafkaExecutor(broker.bootstrap, RUN_S))
+    watch.stop()
+    ((point, pid),) = killed.items()
+    assert not alive(pid)
+    finishers = {n.worker for n in watch.notes if n.status == "done" and n.index == point}
+    assert finishers and all(not w.endswith(f":{pid}") for w in finishers), (
+        "the point was finished by another"
+    )
+    assert_same_outputs(local, tmp_path)
+    assert explore_topics(broker.bootstrap) == []
+
+
+def test_no_worker_is_one_line_within_the_timeout(tmp_path: Path) -> None:
+    lonely = EmbeddedBroker.start()  # a broker no worker listens to
+    try:
+        path = tmp_path / "tiny.yaml"
+        path.write_text(
+            yaml.safe_dump(
+                {
+                    "scenario": "restaurant-chain",
+                    "replications": 2,
+                    "uncertain": {"world.reactions.help_half_life_minutes": {"low": 10, "high": 240}},
+                    "design": {"method": "lhs", "points": 2},
+                    "metrics": ["revenue"],
+                }
+            )
+        )
+        cmd = [sys.executable, "-m", "socialsim.cli", "explore", str(path), "--customers", "300"]
+        cmd += ["--days", "5", "--out", str(tmp_path / "out"), "--executor", "kafka"]
+        env = {**os.environ, "PYTHONPATH": str(ROOT)}
+        start = time.monotonic()
+        done = subprocess.run(
+            [*cmd, "--bootstrap", lonely.bootstrap, "--worker-timeout", "2"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert time.monotonic() - start < 30
+        assert done.returncode == 1, done.stderr
+        assert "no worker answered for 2 s" in done.stderr and "Traceback" not in done.stderr, done.stderr
+        assert len(done.stderr.strip().splitlines()) == 1, done.stderr
+        assert explore_topics(lonely.bootstrap) == []
+        missing = subprocess.run(cmd, cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert missing.returncode == 2 and missing.stderr.startswith("--bootstrap:"), missing.stderr
+    finally:
+        lonely.stop()
