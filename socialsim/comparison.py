@@ -147,7 +147,7 @@ class RunResult:
             "baseline": summarise_baseline(self.baseline, self.per_baseline),
             "arms": arms,
             "paired": paired,
-            "segments": summarise_segments(self.per_segment, [*self.per_arm, self.baseline]),
+            "segments": summarise_segments(self.per_segment, list(self.per_arm), self.baseline),
         }
 
 

@@ -179,29 +179,45 @@ def paired_table(summary: Summary, currency: str) -> str:
 SEGMENT_TABLE = {"monthly_revenue": "revenue / month", "trust": "trust", "churn_rate": "churn"}
 
 
+def _signed(metric: str, x: float, currency: str) -> str:
+    """A difference in its metric's unit, with its sign."""
+    return ("+" if x >= 0 else "\u2212") + amount(metric, abs(x), currency)
+
+
 def segment_table(summary: Summary, currency: str) -> str:
-    """Each segment's recurring revenue, trust and churn by arm and for the baseline, with CSVs of every
-    segment figure; empty for a summary without segments."""
+    """Each segment's recurring revenue, trust and churn by arm and for the baseline, each arm with its
+    paired difference from the baseline (shaded where credibly better), and segments.csv with every
+    segment figure."""
     seg = summary["segments"]
+    base = summary["baseline"]["name"]
     who = list(seg["by_arm"])
-    rows, data = [], []
+    diffs = {(d["a"], d["segment"], d["metric"]): d for d in seg["against_baseline"]}
+    rows, classes, data = [], [], []
     for name in seg["segments"]:
         for metric, label in SEGMENT_TABLE.items():
-            cells = [f"{esc(name)} <small>{esc(label)}</small>"]
+            cells, shade = [f"{esc(name)} <small>{esc(label)}</small>"], [""]
             for w in who:
                 m = seg["by_arm"][w][name][metric]
                 lo, hi = (amount(metric, x, currency) for x in m["ci95"])
-                cells.append(f"{amount(metric, m['mean'], currency)}<br><small>[{lo}, {hi}]</small>")
+                cell = f"{amount(metric, m['mean'], currency)} <small>[{lo}, {hi}]</small>"
+                d = diffs.get((w, name, metric))
+                if d:
+                    dlo, dhi = (_signed(metric, x, currency) for x in d["ci95"])
+                    cell += f"<br><small>{_signed(metric, d['mean_diff'], currency)} [{dlo}, {dhi}]</small>"
+                cells.append(cell)
+                better = d is not None and (d["ci95"][0] > 0 or d["ci95"][1] < 0) and d["p_a_beats_b"] > 0.5
+                shade.append("win" if better else "")
             rows.append(cells)
+            classes.append(shade)
         for metric in SEGMENT_METRICS:
             for w in who:
-                m = seg["by_arm"][w][name][metric]
-                data.append([name, metric, w, m["mean"], *m["ci95"]])
-    base = summary["baseline"]["name"]
+                m, d = seg["by_arm"][w][name][metric], diffs.get((w, name, metric))
+                versus = [d["mean_diff"], *d["ci95"], d["p_a_beats_b"]] if d else ["", "", "", ""]
+                data.append([name, metric, w, m["mean"], *m["ci95"], *versus])
     header = ["segment", *(f"{w} (baseline)" if w == base else w for w in who)]
-    return _table(header, rows) + csv_link(
-        "segments.csv", ["segment", "metric", "arm", "mean", "ci95_low", "ci95_high"], data
-    )
+    columns = ["segment", "metric", "arm", "mean", "ci95_low", "ci95_high"]
+    versus_columns = ["diff_vs_baseline", "diff_ci95_low", "diff_ci95_high", "p_better_than_baseline"]
+    return _table(header, rows, classes) + csv_link("segments.csv", [*columns, *versus_columns], data)
 
 
 def _img(alt: str, png_base64: str) -> str:
@@ -261,9 +277,10 @@ ROI is incremental profit / cost.</p>{outcomes_table(summary, currency)}
 <p>Each segment at the end of the horizon, by arm and for the {esc(summary["baseline"]["name"])} baseline:
 the recurring revenue its remaining customers bring in a month (their spend at their trust then), their
 mean trust, and churn (customers lost / customers at the start plus acquisitions). Mean over replications
-with 95% confidence interval (not paired: arms share their customers and luck, so a difference between
-two arms is surer than these intervals suggest). The segments add up to the arm: customers lost and
-remaining sum to the arm's, and trust weighted by remaining customers gives the arm's trust.</p>
+with 95% confidence interval; under each arm, its difference from the baseline, paired per replication
+(same customers and luck), with 95% CI, shaded where the arm is credibly better. The segments add up to
+the arm: customers lost and remaining sum to the arm's, and trust weighted by remaining customers gives
+the arm's trust.</p>
 {segments}</section>
 <h2>Differences over time</h2><p>Each arm minus {esc(reference)}, paired per replication, with 95% band.</p>
 {differences}

@@ -14,7 +14,7 @@ from typing import TypedDict
 
 from simulator.measures import ArmState, SegmentState
 
-from .stats import MetricStats, summarise
+from .stats import MetricStats, PairedDiff, summarise
 
 SEGMENT_METRICS: dict[str, tuple[str, bool]] = {
     # name: (unit, higher is better), as in `outcomes.METRICS`
@@ -30,11 +30,19 @@ SEGMENT_METRICS: dict[str, tuple[str, bool]] = {
 PerSegment = dict[str, dict[str, dict[str, list[float]]]]
 
 
+class SegmentDiff(PairedDiff):
+    """Arm `a` minus the baseline `b` in one segment, paired by replication."""
+
+    segment: str
+
+
 class SegmentStats(TypedDict):
-    """summary.json's `segments`: arm (or the baseline, by its name) -> segment -> metric -> stats."""
+    """summary.json's `segments`: arm (or the baseline, by its name) -> segment -> metric -> stats,
+    and each arm minus the baseline per segment and metric, paired by replication."""
 
     segments: list[str]
     by_arm: dict[str, dict[str, dict[str, MetricStats]]]
+    against_baseline: list[SegmentDiff]
 
 
 def segment_outcomes(segment: SegmentState) -> dict[str, float]:
@@ -60,11 +68,22 @@ def record_segments(per_segment: PerSegment, who: str, state: ArmState) -> None:
             values[metric].append(value)
 
 
-def summarise_segments(per_segment: PerSegment, order: list[str]) -> SegmentStats:
-    """Mean and 95% CI over replications of every figure, with the statistics of `stats`, for
-    each of `order` (arms, then the baseline) that has figures."""
-    present = [who for who in order if who in per_segment]
+def summarise_segments(per_segment: PerSegment, arms: list[str], baseline: str) -> SegmentStats:
+    """Mean and 95% CI over replications of every figure of `arms` and `baseline`, and each arm
+    minus the baseline paired by replication, with the statistics of `stats` (empty without figures)."""
+    if baseline not in per_segment:
+        return {"segments": [], "by_arm": {}, "against_baseline": []}
+    names = list(per_segment[baseline])
+    directions = {m: higher for m, (_, higher) in SEGMENT_METRICS.items()}
     return {
-        "segments": list(per_segment[present[0]]) if present else [],
-        "by_arm": {who: summarise(per_segment[who], {})[0] for who in present},
+        "segments": names,
+        "by_arm": {who: summarise(per_segment[who], {})[0] for who in [*arms, baseline]},
+        "against_baseline": [
+            {"segment": name, **diff}
+            for arm in arms
+            for name in names
+            for diff in summarise(
+                {arm: per_segment[arm][name], baseline: per_segment[baseline][name]}, directions
+            )[1]
+        ],
     }

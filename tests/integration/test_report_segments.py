@@ -44,8 +44,9 @@ def test_report_has_a_segment_section_in_the_scenario_currency(run_dir: Path):
     for arm in summary["arms"]:
         assert f"<th>{arm}</th>" in body
     assert f"<th>{summary['baseline']['name']} (baseline)</th>" in body
-    assert re.search(r"\d EUR<br>", body) and "$" not in body
-    assert re.search(r"\d%<br>", body)  # churn as a percentage
+    assert re.search(r"\d EUR <small>", body) and "$" not in body
+    assert re.search(r"\d% <small>", body)  # churn as a percentage
+    assert re.search(r"<br><small>[+\u2212]\d[\d,]* EUR \[", body)  # an arm's difference from the baseline
 
 
 def test_segments_csv_carries_every_figure_of_summary_json(run_dir: Path):
@@ -56,7 +57,14 @@ def test_segments_csv_carries_every_figure_of_summary_json(run_dir: Path):
     rows = list(csv.DictReader(io.StringIO(base64.b64decode(link.group(1)).decode())))
     seg = summary["segments"]
     assert len(rows) == len(seg["segments"]) * len(SEGMENT_METRICS) * len(seg["by_arm"])
+    pairs = {(d["a"], d["segment"], d["metric"]): d for d in seg["against_baseline"]}
     for row in rows:
         stats = seg["by_arm"][row["arm"]][row["segment"]][row["metric"]]
         assert float(row["mean"]) == stats["mean"]
         assert [float(row["ci95_low"]), float(row["ci95_high"])] == stats["ci95"]
+        d = pairs.get((row["arm"], row["segment"], row["metric"]))
+        if row["arm"] == summary["baseline"]["name"]:
+            assert d is None and row["diff_vs_baseline"] == ""
+        else:
+            assert float(row["diff_vs_baseline"]) == d["mean_diff"]
+            assert float(row["p_better_than_baseline"]) == d["p_a_beats_b"]

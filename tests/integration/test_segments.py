@@ -73,3 +73,11 @@ def test_summary_carries_segments_for_every_arm_then_the_baseline():
                 stats = by_segment[name][metric]
                 assert stats["mean"] == pytest.approx(np.mean(values[metric]))
                 assert stats["ci95"][0] <= stats["mean"] <= stats["ci95"][1]
+    pairs = {(d["a"], d["segment"], d["metric"]): d for d in seg["against_baseline"]}
+    assert len(pairs) == len(sc.arms) * len(sc.world.segments) * len(SEGMENT_METRICS)
+    for (arm, name, metric), d in pairs.items():
+        assert d["b"] == "no-social"
+        mine, base = result.per_segment[arm][name][metric], result.per_segment["no-social"][name][metric]
+        per_rep = np.subtract(mine, base)
+        assert d["mean_diff"] == pytest.approx(per_rep.mean())
+        assert d["ci95"][0] <= d["mean_diff"] <= d["ci95"][1]
