@@ -7,6 +7,7 @@ handed, in the canonical order it imposes itself.
 
 from __future__ import annotations
 
+from operator import attrgetter
 from typing import Literal
 
 from socialsim.contracts.events import Broadcast, Conversation, Response, TickBatch, TickDone, TickReply
@@ -17,6 +18,7 @@ from socialsim.contracts.vocabulary import (
     IDEAL_ACTION,
     Action,
     Department,
+    Need,
     Tone,
     need_of,
 )
@@ -29,6 +31,9 @@ _EPS = 1e-9  # rates accumulate as floats: 5/7 added 7 times must make 5 whole b
 # tagging it, closing it (after-contact work). The reply goes out when it is written, the agent is
 # free only when the whole handle time is done [fraction].
 AFTER_REPLY_SHARE = 0.4
+# The canonical orders: conversations as they are admitted, responses as they are returned.
+_CANONICAL = attrgetter("minute", "id")
+_RESPONSE_ORDER = attrgetter("minute", "conversation_id")
 
 
 def response(
@@ -74,6 +79,12 @@ class Policy:
         self._broadcast_credit = 0.0
         self._offer_credit = 0.0
         self._seq = 0
+        # Per-run constants, looked up per conversation: filled on first use (see `_route`, `_plan`).
+        self._static: dict[tuple[str, str, str], float] = {}  # intent x segment x topic factors
+        self._needs: dict[tuple[str, str], Need] = {}
+        self._first: dict[str, Department | None] = {}  # None: the strategy does not answer the intent
+        self._plans: dict[tuple[Department, Need], tuple[Department | None, Action]] = {}
+        self._wait_minutes = strategy.max_wait_hours * 60.0
 
     def load(self) -> dict[Department, DepartmentLoad]:
         """How loaded each department is now: what an operations view reads, never the queues themselves."""
@@ -82,18 +93,17 @@ class Policy:
     # ---- one tick -------------------------------------------------------------------------
     def handle(self, batch: TickBatch) -> TickReply:
         closed = batch.closed
-        conversations = sorted(batch.conversations, key=lambda c: (c.minute, c.id))  # canonical order
+        conversations = sorted(batch.conversations, key=_CANONICAL)
         self.volume.observe(conversations, closed.end_minute)
         self.revenue.observe(closed.kpis)
         self.tiers.observe(conversations)
-        for c in conversations:
-            self._admit(c)
+        self._admit_all(conversations)
         responses: list[Response] = []
         for dept in self.queues:
             self._serve(dept, closed.tick, closed.start_minute, closed.end_minute, responses)
         self._expire(closed.tick, closed.end_minute, closed.final, responses)
         broadcasts = self._broadcasts(closed.tick, closed.start_minute, closed.end_minute)
-        responses.sort(key=lambda r: (r.minute, r.conversation_id))
+        responses.sort(key=_RESPONSE_ORDER)
         return TickReply(
             responses=responses,
             broadcasts=broadcasts,
@@ -112,30 +122,65 @@ class Policy:
             * self.tiers.boost(c)
         )
 
-    def _admit(self, c: Conversation) -> None:
-        item = Item(
-            conversation=c,
-            need=need_of(c.intent, c.topic_kind),
-            priority=self.priority(c),
-            ready=c.minute,
-            deadline=c.minute + self.s.max_wait_hours * 60.0,
+    def _admit_all(self, conversations: list[Conversation]) -> None:
+        """`priority` and the routing of each conversation, with what is constant over a run (the
+        configured factors, the need, the first department) looked up once and the factors
+        multiplied in `priority`'s order, so every priority is the same float."""
+        listening, tiering = self.volume.cfg.enabled, self.tiers.cfg.enabled
+        segment_factor, topic_factor, boost = (
+            self.volume.segment_factor,
+            self.volume.topic_factor,
+            self.tiers.boost,
         )
-        self._deadlines.watch(item)
-        if self.s.priorities.intent.get(c.intent, 1.0) <= 0:
-            return  # the strategy does not answer this intent: only the deadline will report it
-        first = self.s.routing.get(c.intent, self.s.captain)
-        if self.queues[first].headcount <= 0:
-            first = self.s.captain
-        self.queues[first].push(item)
+        static, needs, first_of, queues = self._static, self._needs, self._first, self.queues
+        watch, wait = self._deadlines.watch, self._wait_minutes
+        for c in conversations:
+            intent, segment, topic = c.intent, c.segment, c.topic
+            key = (intent, segment, topic)
+            p = static.get(key)
+            if p is None:
+                p = static[key] = self._static_factor(intent, segment, topic)
+            # x * 1.0 == x exactly: a factor that is 1 by configuration is skipped, not multiplied
+            if listening:
+                p = p * segment_factor(segment) * topic_factor(topic)
+            if tiering:
+                p = p * boost(c)
+            need = needs.get((intent, c.topic_kind))
+            if need is None:
+                need = needs[(intent, c.topic_kind)] = need_of(intent, c.topic_kind)
+            minute = c.minute
+            item = Item(c, need, p, minute, minute + wait)
+            watch(item)
+            if intent not in first_of:
+                first_of[intent] = self._route(intent)
+            first = first_of[intent]
+            if first is not None:
+                queues[first].push(item)
 
-    def _handoff_target(self, dept: Department, item: Item) -> Department | None:
-        ideal = IDEAL_ACTION[item.need]
-        if ideal in CAPABILITIES[dept] or item.handoffs:
+    def _static_factor(self, intent: str, segment: str, topic: str) -> float:
+        p = self.s.priorities
+        return p.intent.get(intent, 1.0) * p.segment.get(segment, 1.0) * p.topic.get(topic, 1.0)
+
+    def _route(self, intent: str) -> Department | None:
+        """The first department for `intent`, or None if the strategy does not answer it (only the
+        deadline will report it)."""
+        if self.s.priorities.intent.get(intent, 1.0) <= 0:
             return None
-        for other, q in self.queues.items():
-            if other != dept and q.headcount > 0 and ideal in CAPABILITIES[other]:
-                return other
-        return None
+        first = self.s.routing.get(intent, self.s.captain)
+        return first if self.queues[first].headcount > 0 else self.s.captain
+
+    def _plan(self, dept: Department, need: Need) -> tuple[Department | None, Action]:
+        """What `dept` does with a post of `need` that was not handed over yet: the department to
+        hand it to (the first other staffed one able to take the ideal action), if `dept` cannot
+        take that action itself, and otherwise the best action it can take."""
+        ideal = IDEAL_ACTION[need]
+        target = None
+        if ideal not in CAPABILITIES[dept]:
+            for other, q in self.queues.items():
+                if other != dept and q.headcount > 0 and ideal in CAPABILITIES[other]:
+                    target = other
+                    break
+        return target, next(a for a in FALLBACK[need] if a in CAPABILITIES[dept])
 
     # ---- service ----------------------------------------------------------------------------
     def _shift_window(self, start: float, end: float) -> tuple[float, float, float]:
@@ -149,18 +194,23 @@ class Policy:
         if q.headcount <= 0 or open_ >= close:
             return
 
+        plans, pitch_minutes = self._plans, self.s.pitch_minutes
+        handle_minutes, handoff_minutes = self.s.handle_minutes, self.s.handoff_minutes
+
         def work(item: Item, now: float) -> float:
             """One agent's handling of `item` from `now`: its agent time [minutes]."""
-            target = self._handoff_target(dept, item)
-            if target is not None:  # triage, then pass it on
-                minutes = self.s.handle_minutes.get("acknowledge", 0.0)
+            plan = plans.get((dept, item.need))
+            if plan is None:
+                plan = plans[(dept, item.need)] = self._plan(dept, item.need)
+            target, action = plan
+            if target is not None and not item.handoffs:  # triage, then pass it on
+                minutes = handle_minutes.get("acknowledge", 0.0)
                 item.handoffs += 1
-                item.ready = now + minutes + self.s.handoff_minutes
+                item.ready = now + minutes + handoff_minutes
                 self.queues[target].push(item)
                 return minutes
-            action = next(a for a in FALLBACK[item.need] if a in CAPABILITIES[dept])
             pitched = self._pitch(dept, item)
-            minutes = self.s.handle_minutes.get(action, 0.0) + (self.s.pitch_minutes if pitched else 0.0)
+            minutes = handle_minutes.get(action, 0.0) + (pitch_minutes if pitched else 0.0)
             item.done = True
             out.append(
                 self._response(item, tick, dept, action, now + minutes * (1.0 - AFTER_REPLY_SHARE), pitched)
