@@ -51,6 +51,7 @@ def test_summary_has_the_public_shape(out):
         "baseline",
         "arms",
         "paired",
+        "segments",
     }
     assert s["baseline"]["name"] == "no-social"
     assert set(s["baseline"]["metrics"]) == set(METRICS) - set(INCREMENTAL)
@@ -160,8 +161,9 @@ def test_manifest_and_report(out):
     assert manifest["config_sha256"] == summary["config_sha256"] and manifest["versions"]["simpy"]
     assert manifest["resolved_config"]["arms"]["support-led"]["captain"] == "support"
     html = (out / "report.html").read_text()
-    # five charts over time and three of differences from the first arm, all inlined; nothing fetched
-    assert html.count("data:image/png;base64,") == 8 and "P(better)" in html and "src='http" not in html
+    # five charts over time, three of differences from the first arm and one by segment, all inlined;
+    # nothing fetched
+    assert html.count("data:image/png;base64,") == 9 and "P(better)" in html and "src='http" not in html
 
 
 def test_schema_command_exports_json_schema():
