@@ -51,6 +51,8 @@ SESSION_TIMEOUT_MS = 6000
 HEARTBEAT_MS = 1000
 # [ms] The longest one point may take before the group counts its worker as stuck.
 MAX_POINT_MS = 3_600_000
+# [s] How long a worker waits before retrying a task the broker failed to take the answer of.
+RETRY_S = 1.0
 # [ms] How long a read for the next task waits (also the broker's fetch max wait).
 POLL_MS = 200
 
@@ -93,7 +95,6 @@ def _settle(future: asyncio.Future[bytes], value: bytes | None, exc: BaseExcepti
 class Worker:
     def __init__(self, bootstrap: str, compute: Compute, name: str | None = None):
         self.bootstrap, self.compute, self.name = bootstrap, compute, name or worker_name()
-        self.points = 0
 
     async def serve(self) -> None:
         """Compute points until cancelled."""
@@ -150,6 +151,28 @@ class Worker:
         tp: TopicPartition,
         rec: ConsumerRecord[Any, Any],
     ) -> None:
+        try:
+            await self._answer(consumer, producer, tp, rec)
+        except KafkaError as exc:  # the broker failed mid-point: the task stays uncommitted, to retry
+            log.warning("worker %s: %s@%d: %s; retrying", self.name, tp.topic, rec.offset, exc)
+            consumer.seek(tp, rec.offset)
+            await asyncio.sleep(RETRY_S)
+            return
+        try:
+            await consumer.commit({tp: rec.offset + 1})
+        except (CommitFailedError, IllegalStateError) as exc:  # the partition moved during the point
+            log.warning(
+                "worker %s: %s@%d not committed (%s); it may be redone", self.name, tp.topic, rec.offset, exc
+            )
+
+    async def _answer(
+        self,
+        consumer: AIOKafkaConsumer,
+        producer: AIOKafkaProducer,
+        tp: TopicPartition,
+        rec: ConsumerRecord[Any, Any],
+    ) -> None:
+        """Compute the task and publish its note, or dead-letter what cannot be computed."""
         raw: bytes = rec.value or b""
         run = run_of(tp.topic)
         try:
@@ -163,14 +186,7 @@ class Worker:
             log.warning("worker %s: dead-lettered %s@%d: %s", self.name, tp.topic, rec.offset, exc)
         else:
             await self._publish(consumer, producer, results_topic(run), tp.topic, encode(note), task.index)
-            self.points += 1
             log.info("worker %s: point %d of %s %s", self.name, task.index, task.experiment, note.status)
-        try:
-            await consumer.commit({tp: rec.offset + 1})
-        except (CommitFailedError, IllegalStateError) as exc:  # the partition moved during the point
-            log.warning(
-                "worker %s: %s@%d not committed (%s); it may be redone", self.name, tp.topic, rec.offset, exc
-            )
 
     async def _compute(self, producer: AIOKafkaProducer, task: PointTask, task_sha256: str) -> PointNote:
         """Compute the task, saying "working" every WORKING_EVERY_S; the note to publish."""
