@@ -34,6 +34,7 @@ def money_hint(run_dir: Path) -> str | None:
         return f"money in {currency}: open the dashboards whose title ends ({currency})"
     return (
         f"money in {currency}, which no dashboard shows yet: `python -m dashboards --currency {currency}` "
+        "(from the repository root) "
         "writes them (docker-compose's Grafana loads them within 30 s; `socialsim dashboards push` "
         "uploads them to another Grafana)"
     )
