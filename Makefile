@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SCENARIO ?= credit-card-issuer
 FUZZ_N ?= 10000
 
-.PHONY: install lint run run-inproc live test test-fast facts bench bench-memory bench-explore bench-kafka bench-metrics validate schema docs dashboards up down clean fuzz
+.PHONY: install lint run run-inproc live test test-fast facts bench bench-memory bench-explore bench-explore-kafka bench-kafka bench-metrics validate schema docs dashboards up down clean fuzz
 
 install: $(BIN)/socialsim
 
@@ -47,6 +47,9 @@ bench-memory: install  ## peak memory per added customer (20k -> 100k, 30 days, 
 
 bench-explore: install  ## experiment points per hour with 1 and 2 workers
 	$(BIN)/python bench/explore.py
+
+bench-explore-kafka: install  ## the same with 1 and 2 Kafka workers (`socialsim worker`) on the embedded broker
+	$(BIN)/python bench/explore.py --kafka
 
 bench-kafka: install  ## Kafka run beside the in-process run at the default scenario's size, and two runs at once
 	$(BIN)/python bench/transport.py

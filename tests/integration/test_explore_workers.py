@@ -31,6 +31,7 @@ from socialsim.kafka.topics import TopicAdmin
 from tests.processes import alive
 
 ROOT = Path(__file__).resolve().parents[2]
+Workers = list[subprocess.Popen[bytes]]
 OUTPUTS = ("decision.json", "results.parquet", "experiment.html")
 # [s] a generous bound on a tiny explore over Kafka, worker group joins and one rebalance included
 RUN_S = 60.0
@@ -83,7 +84,7 @@ def start_worker(bootstrap: str, log: Path) -> subprocess.Popen[bytes]:
 
 
 @pytest.fixture(scope="module")
-def workers(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[list]:
+def workers(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
     logs = tmp_path_factory.mktemp("workers")
     procs = [start_worker(broker.bootstrap, logs / f"w{i}.log") for i in range(2)]
     yield procs
@@ -160,7 +161,7 @@ def assert_same_outputs(local: Path, out: Path) -> None:
 
 
 def test_two_workers_give_the_local_outputs_whatever_is_forged_and_leave_nothing(
-    experiment: LoadedExperiment, workers: list, local: Path, broker: EmbeddedBroker, tmp_path: Path
+    experiment: LoadedExperiment, workers: Workers, local: Path, broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     forged: list[bytes] = []
 
@@ -209,7 +210,7 @@ def test_two_workers_give_the_local_outputs_whatever_is_forged_and_leave_nothing
     assert all(w.poll() is None for w in workers)
 
 
-def test_a_worker_dead_letters_forged_points_and_carries_on(broker: EmbeddedBroker, workers: list) -> None:
+def test_a_worker_dead_letters_forged_points_and_carries_on(broker: EmbeddedBroker, workers: Workers) -> None:
     run = "forgery-0"
     points, letters = f"{PREFIX}.{run}.points", f"{PREFIX}.{run}.dead-letter"
     admin = TopicAdmin(broker.bootstrap)
@@ -240,7 +241,7 @@ def test_a_worker_dead_letters_forged_points_and_carries_on(broker: EmbeddedBrok
 
 
 def test_a_worker_killed_mid_point_changes_nothing(
-    experiment: LoadedExperiment, workers: list, local: Path, broker: EmbeddedBroker, tmp_path: Path
+    experiment: LoadedExperiment, workers: Workers, local: Path, broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     killed: dict[int, int] = {}  # point -> pid of the worker killed while computing it
 
