@@ -19,6 +19,7 @@ point is being computed.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
 from collections.abc import Callable, Iterator
@@ -31,7 +32,7 @@ from kafka.errors import KafkaError
 
 from socialsim.contracts.wire import dead_letter, encode_bounded, oversized
 
-from .broker import BrokerError
+from .broker import BrokerError, reachable
 from .topics import TopicAdmin
 from .transport import MAX_REQUEST_BYTES
 
@@ -51,6 +52,8 @@ WORKING_EVERY_S = 5.0
 POLL_MS = 100
 # [s] How long publishing the tasks and cleaning up may take before the broker counts as lost.
 SEND_TIMEOUT_S = 30.0
+# [s] How long a connection may take before a silent broker counts as lost rather than workerless.
+PROBE_TIMEOUT_S = 2.0
 
 
 def points_topic(run: str) -> str:
@@ -153,7 +156,8 @@ class PointExchange:
         except KafkaError as exc:
             raise BrokerError(f"Kafka broker at {self.bootstrap}: {exc}") from None
         finally:
-            admin.delete(names)
+            with contextlib.suppress(KafkaError):  # a lost broker holds nothing to delete any more
+                admin.delete(names)
             admin.close()
 
     def _collect(
@@ -168,6 +172,10 @@ class PointExchange:
         heard = time.monotonic()
         while len(done) < len(tasks):
             if time.monotonic() - heard > self.silence_timeout_s:
+                if not reachable(self.bootstrap, PROBE_TIMEOUT_S):
+                    raise BrokerError(
+                        f"lost the Kafka broker at {self.bootstrap} (it no longer accepts connections)"
+                    )
                 raise WorkersSilent(
                     f"no worker answered for {self.silence_timeout_s:g} s on {points_topic(self.run)} at "
                     f"{self.bootstrap} ({len(done)} of {len(tasks)} points done); start one with "
