@@ -1,15 +1,24 @@
-"""Shared fixtures: small versions of the shipped scenarios, so the suite stays fast; each test is
-marked with its tier (its folder), so `pytest -m "not e2e"` skips the slowest."""
+"""Shared fixtures: small versions of the shipped scenarios and one backfilled run served by one
+Prometheus for the whole session, so the suite stays fast; each test is marked with its tier (its
+folder), so `pytest -m "not e2e"` skips the slowest."""
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
 from socialsim.configload import SCENARIO_DIR, load_scenario, with_run_options
+from socialsim.kafka.broker import free_port
 
 ROOT = Path(__file__).resolve().parent.parent  # the repository
 
@@ -29,6 +38,69 @@ def tool(name: str) -> str:
             pytest.fail(f"{name} is not installed: .ci/run installs Debian's prometheus package")
         pytest.skip(f"{name} is not installed (apt-get install -y prometheus)")
     return path
+
+
+def socialsim(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "socialsim.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+    )
+
+
+@contextmanager
+def prometheus_on(storage: Path, rules: Path | None = None, timeout_s: float = 30.0) -> Iterator[str]:
+    """Debian's Prometheus serving the TSDB folder `storage` on a free port, until the block ends."""
+    port = free_port()
+    config = storage.parent / f"{storage.name}-prometheus.yml"
+    config.write_text(json.dumps({"rule_files": [str(rules)] if rules else []}))
+    proc = subprocess.Popen(
+        [
+            tool("prometheus"),
+            f"--config.file={config}",
+            f"--storage.tsdb.path={storage}",
+            "--storage.tsdb.retention.time=3650d",
+            f"--web.listen-address=127.0.0.1:{port}",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + timeout_s
+        while True:
+            try:
+                with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as r:
+                    if r.status == 200:
+                        break
+            except OSError:
+                if time.monotonic() > deadline or proc.poll() is not None:
+                    raise
+            time.sleep(0.3)
+        yield url
+    finally:
+        proc.terminate()
+        proc.wait(timeout=20)
+
+
+def compare_and_backfill(tmp: Path) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
+    run = tmp / "run"
+    done = socialsim(
+        "compare", "credit-card-issuer", "--customers", "300", "--days", "10", "--replications", "2",
+        "--out", str(run),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    storage = tmp / "tsdb"
+    filled = socialsim("prometheus", "backfill", str(run), "--storage", str(storage))
+    assert filled.returncode == 0, filled.stdout + filled.stderr
+    return run, storage, filled
+
+
+@pytest.fixture(scope="session")
+def backfilled(tmp_path_factory):
+    """One finished run, backfilled and served by one Prometheus for the whole session: the backfill
+    tests and the dashboards' check of a backfilled run only read it."""
+    run, storage, filled = compare_and_backfill(tmp_path_factory.mktemp("backfill"))
+    with prometheus_on(storage) as url:
+        yield {"run": run, "prometheus": url, "output": filled.stdout}
 
 
 @pytest.fixture

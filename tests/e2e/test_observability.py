@@ -30,7 +30,6 @@ from socialsim.kafka.broker import EmbeddedBroker, free_port
 from socialsim.telemetry.backfill import NOT_RECORDED, WALL_SECONDS_PER_SIM_MINUTE
 from socialsim.telemetry.names import FASTSTREAM_PREFIX
 from tests.conftest import ROOT, tool
-from tests.integration.test_backfill import compare_and_backfill, prometheus_on
 from tests.processes import alive, children
 
 ARMS = ["marketing-led", "comms-led", "support-led", "captain-and-crew"]
@@ -226,19 +225,18 @@ def test_every_panel_has_data_for_every_arm_then_ctrl_c_stops_cleanly(live_run):
     assert [c for c in started if alive(c)] == []
 
 
-def test_every_panel_has_data_for_every_arm_of_a_backfilled_run(tmp_path):
+def test_every_panel_has_data_for_every_arm_of_a_backfilled_run(backfilled):
     """A finished run, backfilled: every panel whose metrics a run's outputs record shows every arm
     at the run's last timestamp (the rest are named in `NOT_RECORDED`, and FastStream's are live only)."""
-    run, storage, _ = compare_and_backfill(tmp_path)
+    run, prometheus = backfilled["run"], backfilled["prometheus"]
     manifest = json.loads((run / "manifest.json").read_text())
     assert set(json.loads((run / "summary.json").read_text())["arms"]) == set(ARMS)
     last_minute = float(max(r["minute"] for r in _series_rows(run)))
     start = datetime.fromisoformat(manifest["created_utc"]).timestamp()
     end = start + last_minute * WALL_SECONDS_PER_SIM_MINUTE
-    with prometheus_on(storage) as prometheus:
-        variables = _variables(prometheus, _boards()["strategy-comparison"])
-        assert variables["run"] == manifest["run_id"] and variables["scenario"] == manifest["scenario"]
-        problems = _missing(prometheus, at=end, skip=(*NOT_RECORDED, FASTSTREAM_PREFIX))
+    variables = _variables(prometheus, _boards()["strategy-comparison"])
+    assert variables["run"] == manifest["run_id"] and variables["scenario"] == manifest["scenario"]
+    problems = _missing(prometheus, at=end, skip=(*NOT_RECORDED, FASTSTREAM_PREFIX))
     assert problems == [], "\n".join(problems)
 
 

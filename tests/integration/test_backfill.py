@@ -7,31 +7,19 @@ Debian's Prometheus serving them over its HTTP API; queried at the backfilled ti
 from __future__ import annotations
 
 import json
-import subprocess
-import sys
-import time
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 
 import pyarrow.parquet as pq
 import pytest
 
-from socialsim.kafka.broker import free_port
 from socialsim.telemetry import catalogue
 from socialsim.telemetry.backfill import NOT_RECORDED, WALL_SECONDS_PER_SIM_MINUTE
-from tests.conftest import ROOT, tool
+from tests.conftest import socialsim
 
 ARMS = ["marketing-led", "comms-led", "support-led", "captain-and-crew"]
-
-
-def socialsim(*args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "socialsim.cli", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
-    )
 
 
 def query(prometheus: str, expr: str, at: float | None = None) -> list[dict]:
@@ -41,61 +29,6 @@ def query(prometheus: str, expr: str, at: float | None = None) -> list[dict]:
         body = json.loads(response.read())
     assert body["status"] == "success", (expr, body)
     return body["data"]["result"]
-
-
-@contextmanager
-def prometheus_on(storage: Path, rules: Path | None = None, timeout_s: float = 30.0) -> Iterator[str]:
-    """Debian's Prometheus serving the TSDB folder `storage` on a free port, until the block ends."""
-    port = free_port()
-    config = storage.parent / f"{storage.name}-prometheus.yml"
-    config.write_text(json.dumps({"rule_files": [str(rules)] if rules else []}))
-    proc = subprocess.Popen(
-        [
-            tool("prometheus"),
-            f"--config.file={config}",
-            f"--storage.tsdb.path={storage}",
-            "--storage.tsdb.retention.time=3650d",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + timeout_s
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/-/ready", timeout=2) as r:
-                    if r.status == 200:
-                        break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise
-            time.sleep(0.3)
-        yield url
-    finally:
-        proc.terminate()
-        proc.wait(timeout=20)
-
-
-def compare_and_backfill(tmp: Path) -> tuple[Path, Path, subprocess.CompletedProcess[str]]:
-    run = tmp / "run"
-    done = socialsim(
-        "compare", "credit-card-issuer", "--customers", "300", "--days", "10", "--replications", "2",
-        "--out", str(run),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
-    storage = tmp / "tsdb"
-    filled = socialsim("prometheus", "backfill", str(run), "--storage", str(storage))
-    assert filled.returncode == 0, filled.stdout + filled.stderr
-    return run, storage, filled
-
-
-@pytest.fixture(scope="module")
-def backfilled(tmp_path_factory):
-    run, storage, filled = compare_and_backfill(tmp_path_factory.mktemp("backfill"))
-    with prometheus_on(storage) as url:
-        yield {"run": run, "prometheus": url, "output": filled.stdout}
 
 
 def _times(run: Path) -> tuple[dict, float, float]:
