@@ -16,7 +16,7 @@ from socialsim.contracts.timeunits import BILLING_CYCLE_DAYS, DAYS_PER_YEAR, MON
 from socialsim.contracts.vocabulary import INTENTS
 from socialsim.contracts.world import World
 
-from .arrays import Bools, Floats, Ids, Int8s, Int16s, Int64s
+from .arrays import Bools, Floats, Ids, Int8s, Int16s, Int32s, Int64s
 from .exogenous import max_rate_multiplier
 from .network import Network
 from .population import Population
@@ -77,7 +77,7 @@ class Customers:
         # min(1, close_ties / the larger of the follower's followees and the churner's followers)
         # (a link to an account with a crowd of followers is rarely a close tie)
         self.churned_followees: Floats = np.zeros(pop.size)
-        self.followees: Int64s = np.bincount(network.followers_of, minlength=pop.size)
+        self.followees: Int32s = network.followees  # shared by the arms: read-only
         self._lapsing: list[Ids] = []  # newcomers by an offer who will not come back
         self.deal_seeker: Bools = np.zeros(pop.size, dtype=bool)  # lapsed: only an offer brings them back
         self.max_mult = max_rate_multiplier(world)
@@ -182,8 +182,8 @@ class Customers:
         if len(seen) == 0:
             return reach
         post = np.repeat(np.arange(len(authors), dtype=np.int64), reach)
-        retold_times = np.where(valence > 0, self.r.retelling_positive, self.r.retelling_negative)[post]
-        chance = (retold_times - 1.0) / np.maximum(self.net.reach(seen), 1)
+        more_times = np.where(valence > 0, self.r.retelling_positive, self.r.retelling_negative) - 1.0
+        chance = more_times[post] / np.maximum(self.net.reach(seen), 1)
         tells = np.flatnonzero(u_retell(post, seen) < chance)
         retold, more = self.net.followers_of_each(seen[tells])
         audience = np.concatenate([seen, retold])

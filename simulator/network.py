@@ -1,8 +1,15 @@
 """The follower network, drawn once per replication and shared by every arm (CRN).
 
-Stored as CSR arrays (for node i, its followers are `followers_of[start[i]:start[i+1]]`) because
-a post's reach is read on every word-of-mouth event; a graph library would make that lookup
-~50x slower at 100k nodes. Analysts get the edges in network.parquet.
+Stored as CSR arrays (node i's followers are entries `start[i]:start[i+1]`) because a post's
+reach is read on every word-of-mouth event; a graph library would make that lookup ~50x slower at
+100k nodes. Analysts get the edges in network.parquet.
+
+The network is the largest thing a replication holds (hundreds of edges per person, and every
+replication in flight holds its own), so each follower list is stored as 16-bit gaps: a node's
+followers are sorted, the first is kept in `first` and each next one as its distance from the one
+before. A gap that does not fit (`ESCAPE` or more) is stored as `ESCAPE` and its value kept aside
+(`Gaps`); with hundreds of followers per node such gaps are rare. Two bytes per edge instead of
+four; the lists a tick's posts reach are decoded together, in one pass.
 
 The build is vectorised and works through the edges a block of authors at a time, so its
 transient memory is a few bytes per edge rather than the ~40 an all-at-once int64 build needs
@@ -13,48 +20,130 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
 from socialsim.contracts.world import World
 
-from .arrays import Ids, Int32s, Int64s
+from .arrays import Ids, Int32s, Int64s, UInt16s
 from .population import Population
 from .rng import generator
 
 # Edges sorted and de-duplicated at once while building: bounds the build's int64 scratch
 # arrays (~24 bytes per edge of the block) whatever the network's size [edges].
 BUILD_BLOCK_EDGES = 1 << 21
+# A stored gap of this value means "look the gap up aside" (`Gaps.escaped_at`); smaller gaps are
+# stored as they are [node ids].
+ESCAPE = np.iinfo(np.uint16).max
+
+
+@dataclass(frozen=True)
+class Gaps:
+    """Follower lists as 16-bit gaps (see the module's docstring)."""
+
+    first: Int32s  # each node's lowest follower id (0 when it has none), len n
+    last: Int32s  # each node's highest follower id (0 when it has none), len n
+    gaps: UInt16s  # per edge: 0 for a node's first follower, else the distance from the previous one
+    escaped_at: Int64s  # ascending positions in `gaps` holding ESCAPE
+    escaped: Int32s  # the true gap at each of those positions
+
+    @staticmethod
+    def encode(followers: Int32s, start: Int64s, max_edges: int) -> Gaps:
+        """Encode CSR follower lists (each sorted ascending), a block of authors at a time."""
+        n = len(start) - 1
+        gaps = np.zeros(int(start[-1]), dtype=np.uint16)
+        first, last = np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32)
+        has = start[1:] > start[:-1]
+        first[has] = followers[start[:-1][has]]
+        last[has] = followers[start[1:][has] - 1]
+        at_parts, value_parts = [], []
+        for a0, a1 in _author_blocks(start, max_edges):
+            e0, e1 = int(start[a0]), int(start[a1])
+            if e1 - e0 < 2:
+                continue
+            d = np.diff(followers[e0:e1])
+            firsts = start[a0 + 1 : a1]
+            d[firsts[(firsts > e0) & (firsts < e1)] - e0 - 1] = 0  # each author's first follower
+            big = np.flatnonzero(d >= ESCAPE)
+            at_parts.append(big + e0 + 1)
+            value_parts.append(d[big])
+            d[big] = ESCAPE
+            gaps[e0 + 1 : e1] = d
+        escaped_at = np.concatenate(at_parts) if at_parts else np.zeros(0, dtype=np.int64)
+        escaped = np.concatenate(value_parts) if value_parts else np.zeros(0, dtype=np.int32)
+        return Gaps(first, last, gaps, escaped_at.astype(np.int64), escaped.astype(np.int32))
+
+    def decode(self, positions: Int64s, nodes: Ids, count: Int64s, before: Int64s) -> Int32s:
+        """The followers stored at `positions`: whole lists of `nodes`, `count` entries each, in
+        order, the list of nodes[k] starting at `before[k]` of the result."""
+        g = self.gaps[positions].astype(np.int32)
+        if len(self.escaped_at):
+            big = np.flatnonzero(g == ESCAPE)
+            if len(big):
+                g[big] = self.escaped[np.searchsorted(self.escaped_at, positions[big])]
+        # each list starts with the step from the previous list's last follower to its own first,
+        # so one running sum gives every follower id (and never leaves [0, n))
+        listed = count > 0
+        owners = nodes[listed]
+        step = self.first[owners]
+        step[1:] -= self.last[owners[:-1]]
+        g[before[listed]] = step
+        return np.cumsum(g, dtype=np.int32)
 
 
 @dataclass(frozen=True)
 class Network:
-    start: Int64s  # len n + 1
-    followers_of: Int32s  # node ids
+    start: Int64s  # len n + 1: node i's followers are entries start[i]:start[i+1]
+    lists: Gaps
+
+    @cached_property
+    def followees(self) -> Int32s:
+        """How many nodes each node follows: one count per replication, shared by its arms."""
+        n = len(self.start) - 1
+        counts = np.zeros(n, dtype=np.int64)
+        for _, followers in self.edge_blocks(BUILD_BLOCK_EDGES):
+            counts += np.bincount(followers, minlength=n)
+        return counts.astype(np.int32)
+
+    @property
+    def followers_of(self) -> Int32s:
+        """Every follower list, concatenated in node order (decoded whole: for tests and small worlds)."""
+        return np.concatenate([f for _, f in self.edge_blocks(BUILD_BLOCK_EDGES)] or [np.zeros(0, np.int32)])
 
     def followers(self, node: int) -> Int32s:
-        return self.followers_of[self.start[node] : self.start[node + 1]]
+        return self.followers_of_each(np.array([node]))[0]
 
     def followers_of_each(self, nodes: Ids) -> tuple[Int32s, Int64s]:
         """(the followers of every node in `nodes`, concatenated in that order; each node's count),
-        in one gather rather than a slice per node."""
+        decoded in one pass rather than a slice per node."""
         first = self.start[nodes]
         count = self.start[nodes + 1] - first
         before = np.cumsum(count) - count  # where each node's followers begin in the result
         at = np.arange(int(before[-1] + count[-1]) if len(count) else 0, dtype=np.int64)
-        seen: Int32s = self.followers_of[at + np.repeat(first - before, count)]
-        return seen, count
+        at += np.repeat(first - before, count)
+        return self.lists.decode(at, nodes, count, before), count
 
-    def reach(self, nodes: Ids) -> Int64s:
-        return (self.start[nodes + 1] - self.start[nodes]).astype(np.int64)
+    @cached_property
+    def _degree(self) -> Int32s:
+        """Followers per node, kept beside `start` because word of mouth reads it for every
+        follower a post reaches: one gather instead of two."""
+        return np.diff(self.start).astype(np.int32)
+
+    def reach(self, nodes: Ids) -> Int32s:
+        """How many followers each of `nodes` has [people]."""
+        degree: Int32s = self._degree[nodes]
+        return degree
 
     def edge_blocks(self, max_edges: int) -> Iterator[tuple[Int32s, Int32s]]:
         """(author, follower) pairs, a post by `author` is seen by `follower`, in blocks of whole
         authors of about `max_edges` edges: the edges written out without a second full copy."""
         for a0, a1 in _author_blocks(self.start, max_edges):
             counts = np.diff(self.start[a0 : a1 + 1])
-            authors = np.repeat(np.arange(a0, a1, dtype=np.int32), counts)
-            yield authors, self.followers_of[self.start[a0] : self.start[a1]]
+            authors = np.arange(a0, a1, dtype=np.int32)
+            edges = np.arange(self.start[a0], self.start[a1], dtype=np.int64)
+            before = self.start[a0:a1] - self.start[a0]
+            yield np.repeat(authors, counts), self.lists.decode(edges, authors, counts, before)
 
 
 def build_network(world: World, pop: Population, seed: int, replication: int) -> Network:
@@ -91,8 +180,8 @@ def build_network(world: World, pop: Population, seed: int, replication: int) ->
     kept = _sort_and_deduplicate(follower, counts, drawn)
     start = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(kept, out=start[1:])
-    follower.resize(int(start[-1]), refcheck=False)  # in place: no view of it is left
-    return Network(start=start, followers_of=follower)
+    lists = Gaps.encode(follower, start, BUILD_BLOCK_EDGES)
+    return Network(start=start, lists=lists)
 
 
 def _edge_spans(pop: Population, drawn: Int64s, seg: int) -> list[tuple[int, int]]:

@@ -49,3 +49,29 @@ def test_the_build_does_not_depend_on_its_block_size(monkeypatch: pytest.MonkeyP
     for a in range(len(whole.start) - 1):
         f = whole.followers(a)
         assert np.all(np.diff(f) > 0) and a not in f
+
+
+def test_gaps_too_large_for_16_bits_are_kept_aside_and_decoded_exactly(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    world = small(customers=300).world
+    pop = build_population(world, seed=3, replication=0)
+    plain = build_network(world, pop, seed=3, replication=0)
+    monkeypatch.setattr(network_module, "ESCAPE", 7)  # most gaps of a 300-node network escape now
+    escaping = build_network(world, pop, seed=3, replication=0)
+    assert len(escaping.lists.escaped) > 1000
+    assert np.array_equal(escaping.followers_of, plain.followers_of)
+    authors = np.array([3, 250, 3, 0])
+    assert np.array_equal(escaping.followers_of_each(authors)[0], plain.followers_of_each(authors)[0])
+
+
+def test_followers_far_apart_survive_the_encoding() -> None:
+    """Ids up to a million: first followers and gaps beyond 16 bits, and nodes with no followers."""
+    rng = np.random.default_rng(1)
+    lists = [np.unique(rng.integers(0, 1_000_000, k)).astype(np.int32) for k in (0, 1, 2, 500, 0, 3)]
+    start = np.r_[0, np.cumsum([len(f) for f in lists])].astype(np.int64)
+    for max_edges in (1, 10**9):
+        gaps = network_module.Gaps.encode(np.concatenate(lists), start, max_edges)
+        net = network_module.Network(start=start, lists=gaps)
+        assert all(np.array_equal(net.followers(a), f) for a, f in enumerate(lists))
+        assert np.array_equal(net.followers_of, np.concatenate(lists))
