@@ -3,6 +3,7 @@
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from socialsim.cli import app
@@ -23,15 +24,18 @@ def _numbers(summary: bytes) -> dict[str, float]:
     return {f"{arm}.{metric}": v["mean"] for arm, ms in s["arms"].items() for metric, v in ms.items()}
 
 
-def test_same_seed_gives_byte_identical_summary(tmp_path):
-    assert _compare(tmp_path, "a", "--seed", "7") == _compare(tmp_path, "b", "--seed", "7")
+@pytest.fixture(scope="module")
+def seed_seven(tmp_path_factory) -> bytes:
+    """The seed-7 summary both tests compare against (simulated once)."""
+    return _compare(tmp_path_factory.mktemp("seven"), "a", "--seed", "7")
 
 
-def test_another_seed_gives_different_numbers(tmp_path):
-    seven, eight = (
-        _numbers(_compare(tmp_path, "a", "--seed", "7")),
-        _numbers(_compare(tmp_path, "b", "--seed", "8")),
-    )
+def test_same_seed_gives_byte_identical_summary(tmp_path, seed_seven):
+    assert _compare(tmp_path, "b", "--seed", "7") == seed_seven
+
+
+def test_another_seed_gives_different_numbers(tmp_path, seed_seven):
+    seven, eight = _numbers(seed_seven), _numbers(_compare(tmp_path, "b", "--seed", "8"))
     assert seven.keys() == eight.keys()
     changed = [k for k in seven if seven[k] != eight[k]]
     assert len(changed) > len(seven) / 2, changed  # most figures move, not just one
