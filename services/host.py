@@ -18,6 +18,14 @@ lettered with the reason, or `receive` raises `EventConflict` and the service mu
 Several instances of one strategy may read the same topics, each serving the replications it
 was given (`owns`): an event of a replication another instance serves is ignored and counted, so
 a stream's policy state lives on exactly one instance.
+
+Recovery: after the last tick of every simulated day the host captures the replication's state
+(`Decisions.snapshots`: the policy's state, the tick it covers and where in the conversations
+topic the next tick begins), which the adapter stores; `restore` puts such a state back in a
+fresh host, which then reads the ticks that followed again and answers them exactly as before
+(the policy is a pure function of what it was shown). `restore(rep, None)` says a replication
+is announced but has no snapshot yet: it starts at tick 0. Announced replications are never
+forgotten as idle: while a replacement replays, one may lag another by a day or two.
 """
 
 from __future__ import annotations
@@ -32,6 +40,7 @@ import msgspec
 from socialsim.contracts.events import TickClosed, TickReply
 from socialsim.contracts.scenario import Scenario
 from socialsim.contracts.strategy import Strategy
+from socialsim.contracts.timeunits import MINUTES_PER_DAY
 from socialsim.contracts.wire import DeadLetter, FromService, Outbound, dead_letter, decode_inbound, oversized
 
 from .assembler import TickAssembler, TickConflict
@@ -77,10 +86,44 @@ class Record:
     value: bytes | None
 
 
+@dataclass(frozen=True)
+class Snapshot:
+    """One replication's state after the last tick of a simulated day (`StrategyService.restore`
+    reads `state`), and where its next tick's events begin: the record after that tick's marker."""
+
+    replication: int
+    day: int
+    tick: int
+    final: bool
+    topic: str
+    partition: int
+    next_offset: int
+    state: bytes
+
+
 @dataclass
 class Decisions:
     outbound: list[Outbound] = field(default_factory=list)
     dead_letters: list[DeadLetter] = field(default_factory=list)
+    snapshots: list[Snapshot] = field(default_factory=list)
+
+
+class _StreamState(msgspec.Struct, array_like=True):
+    """What `Snapshot.state` holds: the next tick to assemble, whether the final one was answered,
+    and the policy's state (empty once final: an ended replication only checks redeliveries)."""
+
+    next_tick: int
+    final: bool
+    policy: bytes
+
+
+_encode_state = msgspec.msgpack.Encoder().encode
+_decode_state = msgspec.msgpack.Decoder(_StreamState).decode
+
+
+def is_day_end(closed: TickClosed) -> bool:
+    """Whether `closed` is the last tick of a simulated day (or of the horizon)."""
+    return closed.final or closed.end_minute % MINUTES_PER_DAY == 0
 
 
 @dataclass
@@ -110,6 +153,55 @@ class StrategyService:
         self.ended: dict[int, TickAssembler] = {}
         self.ignored: Counter[str] = Counter()  # events dropped as redelivery, by kind
         self.forgotten: set[int] = set()  # replications whose state was freed as idle
+        self.announced: set[int] = set()  # replications known to be the run's: never idle (see module doc)
+        self._markers: dict[int, Record] = {}  # per replication, the record of the tick's marker
+
+    # ---- recovery ---------------------------------------------------------------------------
+    def restore(self, rep: int, state: bytes | None) -> None:
+        """Continue replication `rep` from a `Snapshot.state` (None: from tick 0). A replication
+        this host already serves keeps its state. Raises msgspec.DecodeError or
+        services.snapshot.SnapshotMismatch for a state that is not one of this strategy's."""
+        self.announced.add(rep)
+        self.forgotten.discard(rep)
+        if state is None or rep in self.replications or rep in self.ended:
+            return
+        saved = _decode_state(state)
+        assembler = TickAssembler(self.ignored, next_tick=saved.next_tick)
+        if saved.final:
+            self.ended[rep] = assembler
+        else:
+            policy = Policy.restore(self.strategy, self.arm, saved.policy)
+            self.replications[rep] = _Replication(policy, assembler)
+
+    def drop(self, rep: int) -> None:
+        """Stop serving `rep` (another instance takes it over from its snapshot)."""
+        self.replications.pop(rep, None)
+        self.ended.pop(rep, None)
+        self.announced.discard(rep)
+        self._markers.pop(rep, None)
+
+    def _snapshot(self, rep: int, closed: TickClosed, out: Decisions) -> None:
+        marker = self._markers.get(rep)
+        if marker is None:  # restored past this tick's marker: the next day's end snapshots it
+            return
+        state = self.replications.get(rep)
+        saved = _StreamState(
+            next_tick=closed.tick + 1,
+            final=closed.final,
+            policy=b"" if state is None else state.policy.snapshot(),
+        )
+        out.snapshots.append(
+            Snapshot(
+                replication=rep,
+                day=int(closed.start_minute // MINUTES_PER_DAY),
+                tick=closed.tick,
+                final=closed.final,
+                topic=marker.topic,
+                partition=marker.partition,
+                next_offset=marker.offset + 1,
+                state=_encode_state(saved),
+            )
+        )
 
     @property
     def finished(self) -> set[int]:
@@ -146,6 +238,8 @@ class StrategyService:
                 out.outbound.append(Outbound(run=self.run, replication=rep, event=event))
             if batch.closed.final:
                 self.ended[rep] = self.replications.pop(rep).assembler
+            if is_day_end(batch.closed):
+                self._snapshot(rep, batch.closed, out)
 
     def _admit(self, rec: Record, touched: set[int], out: Decisions) -> str | None:
         """Validate one record; return why it is unusable, or None once it is queued or ignored."""
@@ -180,12 +274,15 @@ class StrategyService:
                     return started
                 state = started
             assembler = state.assembler
+        taking_marker = isinstance(event, TickClosed) and event.tick == assembler.next_tick
         try:
             reason = assembler.add(event)
         except TickConflict as exc:
             raise EventConflict(f"arm {self.arm}, replication {rep}, {exc}") from None
         if reason:
             return f"replication {rep}: {reason}"
+        if taking_marker:
+            self._markers[rep] = rec
         touched.add(rep)
         return None
 
@@ -212,7 +309,9 @@ class StrategyService:
             return
         front = max(r.assembler.next_tick for r in self.replications.values())
         idle = [
-            rep for rep, r in self.replications.items() if front - r.assembler.next_tick > self.idle_ticks
+            rep
+            for rep, r in self.replications.items()
+            if front - r.assembler.next_tick > self.idle_ticks and rep not in self.announced
         ]
         for rep in idle:
             del self.replications[rep]

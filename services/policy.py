@@ -23,6 +23,7 @@ from socialsim.contracts.vocabulary import (
     need_of,
 )
 
+from . import snapshot
 from .queues import Deadlines, DepartmentLoad, DepartmentQueue, Item
 from .signals import RevenueWatch, TalkVolume, ValueTiers
 
@@ -287,3 +288,15 @@ class Policy:
         }
         top = max(raw.values())
         return {s: (w / top if top > 0 else 0.0) for s, w in raw.items()}
+
+    # ---- snapshot and restore (services/snapshot.py): a replacement service continues exactly ----
+    def snapshot(self) -> bytes:
+        """Everything this policy has learned and holds, as bytes (`Policy.restore` reads them)."""
+        return snapshot.capture(self)
+
+    @classmethod
+    def restore(cls, strategy: Strategy, arm: str, state: bytes) -> Policy:
+        """The policy whose `snapshot()` gave `state`, for the same strategy and arm."""
+        policy = cls(strategy, arm)
+        snapshot.put_back(policy, state)
+        return policy

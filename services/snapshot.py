@@ -1,0 +1,168 @@
+"""A policy's state as bytes and back, so a replacement service continues a stream exactly.
+
+Why explicit fields rather than pickle: snapshots travel on a Kafka topic anyone with access can
+write to, and unpickling runs code. Why msgpack: floats round-trip bit for bit and dicts keep their
+order, which the policy's arithmetic depends on (a sum over a dict is a sum in that order).
+
+One conversation's `Item` may sit in a department queue and in the deadline heap at once, and the
+policy relies on both holding the same object (marking it done in one hides it in the other), so
+items are written once, by conversation id, and every heap refers to them by id. Heaps are
+written as their lists, so their order (and hence every tie-break) is kept as it was.
+
+What is derived from the strategy (headcounts, agents' shares, configuration) is not written: the
+restored policy is built from the strategy first, then its state is put back.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import TYPE_CHECKING
+
+import msgspec
+
+from socialsim.contracts.events import Conversation
+from socialsim.contracts.vocabulary import Need
+
+from .queues import Item
+
+if TYPE_CHECKING:
+    from .policy import Policy
+
+
+class SnapshotMismatch(ValueError):
+    """A snapshot that does not fit the strategy it is restored into."""
+
+
+class _Item(msgspec.Struct, array_like=True):
+    conversation: Conversation
+    need: Need
+    priority: float
+    ready: float
+    deadline: float
+    handoffs: int
+    done: bool
+
+
+class _Queue(msgspec.Struct):
+    free_at: list[float]  # per agent [minutes]
+    staffed_minutes: float
+    worked_minutes: float
+    future: list[tuple[float, str]]  # heap of (ready minute, conversation id)
+    ready: list[str]  # heap of conversation ids (their sort key is the item's)
+
+
+class PolicyState(msgspec.Struct):
+    items: list[_Item]
+    queues: dict[str, _Queue]
+    deadlines: list[tuple[float, str]]  # heap of (deadline minute, conversation id)
+    volume_segment: dict[str, float]
+    volume_topic: dict[str, float]
+    volume_minute: float
+    volume_factors: tuple[dict[str, float], dict[str, float]]
+    revenue_days: list[float]
+    revenue_seen_day: int
+    tiers_seen: dict[int, float]
+    tiers_sorted: list[float]
+    tiers_cut: float
+    pitch_credit: float
+    broadcast_credit: float
+    offer_credit: float
+    seq: int
+
+
+_encoder = msgspec.msgpack.Encoder()
+_decoder = msgspec.msgpack.Decoder(PolicyState)
+
+
+def capture(policy: Policy) -> bytes:
+    """The policy's whole mutable state."""
+    items: dict[str, Item] = {}
+    for _, cid, item in policy._deadlines._heap:
+        items[cid] = item
+    queues = {}
+    for dept, q in policy.queues.items():
+        for _, cid, item in q._future:
+            items[cid] = item
+        for _, item in q._ready:
+            items[item.conversation.id] = item
+        queues[dept] = _Queue(
+            free_at=[a.free_at for a in q.agents],
+            staffed_minutes=q.staffed_minutes,
+            worked_minutes=q.worked_minutes,
+            future=[(ready, cid) for ready, cid, _ in q._future],
+            ready=[item.conversation.id for _, item in q._ready],
+        )
+    state = PolicyState(
+        items=[
+            _Item(i.conversation, i.need, i.priority, i.ready, i.deadline, i.handoffs, i.done)
+            for i in items.values()
+        ],
+        queues=queues,
+        deadlines=[(deadline, cid) for deadline, cid, _ in policy._deadlines._heap],
+        volume_segment=dict(policy.volume.segment),
+        volume_topic=dict(policy.volume.topic),
+        volume_minute=policy.volume._minute,
+        volume_factors=policy.volume._factors,
+        revenue_days=list(policy.revenue.days),
+        revenue_seen_day=policy.revenue._seen_day,
+        tiers_seen=dict(policy.tiers._seen),
+        tiers_sorted=list(policy.tiers._sorted),
+        tiers_cut=policy.tiers._cut,
+        pitch_credit=policy._pitch_credit,
+        broadcast_credit=policy._broadcast_credit,
+        offer_credit=policy._offer_credit,
+        seq=policy._seq,
+    )
+    return _encoder.encode(state)
+
+
+def put_back(policy: Policy, data: bytes) -> None:
+    """Give a policy freshly built from its strategy the state `data` holds.
+
+    Raises SnapshotMismatch if the state names departments or agents the strategy does not have,
+    and msgspec.DecodeError if `data` is not a policy state."""
+    state = _decoder.decode(data)
+    if set(state.queues) != set(policy.queues):
+        raise SnapshotMismatch(
+            f"snapshot departments {sorted(state.queues)}, strategy {sorted(policy.queues)}"
+        )
+    items = {
+        s.conversation.id: Item(
+            conversation=s.conversation,
+            need=s.need,
+            priority=s.priority,
+            ready=s.ready,
+            deadline=s.deadline,
+            handoffs=s.handoffs,
+            done=s.done,
+        )
+        for s in state.items
+    }
+    try:
+        _put_back(policy, state, items)
+    except KeyError as exc:
+        raise SnapshotMismatch(f"snapshot refers to conversation {exc} it does not hold") from None
+
+
+def _put_back(policy: Policy, state: PolicyState, items: dict[str, Item]) -> None:
+    for dept, qs in state.queues.items():
+        q = policy.queues[dept]  # type: ignore[index]  # checked against the strategy above
+        if len(qs.free_at) != len(q.agents):
+            raise SnapshotMismatch(f"{dept}: snapshot has {len(qs.free_at)} agents, strategy {len(q.agents)}")
+        for agent, free_at in zip(q.agents, qs.free_at, strict=True):
+            agent.free_at = free_at
+        q.staffed_minutes, q.worked_minutes = qs.staffed_minutes, qs.worked_minutes
+        q._future = [(ready, cid, items[cid]) for ready, cid in qs.future]
+        q._ready = [(items[cid].sort_key(), items[cid]) for cid in qs.ready]
+    policy._deadlines._heap = [(deadline, cid, items[cid]) for deadline, cid in state.deadlines]
+    policy.volume.segment = defaultdict(float, state.volume_segment)
+    policy.volume.topic = defaultdict(float, state.volume_topic)
+    policy.volume._minute = state.volume_minute
+    policy.volume._factors = state.volume_factors
+    policy.revenue.days = state.revenue_days
+    policy.revenue._seen_day = state.revenue_seen_day
+    policy.tiers._seen = state.tiers_seen
+    policy.tiers._sorted = state.tiers_sorted
+    policy.tiers._cut = state.tiers_cut
+    policy._pitch_credit, policy._broadcast_credit = state.pitch_credit, state.broadcast_credit
+    policy._offer_credit, policy._seq = state.offer_credit, state.seq
