@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import msgspec
 
 from socialsim.contracts.events import Conversation
-from socialsim.contracts.vocabulary import Need
+from socialsim.contracts.vocabulary import Department, Need
 
 from .queues import Item
 
@@ -53,7 +53,7 @@ class _Queue(msgspec.Struct):
 
 class PolicyState(msgspec.Struct):
     items: list[_Item]
-    queues: dict[str, _Queue]
+    queues: dict[Department, _Queue]
     deadlines: list[tuple[float, str]]  # heap of (deadline minute, conversation id)
     volume_segment: dict[str, float]
     volume_topic: dict[str, float]
@@ -146,7 +146,7 @@ def put_back(policy: Policy, data: bytes) -> None:
 
 def _put_back(policy: Policy, state: PolicyState, items: dict[str, Item]) -> None:
     for dept, qs in state.queues.items():
-        q = policy.queues[dept]  # type: ignore[index]  # checked against the strategy above
+        q = policy.queues[dept]  # checked against the strategy above
         if len(qs.free_at) != len(q.agents):
             raise SnapshotMismatch(f"{dept}: snapshot has {len(qs.free_at)} agents, strategy {len(q.agents)}")
         for agent, free_at in zip(q.agents, qs.free_at, strict=True):
