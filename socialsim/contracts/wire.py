@@ -54,6 +54,9 @@ class RunAnnouncement(msgspec.Struct, frozen=True, kw_only=True, tag="announce")
     partitions: int
     generation: int
     arms: list[AnnouncedArm]
+    # A resumed run whose world restarts after simulated day `restore_day`: every service restores
+    # the stream from its snapshot of that day, not its latest (None: latest, the usual case).
+    restore_day: int | None = None
 
 
 class RunEnded(msgspec.Struct, frozen=True, kw_only=True, tag="ended"):

@@ -3,8 +3,10 @@
 `ServedArm` consumes one arm's conversations topics of one run in batches, lets
 `StrategyService` decide, publishes responses keyed by customer id (markers keyed "marker") to
 the responses topic of the same generation, in the replication's partition, and dead letters to
-the run's dead-letter topic, then waits for the broker to confirm the whole tick. The long-lived
-service (`socialsim.kafka.service`) adds one per announced run and arm; `create_app` is an app
+the run's dead-letter topic, then waits for the broker to confirm the whole tick. At the end of a
+simulated day it first stores each stream's snapshot (`socialsim.kafka.snapshots`) and waits for
+its acknowledgement, so a day whose replies the simulator has is a day a replacement can restore.
+The long-lived service (`socialsim.kafka.service`) adds one per announced run and arm; `create_app` is an app
 that serves one known run and arm (the contract documents are generated from it).
 """
 
@@ -20,11 +22,13 @@ from typing import Any, NoReturn
 from faststream import FastStream
 from faststream.kafka import KafkaBroker, TopicPartition
 
-from services.host import EventConflict, HostObserver, Record, StrategyService
+from services.host import EventConflict, HostObserver, Record, Snapshot, StrategyService
+from socialsim.contracts.snapshots import StreamSnapshot, encode_snapshot
 from socialsim.contracts.strategy import Strategy
 from socialsim.contracts.wire import OversizedEvent, encode, encode_bounded
 
-from .topics import dead_letter_topic, key, stream_partition, topics
+from .snapshots import snapshot_key, snapshot_topic
+from .topics import dead_letter_topic, generation_of, key, stream_partition, topics
 from .transport import FETCH_MAX_WAIT_MS, MAX_REQUEST_BYTES
 
 # [ms] How long a subscriber's poll waits for records before it loops: records end the wait at
@@ -117,6 +121,12 @@ class ServedArm:
             description="DeadLetter (docs/events.schema.json): what a service could not use, why, "
             "and a bounded excerpt.",
         )
+        self.snapshots = broker.publisher(
+            snapshot_topic(self.run),
+            title="stream snapshots",
+            description="StreamSnapshot (msgpack): a stream's state after a simulated day, keyed "
+            "replication/arm/day slot, in the replication's partition.",
+        )
         self.subscribers: dict[int, Any] = {}
         self.current = generation
 
@@ -130,14 +140,24 @@ class ServedArm:
             await sub.stop()
         self.subscribers = {}
 
-    def subscribe(self, generation: int) -> Any:
-        conversations, responses = topics(self.run, self.arm, generation)
-        replies = self.broker.publisher(
-            responses,
+    def replies(self, generation: int) -> Any:
+        return self.broker.publisher(
+            topics(self.run, self.arm, generation)[1],
             title=f"{self.arm} responses, generation {generation}",
             description="Outbound events (docs/events.schema.json): responses keyed by "
             "customer id, broadcasts, and one tick-done marker per tick, in the replication's partition.",
         )
+
+    async def replay(self, records: list[Record]) -> None:
+        """Answer again what a replacement reads back (each generation's records in offset order,
+        the oldest generation first) with the state it restored; replies go where they went."""
+        for generation in sorted({generation_of(r.topic) for r in records}):
+            batch = [r for r in records if generation_of(r.topic) == generation]
+            await self._answer(batch, self.replies(generation))
+
+    def subscribe(self, generation: int) -> Any:
+        conversations = topics(self.run, self.arm, generation)[0]
+        replies = self.replies(generation)
         sub = self.broker.subscriber(
             partitions=[TopicPartition(conversations, p) for p in range(self.partitions)],
             batch=True,
@@ -181,6 +201,17 @@ class ServedArm:
         except (EventConflict, OversizedEvent) as exc:
             self.refusal(self.run, exc)
             return
+        stored = [
+            await self.snapshots.publish(
+                encode_snapshot(self._stream_snapshot(snap)),
+                key=snapshot_key(snap.replication, self.arm, snap.day),
+                partition=stream_partition(snap.replication, self.partitions),
+                no_confirm=True,
+            )
+            for snap in decided.snapshots
+        ]
+        if stored:
+            await asyncio.gather(*stored)  # before the replies: see the module doc
         pending = []
         for letter in decided.dead_letters:
             pending.append(await self.dead.publish(encode(letter), key=self.arm.encode(), no_confirm=True))
@@ -190,6 +221,19 @@ class ServedArm:
             )
         if pending:
             await asyncio.gather(*pending)
+
+    def _stream_snapshot(self, snap: Snapshot) -> StreamSnapshot:
+        return StreamSnapshot(
+            run=self.run,
+            replication=snap.replication,
+            arm=self.arm,
+            day=snap.day,
+            tick=snap.tick,
+            final=snap.final,
+            generation=generation_of(snap.topic),
+            next_offset=snap.next_offset,
+            state=snap.state,
+        )
 
 
 def refuse(run: str, cause: Exception) -> NoReturn:

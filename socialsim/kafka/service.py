@@ -28,22 +28,27 @@ from collections.abc import Sequence
 from typing import Any
 
 import msgspec
-from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener
+from aiokafka import AIOKafkaConsumer, ConsumerRebalanceListener, TopicPartition
 from aiokafka.errors import KafkaError
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from pydantic import ValidationError
 
-from services.host import HostObserver, StrategyService
+from services.host import HostObserver, Record, StrategyService
+from services.snapshot import SnapshotMismatch
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.wire import RunAnnouncement, RunEnded, decode_control
+from socialsim.contracts.wire import AnnouncedArm, RunAnnouncement, RunEnded, decode_control
 
 from .app import ServedArm, plain_logger, refuse, service_broker
-from .topics import CONTROL_TOPIC, topics
+from .snapshots import latest, read_all, read_snapshots
+from .topics import CONTROL_TOPIC, stream_partition, topics
 
 # [ms] How long a control read waits for announcements, also the broker's fetch max wait: they
 # are rare, and a run waits for its first reply anyway; the data topics use FETCH_MAX_WAIT_MS.
 CONTROL_POLL_MS = 200
+# [ms] How long the group waits for a silent instance before its streams go to the others: the
+# shortest session Kafka brokers accept by default (group.min.session.timeout.ms).
+GROUP_SESSION_MS = 6000
 
 
 def group_id(strategy: str) -> str:
@@ -56,41 +61,68 @@ class Runs:
     def __init__(
         self,
         broker: KafkaBroker,
+        bootstrap: str,
         strategy: str,
         log: logging.Logger,
         *,
         only_run: str | None = None,
         meter: HostObserver | None = None,
     ):
-        self.broker, self.strategy, self.log = broker, strategy, log
+        self.broker, self.bootstrap, self.strategy, self.log = broker, bootstrap, strategy, log
         self.only_run, self.meter = only_run, meter
         self.served: dict[str, list[ServedArm]] = {}
         self.owned: dict[str, set[int]] = {}
         self.ended: set[str] = set()
+        self.stream_partition: dict[tuple[str, int], int] = {}  # (run, replication) -> control partition
 
-    async def take(self, ann: RunAnnouncement, existing: set[str]) -> None:
-        """Serve the stream `ann` announces, if it is one of this service's runs and still running."""
+    def _wanted(self, ann: RunAnnouncement, existing: set[str]) -> list[AnnouncedArm]:
+        """The arms of `ann` this service serves, if it is one of its runs and still running."""
         if ann.run in self.ended or (self.only_run is not None and ann.run != self.only_run):
-            return
+            return []
         mine = [a for a in ann.arms if a.strategy.get("name") == self.strategy]
-        if not mine:
-            return
-        if topics(ann.run, mine[0].arm, ann.generation)[0] not in existing:
+        if mine and topics(ann.run, mine[0].arm, ann.generation)[0] not in existing:
             self.log.info("run %s replication %d: its topics are gone", ann.run, ann.replication)
-            return
-        owned = self.owned.setdefault(ann.run, set())
-        owned.add(ann.replication)
-        names = ", ".join(a.arm for a in mine)
-        self.log.info("serving run %s replication %d (arms %s)", ann.run, ann.replication, names)
-        if ann.run in self.served:
+            return []
+        return mine
+
+    async def take(self, announced: list[tuple[int, RunAnnouncement]], existing: set[str]) -> None:
+        """Serve the streams announced (each with its control partition), run by run."""
+        by_run: dict[str, list[tuple[int, RunAnnouncement]]] = {}
+        for part, ann in announced:
+            if self._wanted(ann, existing):
+                by_run.setdefault(ann.run, []).append((part, ann))
+        for run, anns in by_run.items():
+            await self._take_run(run, anns, existing)
+
+    async def _take_run(self, run: str, anns: list[tuple[int, RunAnnouncement]], existing: set[str]) -> None:
+        owned = self.owned.setdefault(run, set())
+        fresh = [ann for _, ann in anns if ann.replication not in owned]
+        for part, ann in anns:
+            self.stream_partition[(run, ann.replication)] = part
+            owned.add(ann.replication)
+        first = anns[0][1]
+        names = ", ".join(a.arm for a in self._wanted(first, existing))
+        for _, ann in anns:
+            self.log.info("serving run %s replication %d (arms %s)", run, ann.replication, names)
+        arms = self.served.get(run)
+        if arms is None:
+            arms = self.served[run] = self._arms(first, min(a.generation for a in fresh))
+        else:
             # its tick 0 may have been read, and ignored as not yet ours, before this announcement:
             # read the generation again from its start (what was answered is ignored as a repeat)
-            for served in self.served[ann.run]:
+            for served in arms:
                 await served.stop()
-                await served.start()
-            return
+        if fresh:
+            await self._recover(run, fresh, arms, existing)
+        for served in arms:
+            await served.start()
+
+    def _arms(self, ann: RunAnnouncement, generation: int) -> list[ServedArm]:
+        owned = self.owned[ann.run]
         arms = []
-        for a in mine:
+        for a in ann.arms:
+            if a.strategy.get("name") != self.strategy:
+                continue
             try:
                 strategy = Strategy.model_validate(a.strategy)
             except ValidationError as exc:
@@ -98,14 +130,76 @@ class Runs:
                 continue
             owns = (lambda rep: True) if self.only_run else owned.__contains__
             host = StrategyService(strategy, a.arm, ann.run, self.meter, owns=owns)
-            arms.append(ServedArm(self.broker, host, ann.partitions, ann.generation, self.refuse))
-        self.served[ann.run] = arms
+            arms.append(ServedArm(self.broker, host, ann.partitions, generation, self.refuse))
+        return arms
+
+    async def _recover(
+        self, run: str, fresh: list[RunAnnouncement], arms: list[ServedArm], existing: set[str]
+    ) -> None:
+        """Give each stream its latest snapshot's state (none: it starts at tick 0) and answer again
+        what followed it, so a stream under way continues exactly where its dead instance was."""
+        partitions = fresh[0].partitions
+        snaps = await read_snapshots(
+            self.bootstrap, run, {stream_partition(a.replication, partitions) for a in fresh}
+        )
         for served in arms:
-            await served.start()
+            starts: dict[int, tuple[int, int]] = {}  # replication -> (generation, offset) to replay from
+            for ann in fresh:
+                snap = latest(snaps, ann.replication, served.arm, ann.restore_day)
+                try:
+                    served.service.restore(ann.replication, snap.state if snap else None)
+                except (msgspec.DecodeError, SnapshotMismatch) as exc:
+                    self.refuse(run, RuntimeError(f"arm {served.arm}: snapshot not usable: {exc}"))
+                    return
+                if snap is not None:
+                    starts[ann.replication] = (snap.generation, snap.next_offset)
+                elif ann.generation < served.current:
+                    starts[ann.replication] = (ann.generation, 0)
+            if starts:
+                where = ", ".join(
+                    f"{rep} from generation {g} offset {o}" for rep, (g, o) in sorted(starts.items())
+                )
+                self.log.info("run %s, arm %s: restoring replication(s) %s", run, served.arm, where)
+                served.current = max(served.current, await self._replay(served, starts, existing))
+
+    async def _replay(self, served: ServedArm, starts: dict[int, tuple[int, int]], existing: set[str]) -> int:
+        """Read the conversations after each start again, generation by generation, and answer them;
+        returns the last generation that held any."""
+        reached = generation = min(g for g, _ in starts.values())
+        newest = max(g for g, _ in starts.values())
+        while topics(served.run, served.arm, generation)[0] in existing:
+            topic = topics(served.run, served.arm, generation)[0]
+            offsets: dict[TopicPartition, int] = {}
+            for rep, (g, offset) in starts.items():
+                if g <= generation:
+                    tp = TopicPartition(topic, stream_partition(rep, served.partitions))
+                    start = offset if g == generation else 0
+                    offsets[tp] = min(offsets.get(tp, start), start)
+            records = await read_all(self.bootstrap, list(offsets), offsets)
+            if not records and generation > newest:
+                break
+            if records:
+                reached = generation
+            await served.replay([Record(r.topic, r.partition, r.offset, r.value) for r in records])
+            generation += 1
+        return reached
+
+    def release(self, lost: set[int]) -> None:
+        """Control partitions given to another instance: their streams go with them (it restores
+        them from their snapshots)."""
+        for (run, rep), part in list(self.stream_partition.items()):
+            if part in lost:
+                del self.stream_partition[(run, rep)]
+                self.owned.get(run, set()).discard(rep)
+                for served in self.served.get(run, []):
+                    served.service.drop(rep)
+                self.log.info("run %s replication %d: handed over", run, rep)
 
     async def end(self, run: str) -> None:
         self.ended.add(run)
         self.owned.pop(run, None)
+        for stream in [k for k in self.stream_partition if k[0] == run]:
+            del self.stream_partition[stream]
         for served in self.served.pop(run, []):
             await served.stop()
             self.log.info("run %s, arm %s: ended", run, served.arm)
@@ -130,7 +224,17 @@ class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]
             await self.reader.commit()
 
     async def on_partitions_assigned(self, assigned: Any) -> None:
-        self.reader.runs.log.info("control partitions assigned: %s", sorted(tp.partition for tp in assigned))
+        """Streams follow their control partitions: a lost partition's streams are dropped, a
+        gained one is read from its start, so the streams in flight there are taken over."""
+        reader = self.reader
+        now = {tp.partition for tp in assigned}
+        lost, gained = reader.held - now, now - reader.held
+        reader.held = now
+        reader.runs.log.info("control partitions assigned: %s", sorted(now))
+        if lost:
+            reader.runs.release(lost)
+        if gained and reader.grouped:
+            await reader.consumer.seek_to_beginning(*[tp for tp in assigned if tp.partition in gained])
 
 
 class ControlReader:
@@ -139,6 +243,7 @@ class ControlReader:
     def __init__(self, bootstrap: str, runs: Runs, *, grouped: bool) -> None:
         self.bootstrap, self.runs, self.grouped = bootstrap, runs, grouped
         self.lock = asyncio.Lock()
+        self.held: set[int] = set()  # control partitions assigned to this instance
         self._consumer: AIOKafkaConsumer | None = None
         self._task: asyncio.Task[None] | None = None
 
@@ -156,6 +261,8 @@ class ControlReader:
             enable_auto_commit=False,
             auto_offset_reset="earliest",
             fetch_max_wait_ms=CONTROL_POLL_MS,
+            session_timeout_ms=GROUP_SESSION_MS,
+            heartbeat_interval_ms=GROUP_SESSION_MS // 3,
         )
         await self.consumer.start()
         self.consumer.subscribe([CONTROL_TOPIC], listener=_Handover(self))
@@ -173,7 +280,7 @@ class ControlReader:
             if not batches:
                 continue
             async with self.lock:
-                await self._take([r.value or b"" for recs in batches.values() for r in recs])
+                await self._take([(r.partition, r.value or b"") for recs in batches.values() for r in recs])
                 await self.commit()
 
     async def commit(self) -> None:
@@ -185,18 +292,17 @@ class ControlReader:
         except KafkaError as exc:
             self.runs.log.warning("control offsets not committed yet: %s", exc)
 
-    async def _take(self, values: list[bytes]) -> None:
+    async def _take(self, values: list[tuple[int, bytes]]) -> None:
         messages = []
-        for raw in values:
+        for part, raw in values:
             try:
-                messages.append(decode_control(raw))
+                messages.append((part, decode_control(raw)))
             except msgspec.DecodeError as exc:
                 self.runs.log.warning("ignored a control message that is not one: %s", exc)
-        ended = {m.run for m in messages if isinstance(m, RunEnded)}
-        announced = [m for m in messages if isinstance(m, RunAnnouncement) and m.run not in ended]
+        ended = {m.run for _, m in messages if isinstance(m, RunEnded)}
+        announced = [(p, m) for p, m in messages if isinstance(m, RunAnnouncement) and m.run not in ended]
         existing = await self.consumer.topics() if announced else set()
-        for ann in announced:
-            await self.runs.take(ann, existing)
+        await self.runs.take(announced, existing)
         for run in ended:
             await self.runs.end(run)
 
@@ -212,7 +318,7 @@ def create_service(
     """The app of one strategy's service; its control reader starts and stops with it."""
     log = plain_logger(strategy)
     broker = service_broker(bootstrap, f"socialsim-{strategy}", log, middlewares)
-    runs = Runs(broker, strategy, log, only_run=only_run, meter=meter)
+    runs = Runs(broker, bootstrap, strategy, log, only_run=only_run, meter=meter)
     reader = ControlReader(bootstrap, runs, grouped=only_run is None)
     app = FastStream(broker, logger=log)
     app.after_startup(reader.start)

@@ -1,7 +1,12 @@
 """Start, and always stop, what a Kafka run needs: a broker, the run's topics, one service per strategy.
 
 The services it starts serve this run only (`socialsim service --strategy NAME --run-id RUN`);
-with `external_services`, long-lived services already running on the broker serve it.
+with `external_services`, long-lived services already running on the broker serve it. A service
+it started that is killed by a signal (SIGKILL, an out-of-memory kill) is replaced by a new
+process, at most `MAX_REPLACEMENTS` times per strategy; the replacement restores the run's
+streams from their snapshots and replays what followed (`socialsim.kafka.service`), while the
+transport waits for it. A service that exits by itself (a refused input, an error) is not
+replaced: the run fails with its last error line.
 
 Every process this module starts is stopped by its PID when the run ends — on success, on an
 error, on Ctrl-C and on SIGTERM — and the run's topics are deleted, so nothing is left behind.
@@ -35,8 +40,9 @@ from socialsim.contracts.scenario import Scenario
 
 from .broker import BrokerError, EmbeddedBroker, wait_reachable
 from .children import die_with_parent
+from .snapshots import SNAPSHOT_CONFIG, snapshot_topic
 from .topics import TICKS_PER_TOPIC, TopicAdmin, run_topics
-from .transport import KafkaTransport
+from .transport import REPLACEMENT_TIMEOUT_S, KafkaTransport
 from .watchdog import BrokerWatchdog
 
 # Loggers that write to the run's log file, not the terminal: the Kafka clients (aiokafka,
@@ -50,6 +56,9 @@ _ERROR_LINE = re.compile(r"(\bERROR\b|^[a-z][a-z ]*: |^[A-Za-z_.]*(Error|Excepti
 _RECORD_START = re.compile(r"^(\d{4}-\d\d-\d\d|[a-z][a-z ]*: |Traceback|[A-Za-z_.]*(Error|Exception)\b)")
 # [s] a service asked to stop gets this long to close its Kafka clients before SIGKILL
 STOP_GRACE_S = 5.0
+# [processes] How many times one strategy's service is replaced in a run before its death fails
+# the run: a service that keeps being killed would otherwise be restarted for ever.
+MAX_REPLACEMENTS = 3
 _CLEANUP_SIGNALS = (signal.SIGINT, signal.SIGTERM)  # what `kill` and Ctrl-C send
 
 log = logging.getLogger(__name__)
@@ -97,9 +106,12 @@ def strategies_of(scenario: Scenario) -> list[str]:
 class Services:
     """One `socialsim service` process per strategy, each logging to `<log_dir>/<strategy>.log`."""
 
-    def __init__(self, log_dir: Path) -> None:
+    def __init__(self, log_dir: Path, max_replacements: int = MAX_REPLACEMENTS) -> None:
         self.processes: dict[str, subprocess.Popen[bytes]] = {}
         self.logs: dict[str, Path] = {}
+        self.commands: dict[str, list[str]] = {}
+        self.replacements: dict[str, int] = {}
+        self.max_replacements = max_replacements
         self.log_dir = log_dir
         self.log_dir.mkdir(parents=True, exist_ok=True)
 
@@ -132,24 +144,37 @@ class Services:
                 *metrics,
             ]
             self.logs[strategy] = self.log_dir / f"{strategy}.log"
-            with self.logs[strategy].open("wb") as log:
-                self.processes[strategy] = subprocess.Popen(
-                    cmd,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                    start_new_session=True,
-                    preexec_fn=die_with_parent,
-                )
+            self.commands[strategy] = cmd
+            self._spawn(strategy, "wb")
 
-    def check(self) -> None:
+    def _spawn(self, strategy: str, mode: str) -> None:
+        with self.logs[strategy].open(mode) as log:
+            self.processes[strategy] = subprocess.Popen(
+                self.commands[strategy],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                preexec_fn=die_with_parent,
+            )
+
+    def check(self, before_replacing: Callable[[], None] = lambda: None) -> str | None:
+        """Raise ServiceDied for a service that exited, or was killed once too often; replace one
+        killed by a signal (after `before_replacing`, which may raise) and say so; else None."""
         for strategy, proc in self.processes.items():
             code = proc.poll()
-            if code is not None:
-                reason = last_error(self.logs[strategy])
-                raise ServiceDied(
-                    f"the strategy service for {strategy!r} (pid {proc.pid}) {exit_description(code)}"
-                    + (f": {reason}" if reason else f" (log: {self.logs[strategy]})")
-                )
+            if code is None:
+                continue
+            died = f"the strategy service for {strategy!r} (pid {proc.pid}) {exit_description(code)}"
+            replaced = self.replacements.get(strategy, 0)
+            if code < 0 and replaced < self.max_replacements:
+                before_replacing()
+                self.replacements[strategy] = replaced + 1
+                self._spawn(strategy, "ab")  # its log goes on: the dead process's lines stay above
+                return f"{died}; replaced by pid {self.processes[strategy].pid}"
+            reason = last_error(self.logs[strategy])
+            limit = f" (replaced {replaced} times already)" if code < 0 else ""
+            raise ServiceDied(died + limit + (f": {reason}" if reason else f" (log: {self.logs[strategy]})"))
+        return None
 
     def stop(self, grace_s: float = STOP_GRACE_S) -> None:
         """SIGTERM each service, and SIGKILL what is still running `grace_s` [s] later."""
@@ -262,7 +287,10 @@ def kafka_stack(
     service_metrics_ports: dict[str, int] | None = None,
     metrics_host: str = "127.0.0.1",
     transport_class: type[KafkaTransport] = KafkaTransport,
+    replacement_timeout_s: float = REPLACEMENT_TIMEOUT_S,
 ) -> Iterator[KafkaRun]:
+    """`replacement_timeout_s` [s]: how long a tick waits for a silent service, or a dead one's
+    replacement, before the run fails with one line (`KafkaTransport`)."""
     arms = list(scenario.arms)
     with ExitStack() as stack:
         if log_dir is None:  # a run that keeps no outputs keeps its logs only while it runs
@@ -287,18 +315,22 @@ def kafka_stack(
             quietly(f"delete the topics of run {run}", lambda: admin.delete_run(run), watchdog.lost.is_set)
         )
         admin.create(run_topics(run, arms), partitions)
+        admin.create([snapshot_topic(run)], partitions, SNAPSHOT_CONFIG)
         services = Services(log_dir)
         # with its broker gone a service cannot close its clients cleanly: no grace to wait out
         stack.callback(lambda: services.stop(0.0 if watchdog.lost.is_set() else STOP_GRACE_S))
         if not external_services:
             services.start(strategies_of(scenario), bootstrap, run, service_metrics_ports, metrics_host)
 
-        def health_check() -> None:
+        def health_check() -> str | None:
             try:
-                services.check()
+                replaced = services.check(watchdog.check)  # no replacement without a broker
             except ServiceDied:
                 watchdog.check()  # a service that died with its broker: name the broker
                 raise
+            if replaced is not None:
+                log.warning("%s", replaced)
+            return replaced
 
         transport = transport_class(
             bootstrap,
@@ -308,6 +340,7 @@ def kafka_stack(
             partitions,
             health_check=health_check,
             ticks_per_topic=ticks_per_topic,
+            replacement_timeout_s=replacement_timeout_s,
         )
         transport.loop.set_exception_handler(log_loop_error)
         stack.callback(quietly("close the Kafka clients", transport.shutdown))

@@ -41,6 +41,11 @@ def topics(run: str, arm: str, generation: int = 0) -> tuple[str, str]:
     return f"{run}.{arm}.conversations.{generation}", f"{run}.{arm}.responses.{generation}"
 
 
+def generation_of(topic: str) -> int:
+    """The generation a conversations or responses topic belongs to (its last name part)."""
+    return int(topic.rsplit(".", 1)[1])
+
+
 def dead_letter_topic(run: str) -> str:
     return f"{run}.dead-letter"
 
@@ -66,7 +71,8 @@ def generation_topics(run: str, arms: list[str], generation: int) -> list[str]:
 
 
 def run_topics(run: str, arms: list[str]) -> list[str]:
-    """What a run needs before its first tick: the first two generations and the dead-letter topic."""
+    """What a run needs before its first tick: the first two generations and the dead-letter topic
+    (its snapshot topic is made apart: it is compacted, `socialsim.kafka.snapshots`)."""
     return generation_topics(run, arms, 0) + generation_topics(run, arms, 1) + [dead_letter_topic(run)]
 
 
@@ -79,9 +85,9 @@ class TopicAdmin:
         except KafkaError as exc:
             raise BrokerError(f"cannot reach a Kafka broker at {bootstrap}: {exc}") from None
 
-    def create(self, names: list[str], partitions: int) -> None:
+    def create(self, names: list[str], partitions: int, config: dict[str, str] | None = None) -> None:
         with contextlib.suppress(TopicAlreadyExistsError):
-            self._admin.create_topics([NewTopic(n, partitions, 1) for n in names])
+            self._admin.create_topics([NewTopic(n, partitions, 1, topic_configs=config or {}) for n in names])
 
     def delete(self, names: list[str]) -> None:
         existing = set(self._admin.list_topics())

@@ -10,8 +10,16 @@ a contradiction fails the run at once with one line. Messages over MAX_EVENT_BYT
 both ways: an outgoing one is an error, an incoming one a dead letter.
 
 Every `ticks_per_topic` exchanged ticks the run moves to the next generation of topics (see
-`socialsim.kafka.topics`): it creates the generation after the new one, listens on the new
-one's responses, and deletes the generation two behind, which no service reads any more.
+`socialsim.kafka.topics`): it creates the generation after the new one and listens on the new
+one's responses. A generation is deleted once it is two or more behind and a replacement service
+can no longer need it: a service restores a stream from a snapshot at most
+`SNAPSHOT_DAYS_KEPT` days old (`socialsim.kafka.snapshots`) and replays the ticks after it, so
+every tick since the start of the day `SNAPSHOT_DAYS_KEPT - 1` days before the current one is kept.
+
+A dead strategy service does not fail the run: a tick waits up to `replacement_timeout_s` for
+its replies, and when the health check reports that a dead service was replaced, the wait starts
+again from then. The replacement restores its streams and answers again the ticks since its
+snapshot; those replies repeat what was taken and are ignored, a different one fails the run.
 
 Long-lived strategy services learn of a run from the control topic: `open` announces each
 replication of a lockstep group (with the resolved strategy of every arm, and the generation its
@@ -32,6 +40,7 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPa
 from simulator.transport import TransportError
 from socialsim.contracts.events import TickBatch, TickReply
 from socialsim.contracts.strategy import Strategy
+from socialsim.contracts.timeunits import MINUTES_PER_DAY
 from socialsim.contracts.wire import (
     MAX_EVENT_BYTES,
     AnnouncedArm,
@@ -71,6 +80,12 @@ UNSETTLED_GRACE_S = 1.0
 FINAL_SETTLE_S = 0.2
 # [s] How long announcing a run's end may take: it is cleanup, and must not hold up the exit.
 END_TIMEOUT_S = 5.0
+# [s] How long a tick waits for a strategy service's replies, and, once a dead service has been
+# replaced, for its replacement (start-up, restoring snapshots, replaying up to two simulated days).
+REPLACEMENT_TIMEOUT_S = 60.0
+# [days] How many days back a stream can be restored (socialsim.kafka.snapshots): the latest day's
+# snapshot, and the one before it (a resumed run's world checkpoint may be a day behind the services).
+SNAPSHOT_DAYS_KEPT = 2
 
 
 class TopicAdmin(Protocol):
@@ -89,21 +104,24 @@ class KafkaTransport:
         admin: TopicAdmin,
         partitions: int,
         *,
-        health_check: Callable[[], None] = lambda: None,
-        tick_timeout_s: float = 60.0,
+        health_check: Callable[[], str | None] = lambda: None,
+        replacement_timeout_s: float = REPLACEMENT_TIMEOUT_S,
         ticks_per_topic: int = TICKS_PER_TOPIC,
         unsettled_grace_s: float = UNSETTLED_GRACE_S,
         final_settle_s: float = FINAL_SETTLE_S,
     ):
         self.bootstrap, self.run, self.arms = bootstrap, run, arms
         self.admin, self.partitions = admin, partitions
-        self.health_check = health_check
-        self.tick_timeout_s = tick_timeout_s
+        self.health_check = health_check  # raises when the run cannot go on; says what it replaced
+        self.replacement_timeout_s = replacement_timeout_s
         self.ticks_per_topic = ticks_per_topic
         self.unsettled_grace_s, self.final_settle_s = unsettled_grace_s, final_settle_s
         self.ledger = ReplyLedger(run)
         self.generation = 0
         self._exchanges = 0
+        self._day_starts: list[int] = []  # the exchange each simulated day started at
+        self._deleted = 0  # generations below this one are deleted
+        self.replaced: list[str] = []  # what the health check replaced, as it said it
         self.loop = asyncio.new_event_loop()
         self.replications: list[int] = []
         self.dead_letters = 0
@@ -216,8 +234,20 @@ class KafkaTransport:
     async def _advance(self, generation: int) -> None:
         self.admin.create(self._names(generation + 1), self.partitions)
         await self._listen(generation)
-        if generation >= 2:
-            self.admin.delete(self._names(generation - 2))
+
+    def _prune(self) -> None:
+        """Delete the generations no replacement can need (module doc): two or more behind the
+        current one, and wholly before the first tick a kept snapshot may replay from."""
+        starts = self._day_starts
+        keep_from = starts[-SNAPSHOT_DAYS_KEPT] if len(starts) >= SNAPSHOT_DAYS_KEPT else 0
+        doomed = []
+        while (
+            self._deleted <= self.generation - 2 and (self._deleted + 1) * self.ticks_per_topic <= keep_from
+        ):
+            doomed += self._names(self._deleted)
+            self._deleted += 1
+        if doomed:
+            self.admin.delete(doomed)
 
     async def _stop(self) -> None:
         await self._in.stop()
@@ -229,6 +259,9 @@ class KafkaTransport:
         # generations count exchanges, not ticks: a run of several lockstep groups restarts at tick 0
         if self._exchanges // self.ticks_per_topic != self.generation:
             await self._advance(self._exchanges // self.ticks_per_topic)
+        if next(iter(batches.values())).closed.start_minute % MINUTES_PER_DAY == 0:
+            self._day_starts.append(self._exchanges)
+            self._prune()
         self._exchanges += 1
         self.ledger.sent(batches)
         await self._publish(batches)
@@ -280,14 +313,17 @@ class KafkaTransport:
             raise TransportError(f"arm {arm}, tick {message.event.tick}: {exc}") from None
 
     async def _collect(self, tick: int) -> dict[tuple[int, str], TickReply]:
-        deadline = time.monotonic() + self.tick_timeout_s
+        deadline = time.monotonic() + self.replacement_timeout_s
         last_check = time.monotonic()
         unsettled_since: float | None = None
         while not self.ledger.complete():
             await self._poll()
             now = time.monotonic()
             if now - last_check > 0.2:
-                self.health_check()
+                replaced = self.health_check()
+                if replaced is not None:
+                    self.replaced.append(replaced)
+                    deadline = now + self.replacement_timeout_s
                 last_check = now
             unsettled = self.ledger.unsettled()
             if not unsettled:
@@ -299,9 +335,12 @@ class KafkaTransport:
             if now > deadline:
                 late = self.ledger.progress()
                 detail = "; ".join(f"{arm} replication {rep}: {p}" for (rep, arm), p in sorted(late.items()))
+                what = f"; {self.replaced[-1]}" if self.replaced else ""
+                arms = ", ".join(sorted({arm for _, arm in late}))
                 raise TransportError(
-                    f"no complete reply to tick {tick} within {self.tick_timeout_s:.0f} s from arm(s) "
-                    f"{', '.join(sorted({arm for _, arm in late}))} ({detail})"
+                    f"no complete reply to tick {tick} from arm(s) {arms} "
+                    f"within the replacement timeout of {self.replacement_timeout_s:g} s: their strategy "
+                    f"service is silent or dead and no replacement took over{what} ({detail})"
                 )
         return self.ledger.replies()
 

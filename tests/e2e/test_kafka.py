@@ -161,13 +161,15 @@ def test_duplicates_and_garbage_change_nothing_and_garbage_is_dead_lettered(brok
     assert "garbage reply" in originals and '{"run": "x", "shape": "wrong"}' in originals
 
 
-def test_a_killed_service_fails_the_run_quickly_naming_the_arm(broker):
+def test_a_killed_service_that_may_not_be_replaced_fails_the_run_quickly_naming_the_arm(broker):
+    """Replacing is allowed 0 times here (tests/e2e/test_recovery.py covers the replacement)."""
     sc = small(customers=150, days=5)
     victim = "support-led"
     with (
         pytest.raises(ServiceDied, match=victim),
         kafka_stack(sc, new_run_id("kill"), bootstrap=broker.bootstrap) as k,
     ):
+        k.services.max_replacements = 0
         pids = [p.pid for p in k.services.processes.values()]
         killed_at = []
 
