@@ -75,7 +75,8 @@ def test_a_killed_service_started_by_the_run_is_replaced_and_the_summary_is_iden
     expected = in_process_summary(sc, tmp_path / "i")
     run_id, logs = new_run_id("recover"), tmp_path / "logs"
     with kafka_stack(sc, run_id, bootstrap=broker.bootstrap, ticks_per_topic=10, log_dir=logs) as k:
-        progress, killed = kill_at(30, lambda: k.services.processes[VICTIM].pid)  # day 1, generation 3
+        # day 2, generation 5: the snapshot of day 1 holds queued posts (replication 1: two)
+        progress, killed = kill_at(55, lambda: k.services.processes[VICTIM].pid)
         result = run(sc, k.transport, baseline=no_social(), keep_events=False, progress=progress)
         replacement = k.services.processes[VICTIM].pid
     assert killed and replacement != killed[0] and k.transport.replaced
