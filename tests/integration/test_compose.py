@@ -136,3 +136,13 @@ def test_compose_mounts_and_build_context_exist():
             if host.startswith("./") and host != "./runs":
                 assert (ROOT / host).exists(), host
     assert (ROOT / "Dockerfile").is_file()
+
+
+@needs_compose
+def test_every_strategy_service_comes_back_after_it_is_killed(tmp_path):
+    """A killed instance is restarted (its streams go to the others meanwhile, see the README's
+    "When things fail"); the one-shot simulator job is not."""
+    services = _resolved(tmp_path)
+    strategies = [name for name, s in services.items() if "--strategy" in s.get("command", [])]
+    assert strategies and all(services[n]["restart"] == "unless-stopped" for n in strategies)
+    assert services["simulator"]["restart"] == "no"
