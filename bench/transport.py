@@ -1,7 +1,8 @@
-"""Wall time of a Kafka run beside the in-process run of the same config, and two Kafka runs at once.
+"""Wall time of a Kafka run beside the in-process run of the same config, two Kafka runs at once,
+and the time to recover a killed strategy service.
 
     python bench/transport.py [--scenario credit-card-issuer] [--customers N] [--days N]
-                              [--replications N] [--partitions 3] [--no-concurrent]
+                              [--replications N] [--partitions 3] [--no-concurrent] [--no-recovery]
 
 Sizes default to the scenario's own (credit-card-issuer: 4,000 customers x 180 days, 8
 replications in one lockstep). The Kafka run uses the embedded broker and one strategy service
@@ -10,15 +11,23 @@ start-up (broker, topics, services) is timed apart from the run. Then two compar
 s+1) run at once, each in its own process, against one broker and one set of long-lived services.
 Every Kafka run must give the in-process outcomes of its seed, which is checked. Records are the
 events published and consumed on a run's topics. Machines are shared and noisy: compare ratios.
+
+Recovery: a third Kafka run SIGKILLs one strategy service halfway through (`RECOVERY_VICTIM`, at
+the first tick of a simulated day plus `KILL_HOUR` hours, so replay covers that many ticks after
+the snapshot); the run replaces it and must still give the in-process outcomes. Reported: the time
+from the kill to the next answered tick, and of it, how long the new process took to start (its
+log's first "FastStream app starting" line) and to restore and replay.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import signal
 import tempfile
 import time
 from concurrent.futures import ProcessPoolExecutor
+from datetime import datetime
 from pathlib import Path
 
 from socialsim.bootstrap import inprocess_transport, no_social
@@ -55,6 +64,44 @@ def over_kafka(sc: Scenario, partitions: int, bootstrap: str | None = None) -> M
         return result.per_arm, time.perf_counter() - started, k.transport.records, started - t0
 
 
+RECOVERY_VICTIM = "support-led"
+KILL_HOUR = 12  # [hours] into a simulated day: the replay covers this many hourly ticks
+
+
+def _logged_at(log: Path, text: str, after: float) -> float | None:
+    """Wall time [s since the epoch] of the first line of `log` holding `text` logged after `after`."""
+    for line in log.read_text(errors="replace").splitlines():
+        if text in line:
+            at = datetime.strptime(line[:23], "%Y-%m-%d %H:%M:%S,%f").timestamp()
+            if at >= after:
+                return at
+    return None
+
+
+def recovery(sc: Scenario, partitions: int, kill_tick: int) -> tuple[Outcomes, float, float, float | None]:
+    """outcomes, median tick [s], kill -> next answered tick [s], kill -> replacement started [s]."""
+    logs = Path(tempfile.mkdtemp(prefix="bench-recovery-"))
+    done_at: dict[int, float] = {}
+    killed: list[float] = []
+    with kafka_stack(sc, new_run_id(config_sha256(sc)), partitions=partitions, log_dir=logs) as k:
+
+        def progress(done: int, total: int) -> None:
+            done_at[done] = time.perf_counter()
+            if done == kill_tick:
+                killed.append(time.time())
+                os.kill(k.services.processes[RECOVERY_VICTIM].pid, signal.SIGKILL)
+
+        result = run(sc, k.transport, baseline=no_social(), keep_events=False, progress=progress)
+    steps = sorted(done_at[t + 1] - done_at[t] for t in range(1, kill_tick) if t + 1 in done_at)
+    started = _logged_at(logs / f"{RECOVERY_VICTIM}.log", "FastStream app starting", killed[0])
+    return (
+        result.per_arm,
+        steps[len(steps) // 2],
+        done_at[kill_tick + 1] - done_at[kill_tick],
+        None if started is None else started - killed[0],
+    )
+
+
 def checked(kafka: Outcomes, inproc: Outcomes, what: str) -> None:
     if kafka != inproc:
         raise SystemExit(f"{what}: the Kafka run's outcomes differ from the in-process run's")
@@ -83,6 +130,7 @@ def main() -> None:
     ap.add_argument("--replications", type=int)
     ap.add_argument("--partitions", type=int, default=3)
     ap.add_argument("--no-concurrent", action="store_true", help="skip the two-comparisons-at-once part")
+    ap.add_argument("--no-recovery", action="store_true", help="skip the killed-service part")
     args = ap.parse_args()
     sc = with_run_options(
         load_scenario(SCENARIO_DIR / f"{args.scenario}.yaml"),
@@ -119,6 +167,18 @@ def main() -> None:
         print(
             f"two at once, one set of services        {longest:8.1f} s   (runs {both[0][1]:.1f} s and "
             f"{both[1][1]:.1f} s; {rate:,.0f} records/s together; {wall:.1f} s with start-up)"
+        )
+    if not args.no_recovery:
+        ticks_per_day = 1440 // int(world.horizon.tick_minutes)
+        kill_tick = (world.horizon.days // 2) * ticks_per_day + KILL_HOUR * 60 // int(
+            world.horizon.tick_minutes
+        )
+        outcomes, tick_s, recover_s, start_s = recovery(sc, args.partitions, kill_tick)
+        checked(outcomes, inproc, "run with a killed service")
+        start = "?" if start_s is None else f"{start_s:.1f}"
+        print(
+            f"recover a killed service                {recover_s:8.1f} s   (kill at tick {kill_tick} -> next "
+            f"tick answered; new process up after {start} s; a tick takes {1000 * tick_s:.0f} ms otherwise)"
         )
     print(f"outcomes identical: yes   (load average {os.getloadavg()[0]:.1f} at end)")
 

@@ -25,7 +25,7 @@ from faststream.kafka import KafkaBroker, TopicPartition
 from services.host import EventConflict, HostObserver, Record, Snapshot, StrategyService
 from socialsim.contracts.snapshots import StreamSnapshot, encode_snapshot
 from socialsim.contracts.strategy import Strategy
-from socialsim.contracts.wire import OversizedEvent, encode, encode_bounded
+from socialsim.contracts.wire import MAX_EVENT_BYTES, OversizedEvent, encode, encode_bounded
 
 from .snapshots import snapshot_key, snapshot_topic
 from .topics import dead_letter_topic, generation_of, key, stream_partition, topics
@@ -201,15 +201,19 @@ class ServedArm:
         except (EventConflict, OversizedEvent) as exc:
             self.refusal(self.run, exc)
             return
-        stored = [
-            await self.snapshots.publish(
-                encode_snapshot(self._stream_snapshot(snap)),
-                key=snapshot_key(snap.replication, self.arm, snap.day),
-                partition=stream_partition(snap.replication, self.partitions),
-                no_confirm=True,
-            )
-            for snap in decided.snapshots
-        ]
+        stored = []
+        for snap in decided.snapshots:
+            value = encode_snapshot(self._stream_snapshot(snap))
+            if len(value) > MAX_EVENT_BYTES:  # the stream goes on; a replacement restores an older day
+                plain_logger(self.service.strategy.name).error(
+                    "run %s, arm %s, replication %d: the snapshot of day %d (%d bytes) exceeds the "
+                    "%d-byte message limit and is not stored",
+                    *(self.run, self.arm, snap.replication, snap.day, len(value), MAX_EVENT_BYTES),
+                )
+                continue
+            key = snapshot_key(snap.replication, self.arm, snap.day)
+            partition = stream_partition(snap.replication, self.partitions)
+            stored.append(await self.snapshots.publish(value, key=key, partition=partition, no_confirm=True))
         if stored:
             await asyncio.gather(*stored)  # before the replies: see the module doc
         pending = []
