@@ -211,9 +211,9 @@ class ServedArm:
                     *(self.run, self.arm, snap.replication, snap.day, len(value), MAX_EVENT_BYTES),
                 )
                 continue
-            key = snapshot_key(snap.replication, self.arm, snap.day)
+            slot = snapshot_key(snap.replication, self.arm, snap.day)
             partition = stream_partition(snap.replication, self.partitions)
-            stored.append(await self.snapshots.publish(value, key=key, partition=partition, no_confirm=True))
+            stored.append(await self.snapshots.publish(value, key=slot, partition=partition, no_confirm=True))
         if stored:
             await asyncio.gather(*stored)  # before the replies: see the module doc
         pending = []
