@@ -166,9 +166,10 @@ def test_two_instances_of_one_strategy_share_the_streams_with_identical_results(
 
 def test_an_instance_added_mid_run_changes_no_number(broker, instances, tmp_path):
     """The run has two lockstep groups of 8 replications; the second instance joins during the
-    first, so the streams of the second group are shared out anew, while the first group's stay
-    where they started (state is never handed over mid-stream). The first group is long enough
-    for a service to start and join its group on a loaded machine (~20 s here)."""
+    first, so the control partitions are shared out anew and the streams in flight follow them:
+    the newcomer takes its share over from their snapshots (tests/e2e/test_recovery.py), and
+    the second group's streams are shared between both. The first group is long enough for a
+    service to start and join its group on a loaded machine (~20 s here)."""
     first = instances.start("support-led")
     for s in STRATEGIES:
         if s != "support-led":
@@ -185,5 +186,4 @@ def test_an_instance_added_mid_run_changes_no_number(broker, instances, tmp_path
     finished(proc)
     assert_same_as_in_process(tmp_path / "mid", tmp_path, *args)
     one, two = served(first, "run-mid"), served(second, "run-mid")
-    assert one.isdisjoint(two) and one | two == set(range(16))
-    assert set(range(8)) <= one and two  # the second group was shared with the newcomer
+    assert one | two == set(range(16)) and two - set(range(8))  # the newcomer served streams
