@@ -7,7 +7,7 @@ order, which the policy's arithmetic depends on (a sum over a dict is a sum in t
 One conversation's `Item` may sit in a department queue and in the deadline heap at once, and the
 policy relies on both holding the same object (marking it done in one hides it in the other), so
 items are written once, by conversation id, and every heap refers to them by id. Heaps are
-written as their lists, so their order (and hence every tie-break) is kept as it was.
+written as their lists (the deadline queue in its order), so every tie-break is kept as it was.
 
 What is derived from the strategy (headcounts, agents' shares, configuration) is not written: the
 restored policy is built from the strategy first, then its state is put back.
@@ -15,7 +15,7 @@ restored policy is built from the strategy first, then its state is put back.
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import defaultdict, deque
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -54,7 +54,7 @@ class _Queue(msgspec.Struct):
 class PolicyState(msgspec.Struct):
     items: list[_Item]
     queues: dict[Department, _Queue]
-    deadlines: list[tuple[float, str]]  # heap of (deadline minute, conversation id)
+    deadlines: list[str]  # conversation ids in the order their deadlines come due
     volume_segment: dict[str, float]
     volume_topic: dict[str, float]
     volume_minute: float
@@ -77,8 +77,8 @@ _decoder = msgspec.msgpack.Decoder(PolicyState)
 def capture(policy: Policy) -> bytes:
     """The policy's whole mutable state."""
     items: dict[str, Item] = {}
-    for _, cid, item in policy._deadlines._heap:
-        items[cid] = item
+    for item in policy._deadlines._queue:
+        items[item.conversation.id] = item
     queues = {}
     for dept, q in policy.queues.items():
         for _, cid, item in q._future:
@@ -98,7 +98,7 @@ def capture(policy: Policy) -> bytes:
             for i in items.values()
         ],
         queues=queues,
-        deadlines=[(deadline, cid) for deadline, cid, _ in policy._deadlines._heap],
+        deadlines=[item.conversation.id for item in policy._deadlines._queue],
         volume_segment=dict(policy.volume.segment),
         volume_topic=dict(policy.volume.topic),
         volume_minute=policy.volume._minute,
@@ -154,7 +154,7 @@ def _put_back(policy: Policy, state: PolicyState, items: dict[str, Item]) -> Non
         q.staffed_minutes, q.worked_minutes = qs.staffed_minutes, qs.worked_minutes
         q._future = [(ready, cid, items[cid]) for ready, cid in qs.future]
         q._ready = [(items[cid].sort_key(), items[cid]) for cid in qs.ready]
-    policy._deadlines._heap = [(deadline, cid, items[cid]) for deadline, cid in state.deadlines]
+    policy._deadlines._queue = deque(items[cid] for cid in state.deadlines)
     policy.volume.segment = defaultdict(float, state.volume_segment)
     policy.volume.topic = defaultdict(float, state.volume_topic)
     policy.volume._minute = state.volume_minute
