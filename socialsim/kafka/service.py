@@ -8,12 +8,19 @@ strategy is its own, from the generation the announcement names, and forgets the
 is announced (or when its topics are already gone: a run killed before it could say so).
 
 Scaling out: the instances of one strategy form a consumer group over the control topic, so each
-announcement, keyed by run and replication, is read by exactly one instance, which then serves
-that stream to its end; the others read the same run topics and ignore the stream. Offsets are
-committed after each announcement batch is taken, and a rebalance waits for the batch in hand
-(`_Handover`), so a stream is never taken by two instances. A stream stays where it started: an
-instance that joins mid-run takes only streams announced after it joined (state is not handed
-over; a stream whose instance dies fails its run with the simulator's tick timeout).
+announcement, keyed by run and replication, is read by exactly one instance, which serves that
+stream; the others read the same run topics and ignore the stream. Offsets are committed after
+each announcement batch is taken, and a rebalance waits for the batch in hand (`_Handover`).
+Streams follow their control partitions, as a Kafka Streams task follows its input partition: an
+instance that loses a partition (to a newcomer) drops its streams, and one that gains a partition
+(from a newcomer's rebalance, or a dead instance's after its session timeout) reads it from its
+start and takes over the streams still in flight.
+
+Taking a stream over (or any stream a fresh process is told of, e.g. a replacement `compare`
+started) means: restore its latest snapshot (`socialsim.kafka.snapshots`; none: from tick 0),
+then read the conversations that followed again, generation by generation, and answer them
+(`_recover`); replies the simulator already has are repeats it ignores. The live subscribers
+start only after that, so a stream is never advanced by two readers at once.
 
 With `--run-id`, the service serves that run only, alone (no group, every control partition):
 what `compare --transport kafka` starts when it starts its own services. A conflict in a run's
