@@ -153,6 +153,15 @@ class Runs:
             starts: dict[int, tuple[int, int]] = {}  # replication -> (generation, offset) to replay from
             for ann in fresh:
                 snap = latest(snaps, ann.replication, served.arm, ann.restore_day)
+                if snap is None and ann.restore_day is not None:
+                    day, rep = ann.restore_day, ann.replication
+                    self.refuse(
+                        run,
+                        RuntimeError(
+                            f"cannot resume replication {rep}, arm {served.arm}: no snapshot of day {day}"
+                        ),
+                    )
+                    return
                 try:
                     served.service.restore(ann.replication, snap.state if snap else None)
                 except (msgspec.DecodeError, SnapshotMismatch) as exc:
