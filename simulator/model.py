@@ -8,6 +8,10 @@ Two actors, each a small generator with `env` passed explicitly:
 * `daily_life` ends each day after its last tick closes: billing, churn, acquisitions, fatigue
   and trust drift. It waits on an event the lockstep fires, so a day never ends before its
   last hour has been answered.
+
+Between two ticks nothing is in flight, so the lockstep can be frozen there (`Replications.freeze`)
+and started again from that tick with a fresh SimPy environment (`start=`): SimPy's generators
+cannot be saved, but at a tick boundary they hold nothing the worlds and policies do not.
 """
 
 from __future__ import annotations
@@ -22,12 +26,13 @@ import simpy.rt
 from socialsim.contracts.scenario import Scenario
 from socialsim.contracts.timeunits import MINUTES_PER_DAY
 
+from . import checkpoint
 from .exogenous import draw_candidates
 from .network import build_network
 from .population import build_population
 from .recorder import EventRows, Recorder, RowSink
 from .rng import Counter
-from .transport import TickHandler, Transport
+from .transport import Resumable, TickHandler, Transport
 from .world import ArmWorld, Shared
 
 
@@ -49,11 +54,28 @@ class Clock:
     tick_minutes: int
     ticks: int
     series_every_ticks: int = 1
+    start: int = 0  # the first tick this lockstep runs (0, or the tick a resumed run goes on from)
+
+
+@dataclass(frozen=True)
+class Frozen:
+    """A lockstep stopped between two ticks: everything it needs to go on from `tick`."""
+
+    tick: int  # the next tick to run; every earlier tick and every day it ended are done
+    worlds: bytes  # `simulator.checkpoint.freeze` of every world, the baselines' with their policies
+    policies: bytes  # the transport's `snapshot()` of the strategies' state
+
+
+class Stop(Exception):
+    """Raised by a boundary hook to end the lockstep between two ticks (nothing half done)."""
 
 
 Key = tuple[int, str]  # (replication, arm)
 EventSink = Callable[[int, str, EventRows], None]  # sink(replication, arm, rows)
 Watch = Callable[..., None]  # watch(tick, minute, worlds, final=False): measurement, never behaviour
+# boundary(next tick, whether a day has just ended, freeze): called between two ticks; it may
+# call freeze() to take the lockstep's state, and raise Stop to end the run there
+Boundary = Callable[[int, bool, Callable[[], Frozen]], None]
 
 
 @dataclass(frozen=True)
@@ -90,28 +112,58 @@ class Replications:
         pace_s_per_minute: float | None = None,
         event_sink: EventSink | None = None,
         baseline: Baseline | None = None,
+        start: Frozen | None = None,
+        boundary: Boundary | None = None,
     ):
         """`pace_s_per_minute` runs on SimPy's real-time environment: that many wall seconds per
         simulated minute (not strict: a slow tick is late, never an error). `event_sink(rep, arm,
         rows)` takes each arm's event rows in batches as they are recorded, in order, so they need
         not be held as Python tuples to the end. `baseline`, if given, runs as one more world per
-        replication, keyed (replication, baseline.name), whose events are not kept."""
+        replication, keyed (replication, baseline.name), whose events are not kept. `start` goes
+        on from a frozen lockstep (same scenario, replications and options) instead of tick 0;
+        `boundary` is called between every two ticks (checkpoints, a requested stop)."""
         world = scenario.world
         self.scenario = scenario
         self.replications = replications
         self.transport = transport
-        shared = shared or {rep: draw_shared(scenario, rep) for rep in replications}
-        self.worlds: dict[Key, ArmWorld] = {
-            (rep, arm): ArmWorld(
-                world, shared[rep], Recorder(arm, rep, keep_events, _sink(event_sink, rep, arm))
-            )
-            for rep in replications
-            for arm in scenario.arms
-        }
+        self.shared = shared or {rep: draw_shared(scenario, rep) for rep in replications}
         if baseline is not None and baseline.name in scenario.arms:
             raise ValueError(f"arms: {baseline.name!r} is the baseline's name; give the arm another name")
         self.baseline = baseline
-        self.baselines: dict[Key, tuple[ArmWorld, TickHandler]] = (
+        self.start = start
+        if start is None:
+            self.worlds, self.baselines = self._fresh(keep_events, event_sink)
+        else:
+            sinks = {(rep, arm): _sink(event_sink, rep, arm) for rep in replications for arm in scenario.arms}
+            thawed = checkpoint.thaw(start.worlds, world, self.shared, sinks)
+            self.worlds = {key: w for key, w in thawed.items() if isinstance(w, ArmWorld)}
+            self.baselines = {key: w for key, w in thawed.items() if isinstance(w, tuple)}
+        ticks = world.horizon.days * MINUTES_PER_DAY // world.horizon.tick_minutes
+        first = 0 if start is None else start.tick
+        self.clock = Clock(world.horizon.tick_minutes, ticks, series_every_ticks, first)
+        self.on_tick = on_tick or (lambda tick, ticks: None)
+        self.watch = watch or (lambda tick, minute, worlds, final=False: None)
+        self.boundary = boundary or (lambda tick, day_ended, freeze: None)
+        now = first * self.clock.tick_minutes
+        self.env = (
+            simpy.Environment(initial_time=now)
+            if pace_s_per_minute is None
+            else simpy.rt.RealtimeEnvironment(initial_time=now, factor=pace_s_per_minute, strict=False)
+        )
+        self.day_closed = self.env.event()
+
+    def _fresh(
+        self, keep_events: bool, event_sink: EventSink | None
+    ) -> tuple[dict[Key, ArmWorld], dict[Key, tuple[ArmWorld, TickHandler]]]:
+        world, shared, baseline = self.scenario.world, self.shared, self.baseline
+        worlds = {
+            (rep, arm): ArmWorld(
+                world, shared[rep], Recorder(arm, rep, keep_events, _sink(event_sink, rep, arm))
+            )
+            for rep in self.replications
+            for arm in self.scenario.arms
+        }
+        baselines = (
             {}
             if baseline is None
             else {
@@ -119,19 +171,21 @@ class Replications:
                     ArmWorld(world, shared[rep], Recorder(baseline.name, rep, False)),
                     baseline.policy(),
                 )
-                for rep in replications
+                for rep in self.replications
             }
         )
-        ticks = world.horizon.days * MINUTES_PER_DAY // world.horizon.tick_minutes
-        self.clock = Clock(world.horizon.tick_minutes, ticks, series_every_ticks)
-        self.on_tick = on_tick or (lambda tick, ticks: None)
-        self.watch = watch or (lambda tick, minute, worlds, final=False: None)
-        self.env = (
-            simpy.Environment()
-            if pace_s_per_minute is None
-            else simpy.rt.RealtimeEnvironment(factor=pace_s_per_minute, strict=False)
+        return worlds, baselines
+
+    def freeze(self, tick: int) -> Frozen:
+        """The lockstep's state before `tick` (call only between ticks: from `boundary`)."""
+        if not isinstance(self.transport, Resumable):
+            raise TypeError(f"transport {self.transport.name!r} cannot snapshot its strategies")
+        worlds: checkpoint.Frozen = {**self.worlds, **self.baselines}
+        return Frozen(
+            tick,
+            checkpoint.freeze(worlds, self.scenario.world, self.shared),
+            self.transport.snapshot(),
         )
-        self.day_closed = self.env.event()
 
     def everyone(self) -> dict[Key, ArmWorld]:
         """Every arm's world and every baseline's, for measurement and outcomes."""
@@ -141,6 +195,10 @@ class Replications:
         """Run to the horizon; returns every world, the baselines' included."""
         self.transport.open(self.scenario.arms, self.replications)
         try:
+            if self.start is not None:
+                if not isinstance(self.transport, Resumable):
+                    raise TypeError(f"transport {self.transport.name!r} cannot restore its strategies")
+                self.transport.restore(self.start.policies)
             self.env.process(self.lockstep(self.env))
             self.env.process(self.daily_life(self.env))
             self.env.run(until=self.clock.ticks * self.clock.tick_minutes + 1)
@@ -158,8 +216,11 @@ class Replications:
 
     def lockstep(self, env: simpy.Environment) -> Generator[simpy.Event, object, None]:
         c = self.clock
-        for tick in range(c.ticks):
+        for tick in range(c.start, c.ticks):
             yield env.timeout(c.tick_minutes)
+            if tick > c.start:  # every earlier tick is done, and the day it may have ended
+                day_ended = tick * c.tick_minutes % MINUTES_PER_DAY == 0
+                self.boundary(tick, day_ended, functools.partial(self.freeze, tick))
             start, end = tick * c.tick_minutes, (tick + 1) * c.tick_minutes
             day, final = start // MINUTES_PER_DAY, tick == c.ticks - 1
             batches = {key: w.close_tick(tick, start, end, day, final) for key, w in self.worlds.items()}

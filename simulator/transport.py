@@ -6,14 +6,20 @@ for each. The in-process transport calls the policies directly; the Kafka transp
 every arm of every replication in flight at once, so a networked transport can let the arms'
 services work in parallel and pays one round trip per tick.
 
+A transport that can also save and restore the strategies' state between two ticks is
+`Resumable`: that is what a resumed run (`compare --resume`) needs of it. The in-process transport
+pickles its policies; a networked transport would return a reference to snapshots its services
+keep (e.g. offsets of a compacted topic) and hand it back to them on `restore`.
+
 The world never imports a strategy: the in-process transport is handed a factory that makes
 one policy per (replication, arm), and the composition root (`socialsim.bootstrap`) chooses it.
 """
 
 from __future__ import annotations
 
+import pickle
 from collections.abc import Callable
-from typing import Generic, Protocol, TypeVar
+from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from socialsim.contracts.events import TickBatch, TickClosed, TickReply
 from socialsim.contracts.strategy import Strategy
@@ -36,6 +42,17 @@ class Transport(Protocol):
 
     def close(self) -> None:
         """Release what `open` acquired."""
+
+
+@runtime_checkable
+class Resumable(Protocol):
+    """A transport whose strategies' state can be taken between two ticks and given back later."""
+
+    def snapshot(self) -> bytes:
+        """The state of every (replication, arm) strategy opened, between two ticks."""
+
+    def restore(self, state: bytes) -> None:
+        """After `open` for the same arms and replications: carry on from `snapshot()`'s state."""
 
 
 class TickHandler(Protocol):
@@ -74,6 +91,18 @@ class InProcessTransport(Generic[P]):
             for (rep, arm), reply in replies.items():
                 self._observe(arm, rep, self._policies[(rep, arm)], batches[(rep, arm)].closed, reply)
         return replies
+
+    def snapshot(self) -> bytes:
+        """Pickled policies (see `simulator.checkpoint` for why pickle)."""
+        return pickle.dumps(self._policies, protocol=pickle.HIGHEST_PROTOCOL)
+
+    def restore(self, state: bytes) -> None:
+        policies: dict[Key, P] = pickle.loads(state)  # noqa: S301 - our own checkpoint, identity checked first
+        if policies.keys() != self._policies.keys():
+            raise ValueError(
+                f"snapshot holds strategies for {sorted(policies)}, this run opened {sorted(self._policies)}"
+            )
+        self._policies = policies
 
     def close(self) -> None:
         self._policies = {}

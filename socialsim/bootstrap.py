@@ -23,6 +23,7 @@ from services.baseline import DEFAULT_WAIT_HOURS, NAME, NoSocial
 from services.policy import Policy
 from simulator.model import Baseline
 from simulator.transport import InProcessTransport, Transport
+from socialsim.checkpoint import CheckpointMismatch, CheckpointStore, RunState, run_identity
 from socialsim.comparison import RunResult, Summary, run
 from socialsim.configload import (
     STRATEGY_DIR,
@@ -49,6 +50,9 @@ TRANSPORTS = ("inproc", "kafka")
 # Replications that advance together in one lockstep, so a networked transport pays one round
 # trip per tick for all of them; a larger run goes in groups of this many.
 REPLICATIONS_IN_FLIGHT = 8
+# Every tick is a row of series.parquet (a checkpoint's identity records it) [ticks].
+SERIES_EVERY_TICKS = 1
+KAFKA_RESUME = "resume over Kafka: not yet supported (resume runs with --transport inproc)"
 
 
 def inprocess_transport(meter: PolicyMeter | None = None) -> InProcessTransport[Policy]:
@@ -117,6 +121,8 @@ class RunRequest:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     pace_s_per_minute: float | None = None
+    checkpoints: bool = False  # save a checkpoint every simulated day (compare, in-process)
+    resume: bool = False  # go on from the checkpoint in `out`
 
     def __post_init__(self) -> None:
         # known before the run: it names the Kafka topics and labels every exported series
@@ -136,6 +142,7 @@ class RequestOptions(TypedDict, total=False):
     metrics_port: int | None
     metrics_host: str
     pace_s_per_minute: float | None
+    checkpoints: bool
 
 
 def write_targets(path: Path, host: str, port: int, service_ports: dict[str, int]) -> None:
@@ -177,12 +184,47 @@ def open_transport(req: RunRequest, sha: str, telemetry: Telemetry) -> Iterator[
         yield kafka_run.transport
 
 
+def checkpoint_store(
+    req: RunRequest, sha: str, in_flight: int
+) -> tuple[CheckpointStore | None, RunState | None]:
+    """Where `req`'s run keeps its checkpoint, and the state to go on from (resume only).
+
+    A resume checks the checkpoint's identity before reading its state: CheckpointMismatch (one
+    line) when another config, seed or option wrote it. Only the in-process transport can take
+    its strategies' state so far; over Kafka a run keeps no checkpoint and cannot be resumed."""
+    if not req.checkpoints and not req.resume:
+        return None, None
+    if req.transport != "inproc":
+        if req.resume:
+            raise CheckpointMismatch(KAFKA_RESUME)
+        return None, None
+    store = CheckpointStore(req.out)
+    identity = run_identity(
+        req.sc,
+        sha,
+        transport=req.transport,
+        keep_events=req.keep_events,
+        series_every_ticks=SERIES_EVERY_TICKS,
+        in_flight=in_flight,
+        run_id=req.run_id,
+    )
+    if not req.resume:
+        store.start(identity)
+        return store, None
+    store.check(identity)
+    return store, store.load()
+
+
 def simulate(
     req: RunRequest,
     progress: Callable[[int, int], None] | None = None,
     on_serving: Callable[[str], None] | None = None,
+    stop: Callable[[], bool] | None = None,
 ) -> tuple[RunResult, str]:
-    """Run the comparison `req` describes, serving /metrics if asked; returns it with its config hash."""
+    """Run the comparison `req` describes, serving /metrics if asked; returns it with its config hash.
+
+    `stop()` is asked between every two ticks; when true the run raises `Interrupted` with the
+    replications that finished (and a checkpoint saved where the run keeps one)."""
     sc = req.sc
     sha = config_sha256(sc)
     telemetry = run_telemetry(
@@ -190,6 +232,7 @@ def simulate(
     )
     # a live run keeps every replication in one lockstep, so simulated time never restarts
     in_flight = sc.replications if req.pace_s_per_minute is not None else REPLICATIONS_IN_FLIGHT
+    store, state = checkpoint_store(req, sha, in_flight)
     with (
         serving(telemetry.registry, req.metrics_port, req.metrics_host),
         open_transport(req, sha, telemetry) as tr,
@@ -205,14 +248,23 @@ def simulate(
             watch=telemetry.readings,
             pace_s_per_minute=req.pace_s_per_minute,
             progress=progress,
+            series_every_ticks=SERIES_EVERY_TICKS,
+            checkpoints=store,
+            resume=state,
+            stop=stop,
         )
     return result, sha
 
 
-def publish(result: RunResult, req: RunRequest, sha: str) -> Summary:
-    """Write a finished run's outputs and report; return its summary."""
+def publish(result: RunResult, req: RunRequest, sha: str) -> Summary | None:
+    """Write a run's outputs and report; return its summary (None when no replication finished).
+    A complete run's checkpoint goes once its outputs are written; an interrupted one's stays."""
     summary = write_outputs(result, req.out, sha, str(req.path), req.run_id or new_run_id(req.sc.name))
-    (req.out / "report.html").write_text(render(summary, result.series, req.sc, req.sets), encoding="utf-8")
+    if summary is not None:
+        report = render(summary, result.series, req.sc, req.sets)
+        (req.out / "report.html").write_text(report, encoding="utf-8")
+    if result.finished == req.sc.replications:
+        CheckpointStore(req.out).remove()
     return summary
 
 

@@ -25,6 +25,8 @@ from pathlib import Path
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from .checkpoint import FOLDER as CHECKPOINT_FOLDER
+from .checkpoint import CheckpointStore
 from .comparison import EVENT_SCHEMA, NETWORK_SCHEMA, RunResult, Summary
 from .configerrors import ConfigError, excerpt
 
@@ -44,7 +46,7 @@ RUN_FILES = frozenset(
         "prometheus-targets.json",
     }
 )
-RUN_FOLDERS = frozenset({"logs"})
+RUN_FOLDERS = frozenset({"logs", CHECKPOINT_FOLDER})
 # Random part of a run id [bytes]: 4 bytes, 8 hex digits, tell apart runs started in one second.
 RUN_ID_RANDOM_BYTES = 4
 
@@ -108,6 +110,13 @@ def prepare_folder(out: Path, force: bool) -> None:
 
 
 def _clear_previous_run(out: Path, force: bool) -> None:
+    if not force and CheckpointStore(out).exists():
+        raise ConfigError(
+            [
+                f"--out {out}: holds an unfinished run; go on with `--resume {out}` (same scenario "
+                "and options), or pass --force to start again"
+            ]
+        )
     if not force:
         raise ConfigError(
             [
@@ -175,15 +184,40 @@ def new_run_id(scenario_name: str, now: datetime | None = None) -> str:
     return f"{safe_folder_name(scenario_name)}-{stamp}-{secrets.token_hex(RUN_ID_RANDOM_BYTES)}"
 
 
-def write_outputs(result: RunResult, out: Path, config_sha256: str, source: str, run_id: str) -> Summary:
+def resumable(folder: Path) -> bool:
+    """Whether `--resume folder` can go on: True when it holds a checkpoint, False when the run in
+    it completed; ConfigError (one line) when it is neither."""
+    if CheckpointStore(folder).exists():
+        return True
+    try:
+        manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        manifest = None
+    if isinstance(manifest, dict) and manifest.get("partial") is False:
+        return False
+    if isinstance(manifest, dict) and manifest.get("partial"):
+        raise ConfigError([f"--resume {folder}: the run stopped without a checkpoint; run it again"])
+    raise ConfigError([f"--resume {folder}: no run to resume there (no {CHECKPOINT_FOLDER}/ folder)"])
+
+
+def write_outputs(
+    result: RunResult, out: Path, config_sha256: str, source: str, run_id: str
+) -> Summary | None:
+    """Write what `result` holds. An interrupted run's (fewer replications than asked for) is
+    marked `"partial": true` in manifest.json with the count that finished; when none finished,
+    manifest.json is all there is, and None is returned."""
     out.mkdir(parents=True, exist_ok=True)
-    summary = result.summary(config_sha256)
-    summary_text = json_text("summary.json", summary)  # checked before any file is written
-    (out / "summary.json").write_text(summary_text, encoding="utf-8")
+    partial = result.finished < result.scenario.replications
+    summary = result.summary(config_sha256) if result.finished else None
+    if summary is not None:
+        summary_text = json_text("summary.json", summary)  # checked before any file is written
+        (out / "summary.json").write_text(summary_text, encoding="utf-8")
     write_json(
         out / "manifest.json",
         {
             "run_id": run_id,
+            "partial": partial,
+            "finished_replications": result.finished,
             "scenario": result.scenario.name,
             "source": source,
             "config_sha256": config_sha256,
@@ -197,6 +231,8 @@ def write_outputs(result: RunResult, out: Path, config_sha256: str, source: str,
             "resolved_config": result.scenario.model_dump(mode="json"),
         },
     )
+    if summary is None:
+        return None
     pq.write_table(pa.Table.from_pylist(result.series), out / "series.parquet")
     with pq.ParquetWriter(
         out / "events.parquet", EVENT_SCHEMA

@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import shlex
+import signal
+import sys
+from pathlib import Path
+from types import FrameType
 from typing import Annotated, Any, Unpack
 
 import typer
@@ -17,18 +22,21 @@ from rich.progress import (
 from simulator.transport import TransportError
 
 from ..bootstrap import (
+    KAFKA_RESUME,
     TRANSPORTS,
     RequestOptions,
     RunRequest,
     publish,
     simulate,
 )
+from ..checkpoint import CheckpointMismatch, CheckpointStore
+from ..comparison import Interrupted
 from ..configerrors import ConfigError
-from ..configload import load_scenario, resolve_scenario_path, with_run_options
+from ..configload import config_sha256, load_scenario, resolve_scenario_path, with_run_options
 from ..contracts.timeunits import MINUTES_PER_DAY
 from ..kafka.broker import BrokerError
 from ..kafka.topics import TICKS_PER_TOPIC
-from ..outputs import prepare_folder, run_folder
+from ..outputs import prepare_folder, resumable, run_folder
 from ..pace import parse_pace
 from ..terminal import comparison_table
 from ..verdict import decide, describe
@@ -53,10 +61,58 @@ from .console import (
     stop_on_sigterm,
 )
 
+# Exit code of a run stopped by Ctrl-C (128 + SIGINT, as shells report it).
+EXIT_INTERRUPTED = 130
+
+
+class StopAtTick:
+    """SIGINT handler: the first Ctrl-C asks the run to stop at the next tick boundary (where it
+    saves a checkpoint and writes the finished replications); a second one stops at once."""
+
+    def __init__(self) -> None:
+        self.asked = False
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        if self.asked:
+            raise KeyboardInterrupt
+        self.asked = True
+
+
+def resume_command(out: Path) -> str:
+    """The command line this run was started with, pointed at its folder with --resume."""
+    kept, skip = [], False
+    for arg in sys.argv[1:]:
+        if skip or arg == "--force" or arg.startswith(("--out=", "--resume=")):
+            skip = False
+            continue
+        if arg in ("--out", "--resume"):
+            skip = True
+            continue
+        kept.append(arg)
+    return shlex.join(["socialsim", *kept, "--resume", str(out)])
+
+
+def interrupted(exc: Interrupted, req: RunRequest) -> None:
+    """Write the finished replications' outputs, marked partial, and say how to go on."""
+    publish(exc.result, req, config_sha256(req.sc))
+    done = f"interrupted: {exc.result.finished} of {req.sc.replications} replications finished"
+    how = f"checkpoint saved; go on with: {resume_command(req.out)}" if exc.checkpointed else KAFKA_RESUME
+    line = f"{done} ({req.out}, marked partial); {how}"
+    err_console.print(line, markup=False, highlight=False, soft_wrap=True)
+
 
 def execute(req: RunRequest) -> None:
     """Run, serving metrics if asked, then write outputs and print the comparison."""
     stop_on_sigterm()
+    stop = StopAtTick()
+    previous = signal.signal(signal.SIGINT, stop)
+    try:
+        _execute(req, stop)
+    finally:
+        signal.signal(signal.SIGINT, previous)
+
+
+def _execute(req: RunRequest, stop: StopAtTick) -> None:
     sc = req.sc
     days_per_tick = sc.world.horizon.tick_minutes / MINUTES_PER_DAY  # progress counts ticks
     try:
@@ -79,14 +135,22 @@ def execute(req: RunRequest) -> None:
                     task, completed=done * days_per_tick, total=total * days_per_tick
                 ),
                 on_serving=lambda url: err_console.print(f"metrics: {url}", highlight=False),
+                stop=lambda: stop.asked,
             )
+    except CheckpointMismatch as exc:
+        fail(ConfigError([f"--resume {req.out}: {exc}"]))
+    except Interrupted as exc:
+        interrupted(exc, req)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     except (BrokerError, TransportError, OSError) as exc:
         err_console.print(f"error: {exc}", markup=False, highlight=False, soft_wrap=True)
         raise typer.Exit(1) from None
     except KeyboardInterrupt:
         err_console.print("interrupted: every process the run started has been stopped", highlight=False)
-        raise typer.Exit(130) from None
+        raise typer.Exit(EXIT_INTERRUPTED) from None
     summary = publish(result, req, sha)
+    if summary is None:  # no replication asked for: nothing to compare
+        return
     currency = req.sc.world.currency
     out_console.print(comparison_table(summary, currency))
     out_console.print(describe(decide(summary), summary, currency), highlight=False, soft_wrap=False)
@@ -104,9 +168,11 @@ def load_request(
     replications: int | None = None,
     customers: int | None = None,
     days: int | None = None,
+    resume: str | None = None,
     **options: Unpack[RequestOptions],
 ) -> RunRequest:
-    """Load and check what the user asked for; a config error exits 2 naming file and field."""
+    """Load and check what the user asked for; a config error exits 2 naming file and field.
+    `resume` names the folder of a killed or interrupted run to go on with."""
     path = resolve_scenario_path(scenario)
     try:
         sc = with_run_options(
@@ -122,12 +188,37 @@ def load_request(
             )
     except ConfigError as exc:
         fail(exc)
+    if resume is not None:
+        folder = resume_folder(resume, out, force, transport)
+        options["run_id"] = options.get("run_id") or CheckpointStore(folder).identity().get("run_id")
+        return RunRequest(
+            sc=sc, path=path, sets=sets or [], transport=transport, out=folder, resume=True, **options
+        )
     try:
         folder = run_folder(out, sc.name)
         prepare_folder(folder, force)  # before simulating: a bad --out must not cost a whole run
     except ConfigError as exc:
         fail(exc)
     return RunRequest(sc=sc, path=path, sets=sets or [], transport=transport, out=folder, **options)
+
+
+def resume_folder(resume: str, out: str | None, force: bool, transport: str) -> Path:
+    """The folder `--resume` names, once it is known to hold a run to go on with; a completed
+    run's folder says so and exits 0."""
+    folder = Path(resume)
+    try:
+        if out is not None and Path(out).absolute() != folder.absolute():
+            raise ConfigError([f"--out {out}: a resumed run writes to its own folder, {resume}; drop --out"])
+        if force:
+            raise ConfigError(["--force: a resumed run keeps what its folder holds; drop --force"])
+        if transport != "inproc":
+            raise ConfigError([KAFKA_RESUME])
+        if not resumable(folder):
+            out_console.print(f"{folder}: this run completed; nothing to resume (its outputs are there)")
+            raise typer.Exit(0)
+    except ConfigError as exc:
+        fail(exc)
+    return folder
 
 
 # The flags compare and live share, passed to load_request by name.
@@ -173,16 +264,32 @@ def compare(
         typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port during the run"),
     ] = None,
     metrics_host: MetricsHostOpt = "127.0.0.1",
+    resume: Annotated[
+        str | None,
+        typer.Option(
+            help="go on with the killed or interrupted run in this folder (same scenario and options)"
+        ),
+    ] = None,
 ) -> None:
     """Run every arm of SCENARIO on common random numbers; print a table per metric and write outputs.
+
+    A checkpoint is saved every simulated day in the output folder and removed when the run
+    completes. Ctrl-C stops at the next tick, writes the replications that finished (marked
+    partial) and prints the command that goes on with --resume.
 
     Examples:
 
       socialsim compare credit-card-issuer --customers 500 --days 30 --replications 4
       socialsim compare my-company.yaml --out runs/my-company --force
       socialsim compare telecom-carrier --set world.reactions.help_half_life_minutes=60
-      socialsim compare restaurant-chain --transport kafka"""
-    execute(load_request(scenario, set_, transport, keep_events=not no_events, **_run_flags(locals())))
+      socialsim compare restaurant-chain --transport kafka
+      socialsim compare restaurant-chain --resume runs/restaurant-chain"""
+    flags = _run_flags(locals())
+    execute(
+        load_request(
+            scenario, set_, transport, keep_events=not no_events, checkpoints=True, resume=resume, **flags
+        )
+    )
 
 
 def live(

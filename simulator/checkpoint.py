@@ -1,0 +1,127 @@
+"""Freeze the worlds of a lockstep at a tick boundary into bytes, and thaw them into a fresh run.
+
+Why pickle: an arm's world is numpy arrays (customers, audience), dicts and lists (pending
+conversations, the recorder's tallies, series rows, unwritten event rows) and small objects whose
+fields other modules add as the model grows. A hand-written schema would have to name every one
+of them and would silently drop the next field someone adds; pickle takes the whole object graph,
+so a restored world is the same object, field for field, and numpy arrays travel as raw buffers
+(protocol 5). Pickle runs code on load, so a checkpoint is only ever read from the run folder
+the user names, after its identity (a separate JSON file) has matched the run being resumed.
+
+What is *not* in the bytes: everything a replication shares read-only (population, network,
+candidate conversations, the counter-based random numbers, the world's config). Those are pure
+functions of (config, seed, replication), so they are drawn again on resume and the frozen worlds
+point at them through pickle's persistent ids, which also keeps the bytes small. There is no
+sequential random generator inside a world to save: every draw after the shared ones is a
+counter-based hash (`simulator.rng.Counter`), a function of its indices alone.
+
+Large append-only lists (series rows, event rows not yet written, reply delays) are pickled apart
+from the object graph, by the C pickler without a Python callback per element: a persistent-id
+callback on every tuple of every row would cost more than the rest of the checkpoint.
+"""
+
+from __future__ import annotations
+
+import io
+import pickle
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+
+from socialsim.contracts.world import World
+
+from .recorder import Recorder, RowSink
+from .world import ArmWorld, Shared
+
+Key = tuple[int, str]  # (replication, arm)
+Ref = tuple[str, int, str]  # (kind, replication, detail): a persistent id
+Frozen = dict[Key, Any]  # what a checkpoint holds per world: the world, or (world, policy) for a baseline
+PROTOCOL = 5  # numpy arrays as out-of-band-capable buffers, Python 3.8+
+
+_SHARED_PARTS = ("population", "network", "candidates", "counter")
+
+
+def _shared_refs(world: World, shared: dict[int, Shared]) -> dict[int, tuple[Ref, object]]:
+    """id(object) -> (persistent id, object) for everything a replication shares read-only."""
+    refs: dict[int, tuple[Ref, object]] = {id(world): (("world", -1, ""), world)}
+    for name, value in vars(world).items():
+        if hasattr(value, "model_fields"):  # a sub-model of the world's config, e.g. reactions
+            refs[id(value)] = (("world", -1, name), value)
+    for rep, sh in shared.items():
+        refs[id(sh)] = (("shared", rep, ""), sh)
+        for part in _SHARED_PARTS:
+            obj = getattr(sh, part)
+            refs[id(obj)] = ((part, rep, ""), obj)
+            for attr, value in vars(obj).items():
+                if isinstance(value, np.ndarray):
+                    refs[id(value)] = ((part, rep, attr), value)
+    return refs
+
+
+def _resolve(ref: Ref, world: World, shared: dict[int, Shared], sinks: dict[Key, RowSink | None]) -> object:
+    kind, rep, detail = ref
+    if kind == "world":
+        return getattr(world, detail) if detail else world
+    if kind == "sink":
+        return sinks[(rep, detail)]
+    if kind == "shared":
+        return shared[rep]
+    part = getattr(shared[rep], kind)
+    return getattr(part, detail) if detail else part
+
+
+def _recorders(objects: Iterable[object]) -> list[Recorder]:
+    found = []
+    for obj in objects:
+        if isinstance(obj, ArmWorld):
+            found.append(obj.rec)
+        elif isinstance(obj, tuple):
+            found.extend(_recorders(obj))
+    return found
+
+
+class _Pickler(pickle.Pickler):
+    def __init__(self, file: io.BytesIO, refs: dict[int, Ref]):
+        super().__init__(file, protocol=PROTOCOL)
+        self._refs = refs
+
+    def persistent_id(self, obj: object) -> Ref | None:
+        return self._refs.get(id(obj))
+
+
+class _Unpickler(pickle.Unpickler):
+    def __init__(self, file: io.BytesIO, load: Callable[[Ref], object]):
+        super().__init__(file)
+        self._load = load
+
+    def persistent_load(self, pid: Ref) -> object:
+        kind, rep, detail = pid
+        return self._load((str(kind), int(rep), str(detail)))
+
+
+def freeze(worlds: Frozen, world: World, shared: dict[int, Shared]) -> bytes:
+    """`worlds`: each key's ArmWorld, or (ArmWorld, baseline policy). Bytes that `thaw` turns back."""
+    refs = {key: ref for key, (ref, _) in _shared_refs(world, shared).items()}
+    bulk: list[object] = []
+    for rec in _recorders(worlds.values()):
+        if rec.sink is not None:
+            refs[id(rec.sink)] = ("sink", rec.replication, rec.arm)
+        for name, value in vars(rec).items():
+            if isinstance(value, list):
+                refs[id(value)] = ("bulk", len(bulk), name)
+                bulk.append(value)
+    graph = io.BytesIO()
+    _Pickler(graph, refs).dump(worlds)
+    return pickle.dumps((graph.getvalue(), bulk), protocol=PROTOCOL)
+
+
+def thaw(blob: bytes, world: World, shared: dict[int, Shared], sinks: dict[Key, RowSink | None]) -> Frozen:
+    """The worlds `freeze` took, pointing at `shared` (drawn again) and writing to `sinks`."""
+    graph, bulk = pickle.loads(blob)  # noqa: S301 - our own checkpoint, identity checked first
+
+    def load(ref: Ref) -> object:
+        return bulk[ref[1]] if ref[0] == "bulk" else _resolve(ref, world, shared, sinks)
+
+    frozen: Frozen = _Unpickler(io.BytesIO(graph), load).load()
+    return frozen
