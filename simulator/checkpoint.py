@@ -46,7 +46,7 @@ def _shared_refs(world: World, shared: dict[int, Shared]) -> dict[int, tuple[Ref
     """id(object) -> (persistent id, object) for everything a replication shares read-only."""
     refs: dict[int, tuple[Ref, object]] = {id(world): (("world", -1, ""), world)}
     for name, value in vars(world).items():
-        if hasattr(value, "model_fields"):  # a sub-model of the world's config, e.g. reactions
+        if hasattr(type(value), "model_fields"):  # a sub-model of the world's config, e.g. reactions
             refs[id(value)] = (("world", -1, name), value)
     for rep, sh in shared.items():
         refs[id(sh)] = (("shared", rep, ""), sh)
