@@ -66,8 +66,9 @@ EXIT_INTERRUPTED = 130
 
 
 class StopAtTick:
-    """SIGINT handler: the first Ctrl-C asks the run to stop at the next tick boundary (where it
-    saves a checkpoint and writes the finished replications); a second one stops at once."""
+    """SIGINT handler of an in-process run: the first Ctrl-C asks it to stop at the next tick
+    boundary (where it saves a checkpoint and writes the finished replications); a second one
+    stops at once."""
 
     def __init__(self) -> None:
         self.asked = False
@@ -96,7 +97,7 @@ def interrupted(exc: Interrupted, req: RunRequest) -> None:
     """Write the finished replications' outputs, marked partial, and say how to go on."""
     publish(exc.result, req, config_sha256(req.sc))
     done = f"interrupted: {exc.result.finished} of {req.sc.replications} replications finished"
-    how = f"checkpoint saved; go on with: {resume_command(req.out)}" if exc.checkpointed else KAFKA_RESUME
+    how = f"checkpoint saved; go on with: {resume_command(req.out)}" if exc.checkpointed else "no checkpoint"
     line = f"{done} ({req.out}, marked partial); {how}"
     err_console.print(line, markup=False, highlight=False, soft_wrap=True)
 
@@ -105,11 +106,14 @@ def execute(req: RunRequest) -> None:
     """Run, serving metrics if asked, then write outputs and print the comparison."""
     stop_on_sigterm()
     stop = StopAtTick()
-    previous = signal.signal(signal.SIGINT, stop)
+    # over Kafka, Ctrl-C stops at once and stops every process the run started: the services
+    # hold the strategies' state, and a Kafka run cannot be resumed yet
+    previous = signal.signal(signal.SIGINT, stop) if req.transport == "inproc" else None
     try:
         _execute(req, stop)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
 
 
 def _execute(req: RunRequest, stop: StopAtTick) -> None:
@@ -140,6 +144,7 @@ def _execute(req: RunRequest, stop: StopAtTick) -> None:
     except CheckpointMismatch as exc:
         fail(ConfigError([f"--resume {req.out}: {exc}"]))
     except Interrupted as exc:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the stop is under way: let it write what finished
         interrupted(exc, req)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (BrokerError, TransportError, OSError) as exc:
