@@ -15,9 +15,9 @@ point at them through pickle's persistent ids, which also keeps the bytes small.
 sequential random generator inside a world to save: every draw after the shared ones is a
 counter-based hash (`simulator.rng.Counter`), a function of its indices alone.
 
-Large append-only lists (series rows, event rows not yet written, reply delays) are pickled apart
-from the object graph, by the C pickler without a Python callback per element: a persistent-id
-callback on every tuple of every row would cost more than the rest of the checkpoint.
+A recorder's lists (series rows, reply delays) are pickled apart from the object graph, by the C
+pickler without a Python callback per element, and only what was appended since the previous
+checkpoint (`Freezer`); event rows not yet written are handed to the spool before a freeze.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from __future__ import annotations
 import io
 import pickle
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -100,20 +101,56 @@ class _Unpickler(pickle.Unpickler):
         return self._load((str(kind), int(rep), str(detail)))
 
 
-def freeze(worlds: Frozen, world: World, shared: dict[int, Shared]) -> bytes:
-    """`worlds`: each key's ArmWorld, or (ArmWorld, baseline policy). Bytes that `thaw` turns back."""
-    refs = {key: ref for key, (ref, _) in _shared_refs(world, shared).items()}
-    bulk: list[object] = []
-    for rec in _recorders(worlds.values()):
-        if rec.sink is not None:
-            refs[id(rec.sink)] = ("sink", rec.replication, rec.arm)
-        for name, value in vars(rec).items():
-            if isinstance(value, list):
-                refs[id(value)] = ("bulk", len(bulk), name)
-                bulk.append(value)
-    graph = io.BytesIO()
-    _Pickler(graph, refs).dump(worlds)
-    return pickle.dumps((graph.getvalue(), bulk), protocol=PROTOCOL)
+@dataclass
+class _Grown:
+    """What a freezer already pickled of one list that only grows (series rows, reply delays)."""
+
+    items: list[Any]  # the list itself: its identity is the cache key's meaning
+    count: int  # items pickled so far
+    last: object  # the last of them, to notice a list that was changed rather than grown
+    chunks: list[bytes]
+
+
+class Freezer:
+    """Freezes one lockstep's worlds, again at every checkpoint. A recorder's lists only grow
+    (series rows, reply delays), so each freeze pickles only what was appended since the one
+    before and reuses the bytes of the rest: a day's checkpoint costs that day's rows, not every
+    row since the start."""
+
+    def __init__(self, world: World, shared: dict[int, Shared]):
+        self._shared = {key: ref for key, (ref, _) in _shared_refs(world, shared).items()}
+        self._grown: dict[int, _Grown] = {}
+
+    def _chunks(self, items: list[Any]) -> list[bytes]:
+        if not items:  # not kept: an emptied list is replaced, and keeping it would keep it alive
+            return []
+        seen = self._grown.get(id(items))
+        if (
+            seen is None
+            or seen.items is not items
+            or len(items) < seen.count
+            or (seen.count and items[seen.count - 1] is not seen.last)
+        ):
+            seen = self._grown[id(items)] = _Grown(items, 0, None, [])
+        if len(items) > seen.count:
+            seen.chunks.append(pickle.dumps(items[seen.count :], protocol=PROTOCOL))
+            seen.count, seen.last = len(items), items[-1]
+        return list(seen.chunks)
+
+    def freeze(self, worlds: Frozen) -> bytes:
+        """`worlds`: each key's ArmWorld, or (ArmWorld, baseline policy). Bytes that `thaw` turns back."""
+        refs = dict(self._shared)
+        bulk: list[list[bytes]] = []
+        for rec in _recorders(worlds.values()):
+            if rec.sink is not None:
+                refs[id(rec.sink)] = ("sink", rec.replication, rec.arm)
+            for name, value in vars(rec).items():
+                if isinstance(value, list):
+                    refs[id(value)] = ("bulk", len(bulk), name)
+                    bulk.append(self._chunks(value))
+        graph = io.BytesIO()
+        _Pickler(graph, refs).dump(worlds)
+        return pickle.dumps((graph.getvalue(), bulk), protocol=PROTOCOL)
 
 
 def thaw(blob: bytes, world: World, shared: dict[int, Shared], sinks: dict[Key, RowSink | None]) -> Frozen:
@@ -121,7 +158,9 @@ def thaw(blob: bytes, world: World, shared: dict[int, Shared], sinks: dict[Key, 
     graph, bulk = pickle.loads(blob)  # noqa: S301 - our own checkpoint, identity checked first
 
     def load(ref: Ref) -> object:
-        return bulk[ref[1]] if ref[0] == "bulk" else _resolve(ref, world, shared, sinks)
+        if ref[0] == "bulk":
+            return [item for chunk in bulk[ref[1]] for item in pickle.loads(chunk)]  # noqa: S301
+        return _resolve(ref, world, shared, sinks)
 
     frozen: Frozen = _Unpickler(io.BytesIO(graph), load).load()
     return frozen

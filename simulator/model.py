@@ -151,6 +151,7 @@ class Replications:
             else simpy.rt.RealtimeEnvironment(initial_time=now, factor=pace_s_per_minute, strict=False)
         )
         self.day_closed = self.env.event()
+        self._freezer: checkpoint.Freezer | None = None  # made at the first freeze, kept for the next
 
     def _fresh(
         self, keep_events: bool, event_sink: EventSink | None
@@ -177,15 +178,18 @@ class Replications:
         return worlds, baselines
 
     def freeze(self, tick: int) -> Frozen:
-        """The lockstep's state before `tick` (call only between ticks: from `boundary`)."""
+        """The lockstep's state before `tick` (call only between ticks: from `boundary`).
+
+        Event rows not yet written are handed to their sinks first: pickling them would cost more
+        than the rest of the state, and where rows are cut into batches changes no output."""
         if not isinstance(self.transport, Resumable):
             raise TypeError(f"transport {self.transport.name!r} cannot snapshot its strategies")
+        for w in self.worlds.values():
+            w.rec.flush()
+        if self._freezer is None:
+            self._freezer = checkpoint.Freezer(self.scenario.world, self.shared)
         worlds: checkpoint.Frozen = {**self.worlds, **self.baselines}
-        return Frozen(
-            tick,
-            checkpoint.freeze(worlds, self.scenario.world, self.shared),
-            self.transport.snapshot(),
-        )
+        return Frozen(tick, self._freezer.freeze(worlds), self.transport.snapshot())
 
     def everyone(self) -> dict[Key, ArmWorld]:
         """Every arm's world and every baseline's, for measurement and outcomes."""

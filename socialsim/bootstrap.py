@@ -52,6 +52,9 @@ TRANSPORTS = ("inproc", "kafka")
 REPLICATIONS_IN_FLIGHT = 8
 # Every tick is a row of series.parquet (a checkpoint's identity records it) [ticks].
 SERIES_EVERY_TICKS = 1
+# Most of a run's wall time its checkpoints may take [fraction]: a day's checkpoint is skipped
+# while the time since the previous one is under its cost / this (the first day's is always saved).
+CHECKPOINT_SHARE = 0.03
 KAFKA_RESUME = "resume over Kafka: not yet supported (resume runs with --transport inproc)"
 
 
@@ -250,6 +253,7 @@ def simulate(
             progress=progress,
             series_every_ticks=SERIES_EVERY_TICKS,
             checkpoints=store,
+            checkpoint_share=CHECKPOINT_SHARE,
             resume=state,
             stop=stop,
         )

@@ -223,6 +223,7 @@ def run(
     checkpoints: CheckpointStore | None = None,
     resume: RunState | None = None,
     stop: Callable[[], bool] | None = None,
+    checkpoint_share: float | None = None,
 ) -> RunResult:
     """Run every replication, `in_flight` at a time in one lockstep; progress(done ticks, all ticks).
 
@@ -232,9 +233,12 @@ def run(
     `watch` sees the worlds after every tick (metrics); `pace_s_per_minute` paces simulated time
     against the wall clock (live runs). Neither changes a number of the result.
 
-    With `checkpoints`, the state is saved at the end of every simulated day (the transport must be
-    `Resumable`) and events are spooled in its folder; `resume` goes on from a saved state with the
-    same numbers as a run never stopped. `stop()` is asked between every two ticks: when true, the
+    With `checkpoints`, the state is saved at the end of simulated days (the transport must be
+    `Resumable`) and events are spooled in its folder: every day, or, with `checkpoint_share`, the
+    first day and then each day once the wall time since the previous checkpoint is at least its
+    cost / `checkpoint_share`, so checkpoints take at most that share of the run however large
+    the worlds. `resume` goes on from a saved state with the same numbers as a run never
+    stopped. `stop()` is asked between every two ticks: when true, the
     state is saved (with `checkpoints`) and `Interrupted` raised with the finished replications."""
     per_arm: dict[str, dict[str, list[float]]] = {arm: {m: [] for m in METRICS} for arm in scenario.arms}
     absolute_metrics = [m for m in METRICS if m not in INCREMENTAL]
@@ -252,18 +256,22 @@ def run(
         if keep_events:
             for rep in (rep for group in groups[:first] for rep in group):
                 result.network.append(functools.partial(network_tables, rep, draw_network(scenario, rep)))
+    saved = [time.monotonic(), 0.0]  # when the latest checkpoint was saved, and what it took [s]
     for g, group in enumerate(groups[first:], start=first):
         on_tick = (lambda tick, n, g=g: progress(g * n + tick + 1, len(groups) * n)) if progress else None
 
         def boundary(tick: int, day_ended: bool, freeze: Callable[[], Frozen], g: int = g) -> None:
             stopping = stop is not None and stop()
-            if checkpoints is not None and (day_ended or stopping):
+            since, cost = time.monotonic() - saved[0], saved[1]
+            due = day_ended and (checkpoint_share is None or since * checkpoint_share >= cost)
+            if checkpoints is not None and (due or stopping):
                 began = time.perf_counter()
-                spooled = result.spool.state()
+                frozen = freeze()  # first: it hands the rows not yet spooled to the spool
                 finished = (per_arm, per_baseline, result.series, result.per_segment)
-                checkpoints.save(RunState(g, freeze(), spooled, *finished))
+                checkpoints.save(RunState(g, frozen, result.spool.state(), *finished))
                 result.checkpoint_seconds += time.perf_counter() - began
                 result.checkpoints += 1
+                saved[:] = [time.monotonic(), time.perf_counter() - began]
             if stopping:
                 raise Stop
 

@@ -28,7 +28,7 @@ from socialsim.outputs import write_outputs
 pytestmark = pytest.mark.integration
 
 SCENARIO = "restaurant-chain"
-SIZE = {"customers": 150, "days": 4, "replications": 2}
+SIZE = {"customers": 100, "days": 3, "replications": 2}
 FLAGS = [f"--{k}={v}" for k, v in SIZE.items()]
 OUTPUTS = ("summary.json", "series.parquet", "events.parquet", "network.parquet")
 # Longest wait for a subprocess's first checkpoint or its end [s].
@@ -162,7 +162,7 @@ class Crash(Exception):
 
 
 def test_events_written_after_the_last_checkpoint_are_neither_lost_nor_duplicated(tmp_path, monkeypatch):
-    monkeypatch.setattr(recorder, "EVENTS_PER_BATCH", 40)  # many spool segments between two checkpoints
+    monkeypatch.setattr(recorder, "EVENTS_PER_BATCH", 5)  # many spool segments between two checkpoints
     sc = with_run_options(load_scenario(resolve_scenario_path(SCENARIO), []), seed=None, **SIZE)
     sha = config_sha256(sc)
     whole = run(sc, inprocess_transport(), baseline=no_social(), in_flight=1)
