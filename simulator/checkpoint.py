@@ -43,20 +43,20 @@ PROTOCOL = 5  # numpy arrays as out-of-band-capable buffers, Python 3.8+
 _SHARED_PARTS = ("population", "network", "candidates", "counter")
 
 
-def _shared_refs(world: World, shared: dict[int, Shared]) -> dict[int, tuple[Ref, object]]:
-    """id(object) -> (persistent id, object) for everything a replication shares read-only."""
-    refs: dict[int, tuple[Ref, object]] = {id(world): (("world", -1, ""), world)}
+def _shared_refs(world: World, shared: dict[int, Shared]) -> dict[int, Ref]:
+    """id(object) -> persistent id, for everything a replication shares read-only."""
+    refs: dict[int, Ref] = {id(world): ("world", -1, "")}
     for name, value in vars(world).items():
         if hasattr(type(value), "model_fields"):  # a sub-model of the world's config, e.g. reactions
-            refs[id(value)] = (("world", -1, name), value)
+            refs[id(value)] = ("world", -1, name)
     for rep, sh in shared.items():
-        refs[id(sh)] = (("shared", rep, ""), sh)
+        refs[id(sh)] = ("shared", rep, "")
         for part in _SHARED_PARTS:
             obj = getattr(sh, part)
-            refs[id(obj)] = ((part, rep, ""), obj)
-            for attr, value in vars(obj).items():
+            refs[id(obj)] = (part, rep, "")
+            for attr, value in getattr(obj, "__dict__", {}).items():
                 if isinstance(value, np.ndarray):
-                    refs[id(value)] = ((part, rep, attr), value)
+                    refs[id(value)] = (part, rep, attr)
     return refs
 
 
@@ -118,7 +118,7 @@ class Freezer:
     row since the start."""
 
     def __init__(self, world: World, shared: dict[int, Shared]):
-        self._shared = {key: ref for key, (ref, _) in _shared_refs(world, shared).items()}
+        self._shared = _shared_refs(world, shared)
         self._grown: dict[int, _Grown] = {}
 
     def _chunks(self, items: list[Any]) -> list[bytes]:
