@@ -171,10 +171,14 @@ class CheckpointStore:
             raise CheckpointMismatch(f"the checkpoint in {self.folder.parent} is another run's: {differs}")
 
     def save(self, state: RunState) -> int:
-        """Write `state` atomically; returns its size [bytes]."""
-        blob = pickle.dumps(state, protocol=pickle.HIGHEST_PROTOCOL)
-        self._replace(STATE, blob)
-        return len(blob)
+        """Write `state` atomically, streamed to the file (no second copy in memory); returns its
+        size [bytes]."""
+        tmp = self.folder / f".{STATE}.tmp"
+        with tmp.open("wb") as file:
+            pickle.dump(state, file, protocol=pickle.HIGHEST_PROTOCOL)
+            size = file.tell()
+        os.replace(tmp, self.folder / STATE)
+        return size
 
     def load(self) -> RunState | None:
         """The latest state, or None when the run stopped before its first checkpoint."""

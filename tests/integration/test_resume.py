@@ -129,12 +129,12 @@ def test_an_interrupted_group_keeps_finished_replications_and_resumes_across_gro
     """One replication in flight at a time: the stop comes in the second group, so the first is
     written as a partial run, and the resume rebuilds its network and goes on in the second."""
     sc = with_run_options(load_scenario(resolve_scenario_path(SCENARIO), []), seed=None, **SIZE)
-    sha, days_per_group = config_sha256(sc), SIZE["days"]
+    sha = config_sha256(sc)
     whole = run(sc, inprocess_transport(), baseline=no_social(), in_flight=1)
     store = CheckpointStore(tmp_path)
     store.start({"run": "test"})
     checks = iter(range(10_000))
-    stop_after = 24 * days_per_group + 30  # ticks into the second group
+    stop_after = 24 * SIZE["days"] + 30  # in the second group (a group asks between its hourly ticks)
     with pytest.raises(Interrupted) as stopped:
         run(
             sc,
@@ -162,22 +162,32 @@ class Crash(Exception):
 
 
 def test_events_written_after_the_last_checkpoint_are_neither_lost_nor_duplicated(tmp_path, monkeypatch):
-    monkeypatch.setattr(recorder, "EVENTS_PER_BATCH", 5)  # many spool segments between two checkpoints
-    sc = with_run_options(load_scenario(resolve_scenario_path(SCENARIO), []), seed=None, **SIZE)
+    monkeypatch.setattr(recorder, "EVENTS_PER_BATCH", 5)  # many spool parts
+    sc = with_run_options(
+        load_scenario(resolve_scenario_path(SCENARIO), []), seed=None, **{**SIZE, "customers": 300}
+    )
     sha = config_sha256(sc)
     whole = run(sc, inprocess_transport(), baseline=no_social(), in_flight=1)
     store = CheckpointStore(tmp_path)
     store.start({"run": "test"})
     checks = iter(range(10_000))
-    crash_after = 24 * SIZE["days"] + 24 * 2 + 12  # half a day after the second group's second day
+    crash_after = 24 * 2 + 12  # in the first group, a day and a half after its first day's checkpoint
 
     def stop() -> bool:
         if next(checks) >= crash_after:
             raise Crash
         return False
 
-    with pytest.raises(Crash):
-        run(sc, inprocess_transport(), baseline=no_social(), in_flight=1, checkpoints=store, stop=stop)
+    with pytest.raises(Crash):  # a vanishing share: the first day's checkpoint, then none
+        run(
+            sc,
+            inprocess_transport(),
+            baseline=no_social(),
+            in_flight=1,
+            checkpoints=store,
+            stop=stop,
+            checkpoint_share=1e-9,
+        )
     spooled = {p.name for p in store.events.glob("*.parquet")}
     state = store.load()
     counted = {name for names in [*state.spool["open"].values(), *state.spool["closed"]] for name in names}
