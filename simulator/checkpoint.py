@@ -44,7 +44,9 @@ _SHARED_PARTS = ("population", "network", "candidates", "counter")
 
 
 def _shared_refs(world: World, shared: dict[int, Shared]) -> dict[int, Ref]:
-    """id(object) -> persistent id, for everything a replication shares read-only."""
+    """id(object) -> persistent id, for everything a replication shares read-only: each part of
+    `Shared`, and the arrays and objects they hold, two levels down (e.g. the network's follower
+    lists), named by dotted path."""
     refs: dict[int, Ref] = {id(world): ("world", -1, "")}
     for name, value in vars(world).items():
         if hasattr(type(value), "model_fields"):  # a sub-model of the world's config, e.g. reactions
@@ -52,12 +54,17 @@ def _shared_refs(world: World, shared: dict[int, Shared]) -> dict[int, Ref]:
     for rep, sh in shared.items():
         refs[id(sh)] = ("shared", rep, "")
         for part in _SHARED_PARTS:
-            obj = getattr(sh, part)
-            refs[id(obj)] = (part, rep, "")
-            for attr, value in getattr(obj, "__dict__", {}).items():
-                if isinstance(value, np.ndarray):
-                    refs[id(value)] = (part, rep, attr)
+            _register(getattr(sh, part), part, rep, "", refs, depth=2)
     return refs
+
+
+def _register(obj: object, part: str, rep: int, path: str, refs: dict[int, Ref], depth: int) -> None:
+    refs[id(obj)] = (part, rep, path)
+    if depth == 0 or isinstance(obj, np.ndarray):
+        return
+    for attr, value in getattr(obj, "__dict__", {}).items():
+        if isinstance(value, np.ndarray) or hasattr(value, "__dict__"):
+            _register(value, part, rep, f"{path}.{attr}" if path else attr, refs, depth - 1)
 
 
 def _resolve(ref: Ref, world: World, shared: dict[int, Shared], sinks: dict[Key, RowSink | None]) -> object:
@@ -68,8 +75,10 @@ def _resolve(ref: Ref, world: World, shared: dict[int, Shared], sinks: dict[Key,
         return sinks[(rep, detail)]
     if kind == "shared":
         return shared[rep]
-    part = getattr(shared[rep], kind)
-    return getattr(part, detail) if detail else part
+    found: object = getattr(shared[rep], kind)
+    for attr in detail.split(".") if detail else ():
+        found = getattr(found, attr)
+    return found
 
 
 def _recorders(objects: Iterable[object]) -> list[Recorder]:
