@@ -40,6 +40,7 @@ class SegmentState:
     trust: float  # mean trust of its active customers [0..1]
     nps: float  # net promoter score of its active customers [-100..100]
     monthly_revenue_dollars: float  # recurring spend of its active customers at their trust now [$/month]
+    revenue_dollars: float  # everything its customers spent so far: bills and purchases [$]
 
 
 def segment_states(
@@ -74,6 +75,7 @@ def segment_states(
                 trust=mean_trust,
                 nps=nps,
                 monthly_revenue_dollars=float(monthly[k]),
+                revenue_dollars=record.revenue_by_segment.get(name, 0.0),
             )
         )
     return tuple(states)

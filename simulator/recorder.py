@@ -88,6 +88,7 @@ class Recorder:
     unfollows: int = 0  # [people]
     lapsed: int = 0  # newcomers by an offer who did not come back [people]
     revenue_by_day: dict[int, float] = field(default_factory=lambda: defaultdict(float))
+    revenue_by_segment: dict[str, float] = field(default_factory=lambda: defaultdict(float))  # [$]
     conversations_by_intent: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     first_response_minutes: list[float] = field(default_factory=list)
     churned_by_segment: dict[str, int] = field(default_factory=lambda: defaultdict(int))
@@ -214,6 +215,7 @@ class Recorder:
     ) -> None:
         self.revenue_dollars += dollars
         self.revenue_by_day[int(minute // MINUTES_PER_DAY)] += dollars
+        self.revenue_by_segment[segment] += dollars
         if self.keep_events:
             self._event(
                 event_id=event_id,
@@ -240,6 +242,9 @@ class Recorder:
         total = float(amounts.sum())
         self.revenue_dollars += total
         self.revenue_by_day[int(minute // MINUTES_PER_DAY)] += total
+        names, which = np.unique(segments, return_inverse=True)
+        for name, dollars in zip(names.tolist(), np.bincount(which, weights=amounts).tolist(), strict=True):
+            self.revenue_by_segment[name] += dollars
         if self.keep_events:
             for node, seg, amount in zip(nodes.tolist(), segments.tolist(), amounts.tolist(), strict=False):
                 self._event(

@@ -176,7 +176,12 @@ def paired_table(summary: Summary, currency: str) -> str:
 
 # The figures the segment table shows, with their short row labels (summary.json and segments.csv
 # carry all of SEGMENT_METRICS).
-SEGMENT_TABLE = {"monthly_revenue": "revenue / month", "trust": "trust", "churn_rate": "churn"}
+SEGMENT_TABLE = {
+    "revenue": "revenue",
+    "monthly_revenue": "revenue / month",
+    "trust": "trust",
+    "churn_rate": "churn",
+}
 
 
 def _signed(metric: str, x: float, currency: str) -> str:
@@ -185,9 +190,9 @@ def _signed(metric: str, x: float, currency: str) -> str:
 
 
 def segment_table(summary: Summary, currency: str) -> str:
-    """Each segment's recurring revenue, trust and churn by arm and for the baseline, each arm with its
-    paired difference from the baseline (shaded where credibly better), and segments.csv with every
-    segment figure."""
+    """Each segment's revenue (over the run, and per month at the end), trust and churn by arm and
+    for the baseline, each arm with its paired difference from the baseline (shaded where credibly
+    better), and segments.csv with every segment figure."""
     seg = summary["segments"]
     base = summary["baseline"]["name"]
     who = list(seg["by_arm"])

@@ -4,8 +4,8 @@ replication, summarised like every other figure (mean and 95% CI over replicatio
 A scenario's story is usually about segments (premium customers who leave when ignored, deal
 seekers who come for offers), so the report breaks the arm totals down by them. The figures come
 from each arm's end state (`ArmState.segments`), not from events.parquet, so `--no-events` runs
-have them too. Cumulative revenue is not tallied by segment in the world, so money by segment is
-the recurring revenue the segment's customers bring in a month at the end of the horizon.
+have them too. Money by segment is both what the segment's customers spent over the run (bills and
+purchases) and the recurring revenue they bring in a month at the end of the horizon.
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from .stats import MetricStats, PairedDiff, summarise
 
 SEGMENT_METRICS: dict[str, tuple[str, bool]] = {
     # name: (unit, higher is better), as in `outcomes.METRICS`
+    "revenue": ("$", True),
     "monthly_revenue": ("$", True),
     "trust": ("0..1", True),
     "nps": ("score", True),
@@ -50,6 +51,7 @@ def segment_outcomes(segment: SegmentState) -> dict[str, float]:
     churned / (customers at the start + acquisitions), 0 for a segment that never had a customer."""
     ever = segment.initial_customers + segment.acquisitions
     return {
+        "revenue": segment.revenue_dollars,
         "monthly_revenue": segment.monthly_revenue_dollars,
         "trust": segment.trust,
         "nps": segment.nps,

@@ -47,6 +47,8 @@ def test_segment_trust_nps_and_revenue_add_up_to_the_arm(worlds):
         active = w.customers.active()
         monthly = w.shared.population.monthly_spend[active] * w.customers.spend_multiplier(active)
         assert sum(s.monthly_revenue_dollars for s in st.segments) == pytest.approx(monthly.sum()), key
+        assert sum(s.revenue_dollars for s in st.segments) == pytest.approx(st.record.revenue_dollars), key
+        assert all(s.revenue_dollars > 0 for s in st.segments if s.initial_customers), key
 
 
 def test_a_segment_reads_only_its_own_customers(worlds):
