@@ -24,10 +24,11 @@ from pydantic import ValidationError
 from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.comparison import run
 from socialsim.configerrors import ConfigError
+from socialsim.contracts.points import PointTask
 from socialsim.contracts.scenario import Scenario
 from socialsim.contracts.wire import encode
 from socialsim.kafka import worker
-from socialsim.kafka.points import SILENCE_TIMEOUT_S, PointExchange, PointFailed, PointTask, TaskRefused
+from socialsim.kafka.points import SILENCE_TIMEOUT_S, PointExchange, PointFailed, TaskRefused
 from socialsim.outcomes import METRICS
 
 from .experiment import LoadedExperiment, scenario_at

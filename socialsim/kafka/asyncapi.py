@@ -14,6 +14,7 @@ import yaml
 from faststream.specification import AsyncAPI
 
 import socialsim
+from socialsim.contracts.points import PointNote, PointTask
 from socialsim.contracts.strategy import Strategy
 from socialsim.contracts.wire import DeadLetter, Inbound, Outbound, RunAnnouncement, RunEnded
 
@@ -44,7 +45,7 @@ def document(strategy: Strategy) -> str:
 
 def event_schemas() -> str:
     """JSON Schema of every payload the services exchange, from the msgspec types themselves."""
-    kinds = [Inbound, Outbound, DeadLetter, RunAnnouncement, RunEnded]
+    kinds = [Inbound, Outbound, DeadLetter, RunAnnouncement, RunEnded, PointTask, PointNote]
     (schemas, components) = msgspec.json.schema_components(kinds)
     return (
         json.dumps(

@@ -24,12 +24,13 @@ import hashlib
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from typing import Any, Literal
+from typing import Any
 
 import msgspec
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.errors import KafkaError
 
+from socialsim.contracts.points import PointNote, PointTask
 from socialsim.contracts.wire import dead_letter, encode_bounded, oversized
 
 from .broker import BrokerError, reachable
@@ -71,29 +72,6 @@ def dead_letters_topic(run: str) -> str:
 def run_of(topic: str) -> str:
     """The run a points topic belongs to (its name between the prefix and the suffix)."""
     return topic.removeprefix(f"{PREFIX}.").rsplit(".", 1)[0]
-
-
-class PointTask(msgspec.Struct, frozen=True, kw_only=True):
-    """One point to compute: everything a worker needs, so it reads no config file."""
-
-    run: str  # the explore run: its topics' namespace
-    experiment: str  # the experiment's name, for people reading logs
-    index: int
-    seed: int
-    values: dict[str, float | int]  # the swept parameters at this point
-    scenario: dict[str, Any]  # the fully resolved scenario (the `Scenario` model's JSON)
-
-
-class PointNote(msgspec.Struct, frozen=True, kw_only=True):
-    """What a worker says about a point: working on it, done (with its rows), or failed."""
-
-    run: str
-    index: int
-    task_sha256: str  # of the task's exact bytes: a result answers one published task
-    worker: str
-    status: Literal["working", "done", "failed"]
-    table: bytes = b""  # done: the point's rows as an Arrow IPC stream
-    error: str = ""  # failed: one line
 
 
 class TaskRefused(ValueError):

@@ -25,14 +25,13 @@ from typing import Any
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
+from socialsim.contracts.points import PointNote, PointTask
 from socialsim.contracts.wire import dead_letter, encode, encode_bounded
 
 from .broker import BrokerError
 from .points import (
     POINTS_PATTERN,
     WORKING_EVERY_S,
-    PointNote,
-    PointTask,
     TaskRefused,
     dead_letters_topic,
     decode_task,

@@ -21,12 +21,13 @@ from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from typer.testing import CliRunner
 
 from socialsim.cli import app
+from socialsim.contracts.points import PointNote, PointTask
 from socialsim.contracts.wire import DeadLetter
 from socialsim.explore.execute import KafkaExecutor, LocalExecutor
 from socialsim.explore.experiment import LoadedExperiment, RunOptions, load_experiment
 from socialsim.explore.explore import explore
 from socialsim.kafka.broker import EmbeddedBroker
-from socialsim.kafka.points import POINT_PARTITIONS, PREFIX, PointNote, PointTask
+from socialsim.kafka.points import POINT_PARTITIONS, PREFIX
 from socialsim.kafka.topics import TopicAdmin
 from tests.processes import alive
 
