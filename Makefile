@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 SCENARIO ?= credit-card-issuer
 FUZZ_N ?= 10000
 
-.PHONY: install lint run run-inproc live test test-fast facts bench bench-memory bench-explore bench-explore-kafka bench-kafka bench-metrics validate schema docs dashboards up down clean fuzz
+.PHONY: install lint run run-inproc live test test-fast facts bench bench-memory bench-explore bench-explore-kafka bench-checkpoint bench-kafka bench-metrics validate schema docs dashboards up down clean fuzz
 
 install: $(BIN)/socialsim
 
@@ -50,6 +50,9 @@ bench-explore: install  ## experiment points per hour with 1 and 2 workers
 
 bench-explore-kafka: install  ## the same with 1 and 2 Kafka workers (`socialsim worker`) on the embedded broker
 	$(BIN)/python bench/explore.py --kafka
+
+bench-checkpoint: install  ## what daily checkpoints (for --resume) cost a run: none, as compare takes them, every day
+	$(BIN)/python bench/checkpoint.py
 
 bench-kafka: install  ## Kafka run beside the in-process run at the default scenario's size, and two runs at once
 	$(BIN)/python bench/transport.py
