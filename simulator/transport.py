@@ -8,8 +8,9 @@ services work in parallel and pays one round trip per tick.
 
 A transport that can also save and restore the strategies' state between two ticks is
 `Resumable`: that is what a resumed run (`compare --resume`) needs of it. The in-process transport
-pickles its policies; a networked transport would return a reference to snapshots its services
-keep (e.g. offsets of a compacted topic) and hand it back to them on `restore`.
+pickles its policies, between any two ticks; the Kafka transport (`socialsim.kafka.resume`)
+returns the snapshots its services stored at the end of a simulated day, so it can be saved only
+there, and hands them to the services of the run that goes on.
 
 The world never imports a strategy: the in-process transport is handed a factory that makes
 one policy per (replication, arm), and the composition root (`socialsim.bootstrap`) chooses it.
@@ -48,6 +49,9 @@ class Transport(Protocol):
 class Resumable(Protocol):
     """A transport whose strategies' state can be taken between two ticks and given back later."""
 
+    # True: `snapshot()` works between any two ticks; False: only right after a day's last tick
+    snapshots_mid_day: bool
+
     def snapshot(self) -> bytes:
         """The state of every (replication, arm) strategy opened, between two ticks."""
 
@@ -68,6 +72,7 @@ class InProcessTransport(Generic[P]):
     """Calls each arm's policy in this process: the fast path for sweeps, and the parity baseline."""
 
     name = "inproc"
+    snapshots_mid_day = True
 
     def __init__(
         self,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -23,7 +24,7 @@ from services.baseline import DEFAULT_WAIT_HOURS, NAME, NoSocial
 from services.policy import Policy
 from simulator.model import Baseline
 from simulator.transport import InProcessTransport, Transport
-from socialsim.checkpoint import CheckpointMismatch, CheckpointStore, RunState, run_identity
+from socialsim.checkpoint import CheckpointStore, RunState, run_identity
 from socialsim.comparison import RunResult, Summary, run
 from socialsim.configload import (
     STRATEGY_DIR,
@@ -37,6 +38,7 @@ from socialsim.kafka.broker import free_port, wait_reachable
 from socialsim.kafka.service import create_service
 from socialsim.kafka.stack import kafka_stack, strategies_of
 from socialsim.kafka.topics import CONTROL_PARTITIONS, CONTROL_TOPIC, TICKS_PER_TOPIC, TopicAdmin
+from socialsim.kafka.transport import REPLACEMENT_TIMEOUT_S
 from socialsim.outputs import new_run_id, write_outputs
 from socialsim.report import render
 from socialsim.telemetry.collectors import OutcomeCollector, PolicyCollector
@@ -55,7 +57,6 @@ SERIES_EVERY_TICKS = 1
 # Most of a run's wall time its checkpoints may take [fraction]: a day's checkpoint is skipped
 # while the time since the previous one is under its cost / this (the first day's is always saved).
 CHECKPOINT_SHARE = 0.03
-KAFKA_RESUME = "resume over Kafka: not yet supported (resume runs with --transport inproc)"
 
 
 def inprocess_transport(meter: PolicyMeter | None = None) -> InProcessTransport[Policy]:
@@ -124,7 +125,8 @@ class RunRequest:
     metrics_port: int | None = None
     metrics_host: str = "127.0.0.1"
     pace_s_per_minute: float | None = None
-    checkpoints: bool = False  # save a checkpoint every simulated day (compare, in-process)
+    replacement_timeout_s: float = REPLACEMENT_TIMEOUT_S  # Kafka: how long a tick waits for a service [s]
+    checkpoints: bool = False  # save checkpoints at the end of simulated days (compare)
     resume: bool = False  # go on from the checkpoint in `out`
 
     def __post_init__(self) -> None:
@@ -145,6 +147,7 @@ class RequestOptions(TypedDict, total=False):
     metrics_port: int | None
     metrics_host: str
     pace_s_per_minute: float | None
+    replacement_timeout_s: float
     checkpoints: bool
 
 
@@ -175,7 +178,7 @@ def open_transport(req: RunRequest, sha: str, telemetry: Telemetry) -> Iterator[
         )
     with kafka_stack(
         req.sc,
-        req.run_id or new_run_id(req.sc.name),
+        topic_run_id(req),
         bootstrap=req.bootstrap,
         partitions=req.partitions,
         external_services=req.external_services,
@@ -183,8 +186,18 @@ def open_transport(req: RunRequest, sha: str, telemetry: Telemetry) -> Iterator[
         ticks_per_topic=req.ticks_per_topic,
         service_metrics_ports=service_ports,
         metrics_host=req.metrics_host,
+        replacement_timeout_s=req.replacement_timeout_s,
     ) as kafka_run:
         yield kafka_run.transport
+
+
+def topic_run_id(req: RunRequest) -> str:
+    """The run id a Kafka run's topics are named by: the run's own, or, when it goes on from a
+    checkpoint, a new one beside it. The killed run's topics may still be on an external broker
+    and its long-lived services may still hold its streams at a later tick; the resumed run must
+    meet neither (`socialsim.kafka.resume` ends that run and deletes its topics)."""
+    run = req.run_id or new_run_id(req.sc.name)
+    return f"{run}-resume-{uuid.uuid4().hex[:6]}" if req.resume else run
 
 
 def checkpoint_store(
@@ -193,13 +206,9 @@ def checkpoint_store(
     """Where `req`'s run keeps its checkpoint, and the state to go on from (resume only).
 
     A resume checks the checkpoint's identity before reading its state: CheckpointMismatch (one
-    line) when another config, seed or option wrote it. Only the in-process transport can take
-    its strategies' state so far; over Kafka a run keeps no checkpoint and cannot be resumed."""
+    line) when another config, seed or option wrote it. The transport is part of the identity:
+    what a Kafka checkpoint holds of the strategies is its services' snapshots, not policies."""
     if not req.checkpoints and not req.resume:
-        return None, None
-    if req.transport != "inproc":
-        if req.resume:
-            raise CheckpointMismatch(KAFKA_RESUME)
         return None, None
     store = CheckpointStore(req.out)
     identity = run_identity(

@@ -24,7 +24,7 @@ from simulator.model import Baseline, Frozen, Replications, Stop, Watch
 from simulator.network import Network, build_network
 from simulator.population import build_population
 from simulator.recorder import EVENT_COLUMNS, EventRows
-from simulator.transport import Transport
+from simulator.transport import Resumable, Transport
 
 from .checkpoint import CheckpointStore, RunState
 from .contracts.scenario import Scenario
@@ -239,7 +239,9 @@ def run(
     cost / `checkpoint_share`, so checkpoints take at most that share of the run however large
     the worlds. `resume` goes on from a saved state with the same numbers as a run never
     stopped. `stop()` is asked between every two ticks: when true, the
-    state is saved (with `checkpoints`) and `Interrupted` raised with the finished replications."""
+    state is saved (with `checkpoints`) and `Interrupted` raised with the finished replications;
+    with `checkpoints` and a transport that can save its strategies only at day ends (Kafka), the
+    stop waits for the end of the simulated day."""
     per_arm: dict[str, dict[str, list[float]]] = {arm: {m: [] for m in METRICS} for arm in scenario.arms}
     absolute_metrics = [m for m in METRICS if m not in INCREMENTAL]
     per_baseline: dict[str, list[float]] = {m: [] for m in absolute_metrics}
@@ -261,7 +263,9 @@ def run(
         on_tick = (lambda tick, n, g=g: progress(g * n + tick + 1, len(groups) * n)) if progress else None
 
         def boundary(tick: int, day_ended: bool, freeze: Callable[[], Frozen], g: int = g) -> None:
-            stopping = stop is not None and stop()
+            # a stop that keeps a checkpoint waits for a tick where the strategies can be saved
+            freezable = checkpoints is None or day_ended or _snapshots_mid_day(transport)
+            stopping = stop is not None and freezable and stop()
             since, cost = time.monotonic() - saved[0], saved[1]
             due = day_ended and (checkpoint_share is None or since * checkpoint_share >= cost)
             if checkpoints is not None and (due or stopping):
@@ -312,6 +316,11 @@ def run(
                 result.spool.close(rep, arm)
         del worlds  # the next group's world is built without this one's beside it
     return result
+
+
+def _snapshots_mid_day(transport: Transport) -> bool:
+    """Whether the transport's strategies can be saved between any two ticks, not only at day ends."""
+    return isinstance(transport, Resumable) and transport.snapshots_mid_day
 
 
 def draw_network(scenario: Scenario, rep: int) -> Network:

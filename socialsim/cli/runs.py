@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import shlex
 import signal
 import sys
@@ -22,7 +23,6 @@ from rich.progress import (
 from simulator.transport import TransportError
 
 from ..bootstrap import (
-    KAFKA_RESUME,
     TRANSPORTS,
     RequestOptions,
     RunRequest,
@@ -36,6 +36,7 @@ from ..configload import config_sha256, load_scenario, resolve_scenario_path, wi
 from ..contracts.timeunits import MINUTES_PER_DAY
 from ..kafka.broker import BrokerError
 from ..kafka.topics import TICKS_PER_TOPIC
+from ..kafka.transport import REPLACEMENT_TIMEOUT_S
 from ..outputs import prepare_folder, resumable, run_folder
 from ..pace import parse_pace
 from ..terminal import comparison_table
@@ -66,9 +67,9 @@ EXIT_INTERRUPTED = 130
 
 
 class StopAtTick:
-    """SIGINT handler of an in-process run: the first Ctrl-C asks it to stop at the next tick
-    boundary (where it saves a checkpoint and writes the finished replications); a second one
-    stops at once."""
+    """SIGINT handler of a run: the first Ctrl-C asks it to stop at the next tick boundary where
+    it can save a checkpoint (any tick in-process, the end of the simulated day over Kafka) and
+    write the finished replications; a second one stops at once."""
 
     def __init__(self) -> None:
         self.asked = False
@@ -106,14 +107,11 @@ def execute(req: RunRequest) -> None:
     """Run, serving metrics if asked, then write outputs and print the comparison."""
     stop_on_sigterm()
     stop = StopAtTick()
-    # over Kafka, Ctrl-C stops at once and stops every process the run started: the services
-    # hold the strategies' state, and a Kafka run cannot be resumed yet
-    previous = signal.signal(signal.SIGINT, stop) if req.transport == "inproc" else None
+    previous = signal.signal(signal.SIGINT, stop)
     try:
         _execute(req, stop)
     finally:
-        if previous is not None:
-            signal.signal(signal.SIGINT, previous)
+        signal.signal(signal.SIGINT, previous)
 
 
 def _execute(req: RunRequest, stop: StopAtTick) -> None:
@@ -193,8 +191,11 @@ def load_request(
             )
     except ConfigError as exc:
         fail(exc)
+    timeout = options.get("replacement_timeout_s", REPLACEMENT_TIMEOUT_S)
+    if not (math.isfinite(timeout) and timeout > 0):
+        fail(ConfigError([f"--replacement-timeout {timeout}: allowed are seconds > 0, e.g. 60"]))
     if resume is not None:
-        folder = resume_folder(resume, out, force, transport)
+        folder = resume_folder(resume, out, force)
         options["run_id"] = options.get("run_id") or CheckpointStore(folder).identity().get("run_id")
         return RunRequest(
             sc=sc, path=path, sets=sets or [], transport=transport, out=folder, resume=True, **options
@@ -207,7 +208,7 @@ def load_request(
     return RunRequest(sc=sc, path=path, sets=sets or [], transport=transport, out=folder, **options)
 
 
-def resume_folder(resume: str, out: str | None, force: bool, transport: str) -> Path:
+def resume_folder(resume: str, out: str | None, force: bool) -> Path:
     """The folder `--resume` names, once it is known to hold a run to go on with; a completed
     run's folder says so and exits 0."""
     folder = Path(resume)
@@ -216,8 +217,6 @@ def resume_folder(resume: str, out: str | None, force: bool, transport: str) -> 
             raise ConfigError([f"--out {out}: a resumed run writes to its own folder, {resume}; drop --out"])
         if force:
             raise ConfigError(["--force: a resumed run keeps what its folder holds; drop --force"])
-        if transport != "inproc":
-            raise ConfigError([KAFKA_RESUME])
         if not resumable(folder):
             out_console.print(f"{folder}: this run completed; nothing to resume (its outputs are there)")
             raise typer.Exit(0)
@@ -241,7 +240,18 @@ _RUN_FLAGS = (
     "force",
     "metrics_port",
     "metrics_host",
+    "replacement_timeout_s",
 )
+
+
+ReplacementTimeoutOpt = Annotated[
+    float,
+    typer.Option(
+        "--replacement-timeout",
+        help="Kafka: seconds a tick waits for a silent strategy service, or a killed one's "
+        "replacement, before the run fails",
+    ),
+]
 
 
 def _run_flags(arguments: dict[str, Any]) -> dict[str, Any]:
@@ -269,6 +279,7 @@ def compare(
         typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port during the run"),
     ] = None,
     metrics_host: MetricsHostOpt = "127.0.0.1",
+    replacement_timeout_s: ReplacementTimeoutOpt = REPLACEMENT_TIMEOUT_S,
     resume: Annotated[
         str | None,
         typer.Option(
@@ -278,9 +289,10 @@ def compare(
 ) -> None:
     """Run every arm of SCENARIO on common random numbers; print a table per metric and write outputs.
 
-    A checkpoint is saved every simulated day in the output folder and removed when the run
-    completes. Ctrl-C stops at the next tick, writes the replications that finished (marked
-    partial) and prints the command that goes on with --resume.
+    A checkpoint is saved at the end of simulated days in the output folder and removed when the
+    run completes. Ctrl-C stops at the next tick (over Kafka: at the end of the simulated day),
+    writes the replications that finished (marked partial) and prints the command that goes on
+    with --resume.
 
     Examples:
 
@@ -319,6 +331,7 @@ def live(
     out: OutOpt = None,
     force: ForceOpt = False,
     set_: SetOpt = None,
+    replacement_timeout_s: ReplacementTimeoutOpt = REPLACEMENT_TIMEOUT_S,
 ) -> None:
     """Run SCENARIO paced against the wall clock, serving /metrics, so Prometheus sees it unfold.
 

@@ -40,6 +40,7 @@ from socialsim.contracts.scenario import Scenario
 
 from .broker import BrokerError, EmbeddedBroker, wait_reachable
 from .children import die_with_parent
+from .resume import ResumableKafkaTransport
 from .snapshots import SNAPSHOT_CONFIG, snapshot_topic
 from .topics import TICKS_PER_TOPIC, TopicAdmin, run_topics
 from .transport import REPLACEMENT_TIMEOUT_S, KafkaTransport
@@ -286,7 +287,7 @@ def kafka_stack(
     ticks_per_topic: int = TICKS_PER_TOPIC,
     service_metrics_ports: dict[str, int] | None = None,
     metrics_host: str = "127.0.0.1",
-    transport_class: type[KafkaTransport] = KafkaTransport,
+    transport_class: type[KafkaTransport] = ResumableKafkaTransport,
     replacement_timeout_s: float = REPLACEMENT_TIMEOUT_S,
 ) -> Iterator[KafkaRun]:
     """`replacement_timeout_s` [s]: how long a tick waits for a silent service, or a dead one's

@@ -21,9 +21,11 @@ its replies, and when the health check reports that a dead service was replaced,
 again from then. The replacement restores its streams and answers again the ticks since its
 snapshot; those replies repeat what was taken and are ignored, a different one fails the run.
 
-Long-lived strategy services learn of a run from the control topic: `open` announces each
-replication of a lockstep group (with the resolved strategy of every arm, and the generation its
-ticks start in) and `shutdown` tells every control partition the run has ended. A replication's
+Long-lived strategy services learn of a run from the control topic: each replication of a
+lockstep group is announced (with the resolved strategy of every arm, and the generation its
+ticks start in) with the group's first tick, not at `open`, so a resumed run
+(`socialsim.kafka.resume`) can first hand the services the state they restore; `end` tells every
+control partition the run has ended. A replication's
 events travel in one partition of each topic (`stream_partition`), so its ticks stay in order.
 """
 
@@ -127,6 +129,7 @@ class KafkaTransport:
         self.dead_letters = 0
         self.records = 0  # event records published and consumed on the run's topics (throughput)
         self.announced = False
+        self._unannounced: dict[str, Strategy] | None = None  # the group opened, not yet announced
 
         self._producer: AIOKafkaProducer | None = None
         self._consumer: AIOKafkaConsumer | None = None
@@ -138,7 +141,7 @@ class KafkaTransport:
         self.ledger.open(replications)
         if self._producer is None:
             self.loop.run_until_complete(self._start())
-        self.loop.run_until_complete(self._announce(arms, replications))
+        self._unannounced = dict(arms)  # announced with the first tick (module doc)
 
     def exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
         return self.loop.run_until_complete(self._exchange(batches))
@@ -201,9 +204,12 @@ class KafkaTransport:
         self._in.assign(parts)
         await self._in.seek_to_beginning(*parts)
 
-    async def _announce(self, arms: dict[str, Strategy], replications: list[int]) -> None:
-        """Tell the long-lived services that these replications start, in the generation their
-        first tick travels in (moved to now, so the one after it exists when a service reads it)."""
+    async def _announce(self, restore_day: int | None = None) -> None:
+        """Tell the long-lived services that the replications opened start, in the generation their
+        first tick travels in (moved to now, so the one after it exists when a service reads it);
+        with `restore_day`, from their snapshots of that day."""
+        arms, replications = self._unannounced or {}, self.replications
+        self._unannounced = None
         self.admin.create([CONTROL_TOPIC], CONTROL_PARTITIONS)
         if self._exchanges // self.ticks_per_topic != self.generation:
             await self._advance(self._exchanges // self.ticks_per_topic)
@@ -216,16 +222,19 @@ class KafkaTransport:
                 partitions=self.partitions,
                 generation=self.generation,
                 arms=announced,
+                restore_day=restore_day,
             )
             sent.append(await self._out.send(CONTROL_TOPIC, encode(message), key=stream_key(self.run, rep)))
         await asyncio.gather(*sent)
         self.announced = True
 
-    async def _end(self) -> None:
-        """Every control partition hears the end, whichever instance reads it now."""
+    async def _end(self, run: str | None = None) -> None:
+        """Every control partition hears the end of `run` (this one if None), whichever instance
+        reads it now."""
+        run = run or self.run
         parts = await self._out.partitions_for(CONTROL_TOPIC)
-        ended = encode(RunEnded(run=self.run))
-        sent = [await self._out.send(CONTROL_TOPIC, ended, key=self.run.encode(), partition=p) for p in parts]
+        ended = encode(RunEnded(run=run))
+        sent = [await self._out.send(CONTROL_TOPIC, ended, key=run.encode(), partition=p) for p in parts]
         await asyncio.gather(*sent)
 
     def _names(self, generation: int) -> list[str]:
@@ -256,6 +265,8 @@ class KafkaTransport:
 
     async def _exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
         tick = next(iter(batches.values())).closed.tick
+        if self._unannounced is not None:
+            await self._announce()
         # generations count exchanges, not ticks: a run of several lockstep groups restarts at tick 0
         if self._exchanges // self.ticks_per_topic != self.generation:
             await self._advance(self._exchanges // self.ticks_per_topic)

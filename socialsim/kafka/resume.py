@@ -1,0 +1,171 @@
+"""A Kafka run that can be checkpointed and resumed (`simulator.transport.Resumable`).
+
+Over Kafka the strategies' state lives in the services, which store each stream's state at the
+end of every simulated day on the run's snapshot topic (`socialsim.kafka.snapshots`). A
+checkpoint must survive what kills the run, and with the embedded broker `compare` starts, the
+broker (and every topic on it) dies with `compare`. So the checkpoint carries the snapshots
+itself: `snapshot()`, called between the last tick of day d and the next, reads every stream's
+day-d snapshot back from the snapshot topic (the services stored it before replying, so it is
+there once the day's replies are) and returns them with the run that stored them.
+
+`restore()`, in the run that goes on (a new topic run id, on a fresh embedded broker or the same
+external one), first ends the killed run on the broker if its topics are still there (its
+long-lived services forget it, its topics are deleted), then publishes the carried snapshots to
+the new run's snapshot topic, re-pointed at where the next tick will travel, and announces the
+streams with `restore_day = d`: every service restores exactly the state of the checkpoint's day.
+
+Snapshots exist only at day ends, so this transport can be frozen only there
+(`snapshots_mid_day` is False): a run stopped with Ctrl-C goes on to the end of the simulated day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any, Protocol
+
+import msgspec
+from aiokafka import AIOKafkaConsumer, TopicPartition
+
+from simulator.transport import TransportError
+from socialsim.contracts.events import TickBatch, TickClosed, TickReply
+from socialsim.contracts.snapshots import StreamSnapshot, decode_snapshot, encode_snapshot
+from socialsim.contracts.timeunits import MINUTES_PER_DAY
+from socialsim.contracts.wire import MAX_EVENT_BYTES
+
+from .snapshots import snapshot_key, snapshot_topic
+from .topics import stream_partition
+from .transport import FETCH_MAX_WAIT_MS, KafkaTransport
+
+# [s] How long a checkpoint waits to read a stream's snapshot of the day just ended: it was stored
+# before the day's last replies, so it is normally milliseconds away; one missing after this was
+# never stored (a state over the message limit).
+SNAPSHOT_WAIT_S = 10.0
+
+
+class CarriedState(msgspec.Struct, frozen=True, kw_only=True):
+    """What a Kafka run's checkpoint holds of its strategies."""
+
+    run: str  # the topic run id of the run that stored the snapshots
+    day: int  # the simulated day whose end they cover
+    tick: int  # that day's last tick
+    snapshots: list[bytes]  # one encoded StreamSnapshot per (replication, arm) in flight
+
+
+class RunAdmin(Protocol):
+    def create(self, names: list[str], partitions: int) -> None: ...
+    def delete(self, names: list[str]) -> None: ...
+    def list(self) -> list[str]: ...
+    def delete_run(self, run: str) -> None: ...
+
+
+class ResumableKafkaTransport(KafkaTransport):
+    snapshots_mid_day = False
+
+    def __init__(
+        self,
+        bootstrap: str,
+        run: str,
+        arms: list[str],
+        admin: RunAdmin,
+        partitions: int,
+        *,
+        snapshot_wait_s: float = SNAPSHOT_WAIT_S,
+        **options: Any,
+    ):
+        super().__init__(bootstrap, run, arms, admin, partitions, **options)
+        self.run_admin = admin
+        self.snapshot_wait_s = snapshot_wait_s
+        self._reader: AIOKafkaConsumer | None = None
+        self._stored: dict[tuple[int, str], StreamSnapshot] = {}  # the newest read, per stream
+        self._last: TickClosed | None = None  # the tick exchanged last
+
+    # ---- Resumable ----------------------------------------------------------------------------
+    def snapshot(self) -> bytes:
+        """Every stream's snapshot of the day whose last tick was exchanged last."""
+        last = self._last
+        if last is None or last.end_minute % MINUTES_PER_DAY != 0:
+            raise TransportError("a Kafka run's strategies can be saved only after a day's last tick")
+        day = int(last.start_minute // MINUTES_PER_DAY)
+        snaps = self.loop.run_until_complete(self._day_snapshots(day, last.tick))
+        return msgspec.msgpack.encode(CarriedState(run=self.run, day=day, tick=last.tick, snapshots=snaps))
+
+    def restore(self, state: bytes) -> None:
+        """After `open`: end the run that stored `state` if it is still on the broker, hand its
+        snapshots to this run's services and announce the streams from that day (module doc)."""
+        carried = msgspec.msgpack.decode(state, type=CarriedState)
+        snaps = [decode_snapshot(raw) for raw in carried.snapshots]
+        held = sorted((s.replication, s.arm) for s in snaps)
+        opened = sorted((rep, arm) for rep in self.replications for arm in self.arms)
+        if held != opened:
+            raise ValueError(f"snapshot holds strategies for {held}, this run opened {opened}")
+        self.loop.run_until_complete(self._reseed(carried.run, carried.day, snaps))
+
+    # ---- internals --------------------------------------------------------------------------
+    async def _exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
+        self._last = next(iter(batches.values())).closed
+        return await super()._exchange(batches)
+
+    async def _day_snapshots(self, day: int, tick: int) -> list[bytes]:
+        if self._reader is None:
+            self._reader = AIOKafkaConsumer(
+                bootstrap_servers=self.bootstrap,
+                enable_auto_commit=False,
+                fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+                max_partition_fetch_bytes=MAX_EVENT_BYTES + (64 << 10),
+                client_id="socialsim-checkpoint",
+            )
+            await self._reader.start()
+            parts = [TopicPartition(snapshot_topic(self.run), p) for p in range(self.partitions)]
+            self._reader.assign(parts)
+            await self._reader.seek_to_beginning(*parts)
+        wanted = [(rep, arm) for rep in self.replications for arm in self.arms]
+        deadline = time.monotonic() + self.snapshot_wait_s
+        while True:
+            missing = [k for k in wanted if k not in self._stored or self._stored[k].tick < tick]
+            if not missing:
+                return [encode_snapshot(self._stored[k]) for k in wanted]
+            if time.monotonic() > deadline:
+                rep, arm = missing[0]
+                raise TransportError(
+                    f"cannot checkpoint day {day}: no snapshot of arm {arm}, replication {rep} within "
+                    f"{self.snapshot_wait_s:g} s (a state over the {MAX_EVENT_BYTES}-byte message limit "
+                    "is not stored)"
+                )
+            for records in (await self._reader.getmany(timeout_ms=100, max_records=10_000)).values():
+                for rec in records:
+                    self._keep(rec.value or b"")
+
+    def _keep(self, raw: bytes) -> None:
+        try:
+            snap = decode_snapshot(raw)
+        except msgspec.DecodeError:
+            return
+        stream = (snap.replication, snap.arm)
+        if snap.run == self.run and (stream not in self._stored or snap.tick >= self._stored[stream].tick):
+            self._stored[stream] = snap
+
+    async def _reseed(self, killed: str, day: int, snaps: list[StreamSnapshot]) -> None:
+        if killed != self.run and any(t.startswith(f"{killed}.") for t in self.run_admin.list()):
+            await self._end(killed)  # its long-lived services forget it
+            self.run_admin.delete_run(killed)
+        generation = self._exchanges // self.ticks_per_topic  # where the next tick travels
+        sent = []
+        for snap in snaps:
+            moved = msgspec.structs.replace(snap, run=self.run, generation=generation, next_offset=0)
+            sent.append(
+                await self._out.send(
+                    snapshot_topic(self.run),
+                    encode_snapshot(moved),
+                    key=snapshot_key(snap.replication, snap.arm, day),
+                    partition=stream_partition(snap.replication, self.partitions),
+                )
+            )
+        await asyncio.gather(*sent)
+        await self._announce(restore_day=day)
+
+    async def _stop(self) -> None:
+        if self._reader is not None:
+            await self._reader.stop()
+            self._reader = None
+        await super()._stop()
