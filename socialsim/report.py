@@ -248,13 +248,13 @@ def render(summary: Summary, series: list[SeriesRow], sc: Scenario, sets: list[s
     )
     segments = (
         _img(
-            "Recurring revenue per month by segment",
+            "Revenue over the run by segment",
             segment_bars(
                 summary["segments"],
                 list(summary["segments"]["by_arm"]),
-                "monthly_revenue",
-                "Recurring revenue per month at the end, by segment",
-                f"{currency} / month",
+                "revenue",
+                "Revenue over the run, by segment",
+                currency,
             ),
         )
         + segment_table(summary, currency)

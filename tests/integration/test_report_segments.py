@@ -38,7 +38,7 @@ def test_report_has_a_segment_section_in_the_scenario_currency(run_dir: Path):
     section = re.search(r'<section id="segments"><h2>By segment</h2>(.*?)</section>', page, re.DOTALL)
     assert section, "no By segment section"
     body = section.group(1)
-    assert "<img alt='Recurring revenue per month by segment'" in body
+    assert "<img alt='Revenue over the run by segment'" in body
     for name in summary["segments"]["segments"]:
         assert f"<th>{name} <small>" in body
     for arm in summary["arms"]:
