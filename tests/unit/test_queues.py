@@ -130,3 +130,18 @@ def test_deadlines_report_each_unanswered_post_once_when_its_customer_gives_up()
     assert d.due(60.0, final=False) == [(late, 30.0)]
     assert d.due(120.0, final=True) == [(open_at_end, 120.0)]  # the horizon ends before its deadline
     assert d.due(180.0, final=True) == []
+
+
+def test_a_deadline_watched_out_of_order_is_still_reported_when_it_passes():
+    """Deadlines are kept in a queue (posts arrive in time order); one that comes out of order
+    must not wait behind a later one."""
+    d = Deadlines()
+    later, sooner, last = (
+        item(1, 0.0, deadline=100.0),
+        item(2, 0.0, deadline=50.0),
+        item(3, 0.0, deadline=70.0),
+    )
+    for it in (later, sooner, last):
+        d.watch(it)
+    assert d.due(60.0, final=False) == [(sooner, 50.0)]
+    assert d.due(100.0, final=False) == [(last, 70.0), (later, 100.0)]
