@@ -16,9 +16,10 @@ from .vocabulary import DEPARTMENTS, INTENTS, TopicKind
 
 # Most followers one person may have [people]: a celebrity account, not a broadcast to a nation.
 MAX_FOLLOWERS = 1_000_000
-# Most follow links a replication's network may hold [links]: the network is stored as int32
-# arrays (4 bytes a link, with temporaries while it is built), so this bounds memory near 2 GB.
-MAX_FOLLOW_LINKS = 200_000_000
+# Most follow links a replication's network may hold [links]: the network is stored as 16-bit gaps
+# (2 bytes a link) with about 7 bytes a link of temporaries while one replication's network is
+# built, so this bounds a replication's network near 1.2 GB and its build near 4.2 GB.
+MAX_FOLLOW_LINKS = 600_000_000
 
 
 def _check_weights(weights: dict[str, float], where: str) -> None:
