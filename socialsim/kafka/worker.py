@@ -20,7 +20,7 @@ import signal
 import socket
 import threading
 from collections.abc import AsyncIterator, Callable
-from typing import Any
+from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
@@ -56,6 +56,7 @@ RETRY_S = 1.0
 POLL_MS = 200
 
 Compute = Callable[[PointTask], bytes]
+Record: TypeAlias = "ConsumerRecord[Any, Any]"
 
 log = logging.getLogger("socialsim.worker")
 
@@ -92,8 +93,15 @@ def _settle(future: asyncio.Future[bytes], value: bytes | None, exc: BaseExcepti
 
 
 class Worker:
-    def __init__(self, bootstrap: str, compute: Compute, name: str | None = None):
+    def __init__(
+        self,
+        bootstrap: str,
+        compute: Compute,
+        name: str | None = None,
+        working_every_s: float = WORKING_EVERY_S,
+    ):
         self.bootstrap, self.compute, self.name = bootstrap, compute, name or worker_name()
+        self.working_every_s = working_every_s  # [s] between two "working" notes on one point
 
     async def serve(self) -> None:
         """Compute points until cancelled."""
@@ -121,14 +129,13 @@ class Worker:
                 batches = await consumer.getmany(timeout_ms=POLL_MS, max_records=1)
                 for tp, records in batches.items():
                     for rec in records:
-                        async with self._producer() as producer:
-                            await self._handle(consumer, producer, tp, rec)
+                        await self._handle(consumer, tp, rec)
         finally:
             await consumer.stop()  # leaves the group: the others take this worker's points at once
 
     @contextlib.asynccontextmanager
     async def _producer(self) -> AsyncIterator[AIOKafkaProducer]:
-        """A producer for one point only. A producer refreshes the metadata of every topic it has
+        """A producer for one message only. A producer refreshes the metadata of every topic it has
         ever written to, and a broker that creates topics on demand (the embedded one does) would
         bring back the topics of runs that have ended and deleted them."""
         producer = AIOKafkaProducer(
@@ -143,15 +150,9 @@ class Worker:
         finally:
             await producer.stop()
 
-    async def _handle(
-        self,
-        consumer: AIOKafkaConsumer,
-        producer: AIOKafkaProducer,
-        tp: TopicPartition,
-        rec: ConsumerRecord[Any, Any],
-    ) -> None:
+    async def _handle(self, consumer: AIOKafkaConsumer, tp: TopicPartition, rec: Record) -> None:
         try:
-            await self._answer(consumer, producer, tp, rec)
+            await self._answer(consumer, tp, rec)
         except KafkaError as exc:  # the broker failed mid-point: the task stays uncommitted, to retry
             log.warning("worker %s: %s@%d: %s; retrying", self.name, tp.topic, rec.offset, exc)
             consumer.seek(tp, rec.offset)
@@ -164,85 +165,86 @@ class Worker:
                 "worker %s: %s@%d not committed (%s); it may be redone", self.name, tp.topic, rec.offset, exc
             )
 
-    async def _answer(
-        self,
-        consumer: AIOKafkaConsumer,
-        producer: AIOKafkaProducer,
-        tp: TopicPartition,
-        rec: ConsumerRecord[Any, Any],
-    ) -> None:
-        """Compute the task and publish its note, or dead-letter what cannot be computed."""
+    async def _answer(self, consumer: AIOKafkaConsumer, tp: TopicPartition, rec: Record) -> None:
+        """Compute the task and publish its note, or refuse what cannot be computed."""
         raw: bytes = rec.value or b""
         run = run_of(tp.topic)
         try:
             task = decode_task(raw)
             if task.run != run:
                 raise TaskRefused(f"names run {task.run!r} but came on the points topic of {run!r}")
-            note = await self._compute(producer, task, digest(raw))
+            note = await self._compute(consumer, tp.topic, task, digest(raw))
         except TaskRefused as exc:
-            letter = dead_letter(tp.topic, tp.partition, rec.offset, str(exc), raw)
-            await self._publish(consumer, producer, dead_letters_topic(run), tp.topic, encode_bounded(letter))
-            log.warning("worker %s: dead-lettered %s@%d: %s", self.name, tp.topic, rec.offset, exc)
+            await self._refuse(consumer, tp, rec, str(exc))
         else:
-            await self._publish(consumer, producer, results_topic(run), tp.topic, encode(note), task.index)
+            await self._publish(consumer, results_topic(run), tp.topic, encode(note), task.index)
             log.info("worker %s: point %d of %s %s", self.name, task.index, task.experiment, note.status)
 
-    async def _compute(self, producer: AIOKafkaProducer, task: PointTask, task_sha256: str) -> PointNote:
-        """Compute the task, saying "working" every WORKING_EVERY_S; the note to publish."""
+    async def _refuse(self, consumer: AIOKafkaConsumer, tp: TopicPartition, rec: Record, reason: str) -> None:
+        """Dead-letter a task."""
+        raw: bytes = rec.value or b""
+        run = run_of(tp.topic)
+        letter = dead_letter(tp.topic, tp.partition, rec.offset, reason, raw)
+        await self._publish(consumer, dead_letters_topic(run), tp.topic, encode_bounded(letter))
+        log.warning("worker %s: dead-lettered %s@%d: %s", self.name, tp.topic, rec.offset, reason)
 
-        def note(status: Any, **more: Any) -> PointNote:
-            return PointNote(
-                run=task.run,
-                index=task.index,
-                task_sha256=task_sha256,
-                worker=self.name,
-                status=status,
-                **more,
-            )
+    def _note(self, run: str, index: int, task_sha256: str, status: Any, **more: Any) -> PointNote:
+        return PointNote(
+            run=run, index=index, task_sha256=task_sha256, worker=self.name, status=status, **more
+        )
 
+    async def _compute(
+        self, consumer: AIOKafkaConsumer, points: str, task: PointTask, task_sha256: str
+    ) -> PointNote:
+        """Compute the task, saying "working" every `working_every_s` until the run has ended (its
+        points topic `points` is gone); the note to publish."""
         working = asyncio.ensure_future(_in_thread(self.compute, task))
+        saying = True
         while True:
-            await producer.send_and_wait(
-                results_topic(task.run), encode(note("working")), key=_key(task.index)
-            )
-            done, _ = await asyncio.wait({working}, timeout=WORKING_EVERY_S)
+            if saying:
+                saying = await self._publish(
+                    consumer,
+                    results_topic(task.run),
+                    points,
+                    encode(self._note(task.run, task.index, task_sha256, "working")),
+                    task.index,
+                )
+            done, _ = await asyncio.wait({working}, timeout=self.working_every_s)
             if done:
                 break
         try:
-            return note("done", table=working.result())
+            return self._note(task.run, task.index, task_sha256, "done", table=working.result())
         except TaskRefused:
             raise
         except Exception as exc:  # a bug or a broken point: the explore side fails with this line
-            return note("failed", error=f"{type(exc).__name__}: {exc}".splitlines()[0])
+            error = f"{type(exc).__name__}: {exc}".splitlines()[0]
+            return self._note(task.run, task.index, task_sha256, "failed", error=error)
 
     async def _publish(
-        self,
-        consumer: AIOKafkaConsumer,
-        producer: AIOKafkaProducer,
-        topic: str,
-        points: str,
-        value: bytes,
-        index: int | None = None,
-    ) -> None:
+        self, consumer: AIOKafkaConsumer, topic: str, points: str, value: bytes, index: int | None = None
+    ) -> bool:
         """Publish and wait for the acknowledgement, unless the run has ended (its points topic is
-        gone): the broker would create the topic again, and nobody would read it."""
+        gone): the broker would create the topic again, and nobody would read it. Whether it was
+        published."""
         if points not in await consumer.topics():
-            log.info("worker %s: %s has ended; result dropped", self.name, run_of(points))
-            return
-        await producer.send_and_wait(topic, value, key=None if index is None else _key(index))
+            log.info("worker %s: %s has ended; message dropped", self.name, run_of(points))
+            return False
+        async with self._producer() as producer:
+            await producer.send_and_wait(topic, value, key=None if index is None else _key(index))
+        return True
 
 
 def _key(index: int) -> bytes:
     return str(index).encode()
 
 
-def serve(bootstrap: str, compute: Compute) -> None:
+def serve(bootstrap: str, compute: Compute, working_every_s: float = WORKING_EVERY_S) -> None:
     """Run a worker until SIGTERM or Ctrl-C."""
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     logging.getLogger("aiokafka").setLevel(logging.WARNING)  # every rebalance is logged at INFO
 
     async def main() -> None:
-        serving = asyncio.ensure_future(Worker(bootstrap, compute).serve())
+        serving = asyncio.ensure_future(Worker(bootstrap, compute, working_every_s=working_every_s).serve())
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGTERM, signal.SIGINT):
             loop.add_signal_handler(sig, serving.cancel)

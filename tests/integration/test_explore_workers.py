@@ -5,6 +5,8 @@ left on the broker. Tiny world (4 points, 300 customers, 5 days) so the whole fi
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -29,6 +31,7 @@ from socialsim.explore.explore import explore
 from socialsim.kafka.broker import EmbeddedBroker
 from socialsim.kafka.points import POINT_PARTITIONS, PREFIX
 from socialsim.kafka.topics import TopicAdmin
+from socialsim.kafka.worker import Worker
 from tests.processes import alive
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,6 +41,8 @@ OUTPUTS = ("decision.json", "results.parquet", "experiment.html")
 RUN_S = 60.0
 # [s] how long a test waits for an explore run's topics to appear
 APPEAR_S = 20.0
+# [s] how often an in-process test worker says "working": short, so a few notes fit in a short test
+NOTE_EVERY_S = 0.2
 
 
 @pytest.fixture(scope="module")
@@ -69,6 +74,37 @@ def broker() -> Iterator[EmbeddedBroker]:
     b = EmbeddedBroker.start()
     yield b
     b.stop()
+
+
+@pytest.fixture(scope="module")
+def lonely() -> Iterator[EmbeddedBroker]:
+    """A broker the worker processes do not listen to."""
+    b = EmbeddedBroker.start()
+    yield b
+    b.stop()
+
+
+@contextlib.contextmanager
+def serving(worker: Worker) -> Iterator[None]:
+    """`worker` serving in a thread of this process until the block ends: in-process because its
+    `compute` is the test's (one that waits to be released), not a simulation."""
+    stop = threading.Event()
+
+    async def main() -> None:
+        served = asyncio.ensure_future(worker.serve())
+        while not stop.is_set() and not served.done():
+            await asyncio.sleep(0.05)
+        served.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await served
+
+    thread = threading.Thread(target=asyncio.run, args=(main(),), daemon=True)
+    thread.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        thread.join(10)
 
 
 def start_worker(bootstrap: str, log: Path) -> subprocess.Popen[bytes]:
@@ -266,29 +302,65 @@ def test_a_worker_killed_mid_point_changes_nothing(
     assert explore_topics(broker.bootstrap) == []
 
 
-def test_no_worker_is_one_line_within_the_timeout(tmp_path: Path) -> None:
-    lonely = EmbeddedBroker.start()  # a broker no worker listens to
-    try:
-        path = tmp_path / "tiny.yaml"
-        spec = {
-            "scenario": "restaurant-chain",
-            "replications": 2,
-            "uncertain": {"world.reactions.help_half_life_minutes": {"low": 10, "high": 240}},
-            "design": {"method": "lhs", "points": 2},
-            "metrics": ["revenue"],
-        }
-        path.write_text(yaml.safe_dump(spec))
-        flags = ["explore", str(path), "--customers", "300", "--days", "5", "--out", str(tmp_path / "out")]
-        flags += ["--executor", "kafka"]
-        start = time.monotonic()
-        gave_up = CliRunner().invoke(app, [*flags, "--bootstrap", lonely.bootstrap, "--worker-timeout", "2"])
-        assert time.monotonic() - start < 20
-        assert gave_up.exit_code == 1, gave_up.output
-        assert gave_up.exception is None or isinstance(gave_up.exception, SystemExit)
-        assert gave_up.stderr.startswith("error: no worker answered for 2 s"), gave_up.stderr
-        assert len(gave_up.stderr.strip().splitlines()) == 1, gave_up.stderr
-        assert explore_topics(lonely.bootstrap) == []
-        missing = CliRunner().invoke(app, flags)
-        assert missing.exit_code == 2 and missing.stderr.startswith("--bootstrap:"), missing.stderr
-    finally:
-        lonely.stop()
+def test_a_worker_still_computing_when_its_run_ends_brings_back_none_of_its_topics(
+    lonely: EmbeddedBroker,
+) -> None:
+    """The embedded broker creates a topic on demand: a worker that went on saying "working" about a
+    point of an ended run (a point redelivered after a rebalance, say) would bring `.results` back."""
+    run = "ended-0"
+    names = [f"{PREFIX}.{run}.{kind}" for kind in ("points", "results", "dead-letter")]
+    admin = TopicAdmin(lonely.bootstrap)
+    admin.create(names, POINT_PARTITIONS)
+    release = threading.Event()
+
+    def compute(_: PointTask) -> bytes:
+        release.wait(RUN_S)
+        return b"rows"
+
+    task = PointTask(run=run, experiment="ends", index=0, seed=1, values={}, scenario={})
+    producer = KafkaProducer(bootstrap_servers=lonely.bootstrap, linger_ms=0)
+    producer.send(names[0], msgspec.json.encode(task), partition=0)
+    producer.close()
+    consumer = KafkaConsumer(
+        bootstrap_servers=lonely.bootstrap, fetch_max_wait_ms=50, allow_auto_create_topics=False
+    )
+    consumer.assign([TopicPartition(names[1], p) for p in range(POINT_PARTITIONS)])
+    consumer.seek_to_beginning()
+    with serving(Worker(lonely.bootstrap, compute, name="test:0", working_every_s=NOTE_EVERY_S)):
+        deadline = time.monotonic() + RUN_S
+        while not consumer.poll(timeout_ms=100) and time.monotonic() < deadline:
+            pass
+        consumer.close()
+        admin.delete(names)  # the run ends while its point is being computed
+        time.sleep(5 * NOTE_EVERY_S)
+        left_while_computing = explore_topics(lonely.bootstrap)
+        release.set()
+        time.sleep(5 * NOTE_EVERY_S)  # the "done" note is dropped as well
+        left_after = explore_topics(lonely.bootstrap)
+    admin.close()
+    assert left_while_computing == [], "working notes brought the run's topics back"
+    assert left_after == [], "the done note brought the run's topics back"
+
+
+def test_no_worker_is_one_line_within_the_timeout(lonely: EmbeddedBroker, tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    spec = {
+        "scenario": "restaurant-chain",
+        "replications": 2,
+        "uncertain": {"world.reactions.help_half_life_minutes": {"low": 10, "high": 240}},
+        "design": {"method": "lhs", "points": 2},
+        "metrics": ["revenue"],
+    }
+    path.write_text(yaml.safe_dump(spec))
+    flags = ["explore", str(path), "--customers", "300", "--days", "5", "--out", str(tmp_path / "out")]
+    flags += ["--executor", "kafka"]
+    start = time.monotonic()
+    gave_up = CliRunner().invoke(app, [*flags, "--bootstrap", lonely.bootstrap, "--worker-timeout", "2"])
+    assert time.monotonic() - start < 20
+    assert gave_up.exit_code == 1, gave_up.output
+    assert gave_up.exception is None or isinstance(gave_up.exception, SystemExit)
+    assert gave_up.stderr.startswith("error: no worker answered for 2 s"), gave_up.stderr
+    assert len(gave_up.stderr.strip().splitlines()) == 1, gave_up.stderr
+    assert explore_topics(lonely.bootstrap) == []
+    missing = CliRunner().invoke(app, flags)
+    assert missing.exit_code == 2 and missing.stderr.startswith("--bootstrap:"), missing.stderr
