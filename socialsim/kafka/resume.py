@@ -6,7 +6,9 @@ checkpoint must survive what kills the run, and with the embedded broker `compar
 broker (and every topic on it) dies with `compare`. So the checkpoint carries the snapshots
 itself: `snapshot()`, called between the last tick of day d and the next, reads every stream's
 day-d snapshot back from the snapshot topic (the services stored it before replying, so it is
-there once the day's replies are) and returns them with the run that stored them.
+there once the day's replies are) and returns them with the run that stored them, and with the
+conversations sent and not yet answered: a policy answers a queued post days later, and the run
+that goes on must take that answer as one to a conversation it sent.
 
 `restore()`, in the run that goes on (a new topic run id, on a fresh embedded broker or the same
 external one), first ends the killed run on the broker if its topics are still there (its
@@ -33,6 +35,7 @@ from socialsim.contracts.snapshots import StreamSnapshot, decode_snapshot, encod
 from socialsim.contracts.timeunits import MINUTES_PER_DAY
 from socialsim.contracts.wire import MAX_EVENT_BYTES
 
+from .replies import ReplyLedger, _Arm
 from .snapshots import snapshot_key, snapshot_topic
 from .topics import stream_partition
 from .transport import FETCH_MAX_WAIT_MS, KafkaTransport
@@ -50,6 +53,25 @@ class CarriedState(msgspec.Struct, frozen=True, kw_only=True):
     day: int  # the simulated day whose end they cover
     tick: int  # that day's last tick
     snapshots: list[bytes]  # one encoded StreamSnapshot per (replication, arm) in flight
+    unanswered: list[tuple[int, str, dict[str, int]]]  # (replication, arm, conversation id -> customer)
+
+
+class CarriedLedger(ReplyLedger):
+    """The reply ledger of a run that may go on in another process: the conversations it sent
+    that are still unanswered can be taken out, and given to the ledger of the run that goes on."""
+
+    def unanswered(self) -> list[tuple[int, str, dict[str, int]]]:
+        return [
+            (rep, arm_name, {cid: arm.sent[cid] for cid in sorted(arm.unanswered)})
+            for (rep, arm_name), arm in sorted(self._arms.items())
+        ]
+
+    def expect(self, unanswered: list[tuple[int, str, dict[str, int]]]) -> None:
+        """After `open`: these conversations were sent (before a checkpoint) and await answers."""
+        for rep, arm_name, pending in unanswered:
+            arm = self._arms.setdefault((rep, arm_name), _Arm())
+            arm.sent.update(pending)
+            arm.unanswered.update(pending)
 
 
 class RunAdmin(Protocol):
@@ -75,6 +97,7 @@ class ResumableKafkaTransport(KafkaTransport):
     ):
         super().__init__(bootstrap, run, arms, admin, partitions, **options)
         self.run_admin = admin
+        self.ledger: CarriedLedger = CarriedLedger(run)
         self.snapshot_wait_s = snapshot_wait_s
         self._reader: AIOKafkaConsumer | None = None
         self._stored: dict[tuple[int, str], StreamSnapshot] = {}  # the newest read, per stream
@@ -88,7 +111,10 @@ class ResumableKafkaTransport(KafkaTransport):
             raise TransportError("a Kafka run's strategies can be saved only after a day's last tick")
         day = int(last.start_minute // MINUTES_PER_DAY)
         snaps = self.loop.run_until_complete(self._day_snapshots(day, last.tick))
-        return msgspec.msgpack.encode(CarriedState(run=self.run, day=day, tick=last.tick, snapshots=snaps))
+        carried = CarriedState(
+            run=self.run, day=day, tick=last.tick, snapshots=snaps, unanswered=self.ledger.unanswered()
+        )
+        return msgspec.msgpack.encode(carried)
 
     def restore(self, state: bytes) -> None:
         """After `open`: end the run that stored `state` if it is still on the broker, hand its
@@ -99,6 +125,7 @@ class ResumableKafkaTransport(KafkaTransport):
         opened = sorted((rep, arm) for rep in self.replications for arm in self.arms)
         if held != opened:
             raise ValueError(f"snapshot holds strategies for {held}, this run opened {opened}")
+        self.ledger.expect(carried.unanswered)
         self.loop.run_until_complete(self._reseed(carried.run, carried.day, snaps))
 
     # ---- internals --------------------------------------------------------------------------

@@ -149,7 +149,13 @@ def test_an_interrupted_run_on_an_external_broker_deletes_its_topics(broker, tmp
     assert topics_of(broker.bootstrap, run_id) == []
     # the cleanup done, the exiting process may still be ended by one of the signals that follow
     assert code in (130, -sig), err
-    assert err.strip().splitlines() == ["interrupted: every process the run started has been stopped"]
+    lines = err.strip().splitlines()
+    assert len(lines) == 1, err  # no traceback
+    # the first Ctrl-C asks for a stop at the end of the simulated day (checkpoint, partial
+    # outputs), and the next one, 50 ms later, stops at once; SIGTERM always stops at once
+    resumable = lines[0].startswith("interrupted: ") and f"--resume {out}" in lines[0]
+    at_day_end = sig == signal.SIGINT and resumable
+    assert lines[0] == "interrupted: every process the run started has been stopped" or at_day_end, err
     assert took < FAIL_WITHIN_S, err
 
 
