@@ -33,7 +33,7 @@ def peak_rss_bytes(scenario: str, customers: int, days: int, replications: int, 
 
 def one(scenario: str, customers: str, days: str, replications: str, out: str, events: str) -> None:
     """The wrapper: runs the CLI as its only child, prints the child's peak RSS [bytes]."""
-    cmd = [sys.executable, "-c", "from socialsim.cli import app; app()", "compare", scenario]
+    cmd = [sys.executable, "-c", "from socialsim.cli import main; main()", "compare", scenario]
     cmd += ["--customers", customers, "--days", days, "--replications", replications, "--out", out]
     if events == "no-events":
         cmd.append("--no-events")
