@@ -13,8 +13,7 @@ from rich.table import Table
 from .outcomes import METRICS
 from .verdict import credible_winner
 
-# Terminal width the table is laid out for, and an arm column's usual width [columns]
-WIDTH = 100
+# An arm column's usual width [columns]: longer names break after their last hyphen
 ARM_COLUMN = 13
 
 SHORT = {
@@ -56,10 +55,11 @@ def cell(metric: str, mean: float, half: float) -> str:
     return text if half == 0 else f"{text} ±{spread}"
 
 
-def comparison_table(summary: Mapping[str, Any], currency: str) -> Table:
+def comparison_table(summary: Mapping[str, Any], currency: str, width: int) -> Table:
+    """The comparison as one table `width` columns wide: every metric by arm, and its credible winner."""
     arms = list(summary["arms"])
     title = f"{summary['scenario']}: mean ± 95% CI over {summary['replications']} replications"
-    table = Table(title=f"{title} (money in {currency})", width=WIDTH)
+    table = Table(title=f"{title} (money in {currency})", width=width)
     table.add_column("metric", no_wrap=True)
     for arm in arms:  # a long arm name breaks after its last hyphen rather than being cut
         cut = arm.rfind("-") + 1

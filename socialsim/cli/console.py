@@ -16,7 +16,6 @@ from rich.markup import escape
 from typer.core import TyperArgument, TyperGroup, TyperOption
 
 from ..configerrors import ConfigError
-from ..terminal import WIDTH
 
 
 def _repeated_type(param: TyperOption | TyperArgument) -> Callable[[Any], str]:
@@ -90,6 +89,9 @@ app = App(
         "  socialsim COMMAND --help            # options and examples of one command"
     ),
 )
+# The width output is laid out for when it is not a terminal (logs, CI) and the comparison table's
+# width everywhere [columns]: 100 fits a laptop's half-screen terminal without wrapping.
+WIDTH = 100
 out_console = Console(width=None if sys.stdout.isatty() else WIDTH)
 err_console = Console(stderr=True)
 

@@ -42,6 +42,7 @@ from ..pace import parse_pace
 from ..terminal import comparison_table
 from ..verdict import decide, describe
 from .console import (
+    WIDTH,
     BootstrapOpt,
     CustomersOpt,
     DaysOpt,
@@ -155,7 +156,7 @@ def _execute(req: RunRequest, stop: StopAtTick) -> None:
     if summary is None:  # no replication asked for: nothing to compare
         return
     currency = req.sc.world.currency
-    out_console.print(comparison_table(summary, currency))
+    out_console.print(comparison_table(summary, currency, WIDTH))
     out_console.print(describe(decide(summary), summary, currency), highlight=False, soft_wrap=False)
     out_console.print(f"report: {(req.out / 'report.html').resolve()}")
 
