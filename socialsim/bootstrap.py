@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -35,6 +34,7 @@ from socialsim.contracts.scenario import Scenario
 from socialsim.contracts.timeunits import MINUTES_PER_HOUR
 from socialsim.kafka import asyncapi
 from socialsim.kafka.broker import free_port, wait_reachable
+from socialsim.kafka.resume import resumed_run_id
 from socialsim.kafka.service import create_service
 from socialsim.kafka.stack import kafka_stack, strategies_of
 from socialsim.kafka.topics import CONTROL_PARTITIONS, CONTROL_TOPIC, TICKS_PER_TOPIC, TopicAdmin
@@ -197,7 +197,7 @@ def topic_run_id(req: RunRequest) -> str:
     and its long-lived services may still hold its streams at a later tick; the resumed run must
     meet neither (`socialsim.kafka.resume` ends that run and deletes its topics)."""
     run = req.run_id or new_run_id(req.sc.name)
-    return f"{run}-resume-{uuid.uuid4().hex[:6]}" if req.resume else run
+    return resumed_run_id(run) if req.resume else run
 
 
 def checkpoint_store(

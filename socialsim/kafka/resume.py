@@ -6,13 +6,14 @@ checkpoint must survive what kills the run, and with the embedded broker `compar
 broker (and every topic on it) dies with `compare`. So the checkpoint carries the snapshots
 itself: `snapshot()`, called between the last tick of day d and the next, reads every stream's
 day-d snapshot back from the snapshot topic (the services stored it before replying, so it is
-there once the day's replies are) and returns them with the run that stored them, and with the
+there once the day's replies are) and returns them with the
 conversations sent and not yet answered: a policy answers a queued post days later, and the run
 that goes on must take that answer as one to a conversation it sent.
 
-`restore()`, in the run that goes on (a new topic run id, on a fresh embedded broker or the same
-external one), first ends the killed run on the broker if its topics are still there (its
-long-lived services forget it, its topics are deleted), then publishes the carried snapshots to
+`restore()`, in the run that goes on (a new topic run id, `resumed_run_id`, on a fresh embedded
+broker or the same external one), first ends the earlier runs of the same run id whose topics are
+still on the broker (the killed one, and any resume of it killed before its first checkpoint): their
+long-lived services forget them, their topics are deleted. Then it publishes the carried snapshots to
 the new run's snapshot topic, re-pointed at where the next tick will travel, and announces the
 streams with `restore_day = d`: every service restores exactly the state of the checkpoint's day.
 
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from typing import Any, Protocol
 
 import msgspec
@@ -44,12 +46,29 @@ from .transport import FETCH_MAX_WAIT_MS, KafkaTransport
 # before the day's last replies, so it is normally milliseconds away; one missing after this was
 # never stored (a state over the message limit).
 SNAPSHOT_WAIT_S = 10.0
+RESUMED = "-resume-"  # a resumed run's topic run id: <run id>-resume-<RESUME_HEX hex digits>
+RESUME_HEX = 6
+
+
+def resumed_run_id(run: str) -> str:
+    """The topic run id of `run` going on from a checkpoint: new, so that neither the killed run's
+    topics (still there on an external broker) nor long-lived services still holding its streams
+    at a later tick meet the resumed run."""
+    return f"{run}{RESUMED}{uuid.uuid4().hex[:RESUME_HEX]}"
+
+
+def earlier_runs(run: str, names: list[str]) -> list[str]:
+    """The topic run ids of the same run id as `run`, other than `run`, that `names` (topics) hold."""
+    base = run.split(RESUMED)[0]
+    found = {base} if any(n.startswith(f"{base}.") for n in names) else set()
+    resumes = (n for n in names if n.startswith(f"{base}{RESUMED}"))
+    found |= {n[: len(base) + len(RESUMED) + RESUME_HEX] for n in resumes}
+    return sorted(found - {run})
 
 
 class CarriedState(msgspec.Struct, frozen=True, kw_only=True):
     """What a Kafka run's checkpoint holds of its strategies."""
 
-    run: str  # the topic run id of the run that stored the snapshots
     day: int  # the simulated day whose end they cover
     tick: int  # that day's last tick
     snapshots: list[bytes]  # one encoded StreamSnapshot per (replication, arm) in flight
@@ -111,9 +130,7 @@ class ResumableKafkaTransport(KafkaTransport):
             raise TransportError("a Kafka run's strategies can be saved only after a day's last tick")
         day = int(last.start_minute // MINUTES_PER_DAY)
         snaps = self.loop.run_until_complete(self._day_snapshots(day, last.tick))
-        carried = CarriedState(
-            run=self.run, day=day, tick=last.tick, snapshots=snaps, unanswered=self.ledger.unanswered()
-        )
+        carried = CarriedState(day=day, tick=last.tick, snapshots=snaps, unanswered=self.ledger.unanswered())
         return msgspec.msgpack.encode(carried)
 
     def restore(self, state: bytes) -> None:
@@ -126,7 +143,7 @@ class ResumableKafkaTransport(KafkaTransport):
         if held != opened:
             raise ValueError(f"snapshot holds strategies for {held}, this run opened {opened}")
         self.ledger.expect(carried.unanswered)
-        self.loop.run_until_complete(self._reseed(carried.run, carried.day, snaps))
+        self.loop.run_until_complete(self._reseed(carried.day, snaps))
 
     # ---- internals --------------------------------------------------------------------------
     async def _exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
@@ -172,10 +189,10 @@ class ResumableKafkaTransport(KafkaTransport):
         if snap.run == self.run and (stream not in self._stored or snap.tick >= self._stored[stream].tick):
             self._stored[stream] = snap
 
-    async def _reseed(self, killed: str, day: int, snaps: list[StreamSnapshot]) -> None:
-        if killed != self.run and any(t.startswith(f"{killed}.") for t in self.run_admin.list()):
-            await self._end(killed)  # its long-lived services forget it
-            self.run_admin.delete_run(killed)
+    async def _reseed(self, day: int, snaps: list[StreamSnapshot]) -> None:
+        for earlier in earlier_runs(self.run, self.run_admin.list()):
+            await self._end(earlier)  # its long-lived services forget it
+            self.run_admin.delete_run(earlier)
         generation = self._exchanges // self.ticks_per_topic  # where the next tick travels
         sent = []
         for snap in snaps:
