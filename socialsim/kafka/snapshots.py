@@ -16,10 +16,11 @@ stays on the broker. Measured on the embedded broker (Tansu 0.6.0): it accepts
 included, until the topic is deleted), so there a run's snapshots grow by one record per stream
 and day (a few kB to a few hundred kB each) until the run ends.
 
-The API a resumable run plugs into: `read_snapshots` / `latest` (async, inside a service) and
+Readers: `read_snapshots` / `latest` (async, inside a service) and
 `stored_snapshot(bootstrap, run, replication, arm, day)` (blocking): the snapshot of that day,
-or the latest when `day` is None. A run resuming from a world checkpoint of day d announces its
-streams with `RunAnnouncement.restore_day = d`, and every service then restores day d's state.
+or the latest when `day` is None. A resumed run (`socialsim.kafka.resume`) carries its streams'
+day-d snapshots in its checkpoint, publishes them on its own snapshot topic and announces the
+streams with `RunAnnouncement.restore_day = d`; every service then restores day d's state.
 """
 
 from __future__ import annotations
