@@ -21,6 +21,9 @@ class PointTask(msgspec.Struct, frozen=True, kw_only=True):
     seed: int
     values: dict[str, float | int]  # the swept parameters at this point
     scenario: dict[str, Any]  # the fully resolved scenario (the `Scenario` model's JSON)
+    # the sha256 of the code that computes the point (socialsim's, its world's and its strategies'
+    # sources): a worker running other code would return other numbers, so it refuses the task
+    code: str
 
 
 class PointNote(msgspec.Struct, frozen=True, kw_only=True):

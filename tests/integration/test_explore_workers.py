@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from socialsim.cli import app
 from socialsim.contracts.points import PointNote, PointTask
 from socialsim.contracts.wire import DeadLetter
-from socialsim.explore.execute import KafkaExecutor, LocalExecutor
+from socialsim.explore.execute import KafkaExecutor, LocalExecutor, code_digest
 from socialsim.explore.experiment import LoadedExperiment, RunOptions, load_experiment
 from socialsim.explore.explore import explore
 from socialsim.kafka.broker import EmbeddedBroker
@@ -123,6 +123,7 @@ def start_worker(bootstrap: str, log: Path) -> subprocess.Popen[bytes]:
 @pytest.fixture(scope="module")
 def workers(broker: EmbeddedBroker, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workers]:
     logs = tmp_path_factory.mktemp("workers")
+    code_digest()  # this process reads the sources just before its workers do: they see the same code
     procs = [start_worker(broker.bootstrap, logs / f"w{i}.log") for i in range(2)]
     yield procs
     for p in procs:
@@ -253,27 +254,32 @@ def test_a_worker_dead_letters_forged_points_and_carries_on(broker: EmbeddedBrok
     admin = TopicAdmin(broker.bootstrap)
     admin.create([points, letters, f"{PREFIX}.{run}.results"], POINT_PARTITIONS)
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=0)
-    bad_scenario = PointTask(run=run, experiment="forged", index=0, seed=1, values={}, scenario={"nope": 1})
+    bad_scenario = PointTask(
+        run=run, experiment="forged", index=0, seed=1, values={}, scenario={"nope": 1}, code=code_digest()
+    )
     other_run = msgspec.structs.replace(bad_scenario, run="elsewhere")
-    for value in (b"{not json", msgspec.json.encode(bad_scenario), msgspec.json.encode(other_run)):
-        producer.send(points, value, partition=0)
+    other_code = msgspec.structs.replace(bad_scenario, index=1, code="0" * 64)
+    for task in (bad_scenario, other_run, other_code):
+        producer.send(points, msgspec.json.encode(task), partition=0)
+    producer.send(points, b"{not json", partition=0)
     producer.flush()
     consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, fetch_max_wait_ms=50)
     consumer.assign([TopicPartition(letters, p) for p in range(POINT_PARTITIONS)])
     consumer.seek_to_beginning()
     reasons: list[str] = []
     deadline = time.monotonic() + RUN_S
-    while len(reasons) < 3 and time.monotonic() < deadline:
+    while len(reasons) < 4 and time.monotonic() < deadline:
         for records in consumer.poll(timeout_ms=100).values():
             reasons += [msgspec.json.decode(r.value, type=DeadLetter).reason for r in records]
     consumer.close()
     producer.close()
     admin.delete([points, letters, f"{PREFIX}.{run}.results"])
     admin.close()
-    assert len(reasons) == 3, reasons
+    assert len(reasons) == 4, reasons
     assert any(r.startswith("not a point task") for r in reasons), reasons
     assert any(r.startswith("scenario: ") for r in reasons), reasons
     assert any("came on the points topic" in r for r in reasons), reasons
+    assert any(r.startswith("the task is for other code") for r in reasons), reasons
     assert all(w.poll() is None for w in workers), "no forgery may crash a worker"
 
 
@@ -317,7 +323,7 @@ def test_a_worker_still_computing_when_its_run_ends_brings_back_none_of_its_topi
         release.wait(RUN_S)
         return b"rows"
 
-    task = PointTask(run=run, experiment="ends", index=0, seed=1, values={}, scenario={})
+    task = PointTask(run=run, experiment="ends", index=0, seed=1, values={}, scenario={}, code="any")
     producer = KafkaProducer(bootstrap_servers=lonely.bootstrap, linger_ms=0)
     producer.send(names[0], msgspec.json.encode(task), partition=0)
     producer.close()
