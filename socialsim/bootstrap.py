@@ -8,7 +8,6 @@ Tests wire fakes the same way, by passing other parts to the functions below.
 
 from __future__ import annotations
 
-import asyncio
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -16,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TypedDict
 
-from faststream.kafka.prometheus import KafkaPrometheusMiddleware
 from prometheus_client import CollectorRegistry
 
 from services.baseline import DEFAULT_WAIT_HOURS, NAME, NoSocial
@@ -33,17 +31,15 @@ from socialsim.configload import (
 from socialsim.contracts.scenario import Scenario
 from socialsim.contracts.timeunits import MINUTES_PER_HOUR
 from socialsim.kafka import asyncapi
-from socialsim.kafka.broker import free_port, wait_reachable
+from socialsim.kafka.broker import free_port
 from socialsim.kafka.resume import resumed_run_id
-from socialsim.kafka.service import create_service
 from socialsim.kafka.stack import kafka_stack, strategies_of
-from socialsim.kafka.topics import CONTROL_PARTITIONS, CONTROL_TOPIC, TICKS_PER_TOPIC, TopicAdmin
+from socialsim.kafka.topics import TICKS_PER_TOPIC
 from socialsim.kafka.transport import REPLACEMENT_TIMEOUT_S
 from socialsim.outputs import new_run_id, write_outputs
 from socialsim.report import render
 from socialsim.telemetry.collectors import OutcomeCollector, PolicyCollector
 from socialsim.telemetry.meter import PolicyMeter
-from socialsim.telemetry.names import FASTSTREAM_PREFIX
 from socialsim.telemetry.readings import Readings
 from socialsim.telemetry.server import serving
 
@@ -279,32 +275,6 @@ def publish(result: RunResult, req: RunRequest, sha: str) -> Summary | None:
     if result.finished == req.sc.replications:
         CheckpointStore(req.out).remove()
     return summary
-
-
-def serve_strategy(
-    strategy: str,
-    bootstrap: str,
-    run_id: str | None,
-    metrics_port: int | None,
-    metrics_host: str,
-) -> None:
-    """One strategy as a long-lived Kafka service serving every run announced that names it (only
-    `run_id`, if given), until stopped. Broker errors raise before it starts."""
-    wait_reachable(bootstrap, 10.0)
-    admin = TopicAdmin(bootstrap)
-    try:
-        admin.create([CONTROL_TOPIC], CONTROL_PARTITIONS)  # services may start before any run
-    finally:
-        admin.close()
-    registry = CollectorRegistry()
-    meter = PolicyMeter([strategy])
-    registry.register(PolicyCollector(meter, {"run": run_id} if run_id else {}))
-    middleware = KafkaPrometheusMiddleware(
-        registry=registry, app_name=strategy, metrics_prefix=FASTSTREAM_PREFIX
-    )
-    application = create_service(strategy, bootstrap, only_run=run_id, middlewares=[middleware], meter=meter)
-    with serving(registry, metrics_port, metrics_host):
-        asyncio.run(application.run())
 
 
 def write_contracts(folder: Path) -> None:

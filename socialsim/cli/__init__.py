@@ -34,7 +34,7 @@ COMMANDS: tuple[tuple[str, str], ...] = (
     ("facts", "evidence"),
     ("validate", "configs"),
     ("schema", "configs"),
-    ("service", "platform"),
+    ("service", "serve"),
     ("worker", "workers"),
     ("broker", "platform"),
     ("contracts", "platform"),

@@ -1,4 +1,4 @@
-"""The platform around a run: a strategy service, the embedded broker, dashboards, service contracts."""
+"""The platform around a run: the embedded broker, dashboards, service contracts."""
 
 from __future__ import annotations
 
@@ -10,46 +10,12 @@ import typer
 
 from dashboards.push import PushError, push
 
-from ..bootstrap import (
-    serve_strategy,
-    write_contracts,
-)
-from ..kafka.broker import BrokerError, EmbeddedBroker
+from ..bootstrap import write_contracts
+from ..kafka.broker import EmbeddedBroker
 from .console import (
-    MetricsHostOpt,
     err_console,
     out_console,
 )
-
-
-def service(
-    strategy: Annotated[
-        str, typer.Option(help="the strategy to serve, e.g. support-led (its arms in every run)")
-    ],
-    bootstrap: Annotated[str, typer.Option(help="Kafka bootstrap HOST:PORT")],
-    run_id: Annotated[
-        str | None,
-        typer.Option(help="serve this run only, alone (no consumer group) [default: every run announced]"),
-    ] = None,
-    metrics_port: Annotated[
-        int | None, typer.Option(min=1, max=65535, help="serve Prometheus /metrics on this port")
-    ] = None,
-    metrics_host: MetricsHostOpt = "127.0.0.1",
-) -> None:
-    """Run one strategy as a long-lived Kafka service: it serves every run announced on the control
-    topic whose arms name the strategy, and shares them with other instances of it (what
-    docker-compose and operators start; `docker compose up --scale support-led=3` adds instances).
-
-    Examples:
-
-      socialsim service --strategy support-led --bootstrap localhost:9092
-      socialsim service --strategy comms-led --bootstrap localhost:9092 --metrics-port 9101"""
-    try:
-        serve_strategy(strategy, bootstrap, run_id, metrics_port, metrics_host)
-    except BrokerError as exc:
-        err_console.print(f"error: {exc}", markup=False, highlight=False)
-        raise typer.Exit(1) from None
-
 
 dashboards_app = typer.Typer(
     help="Grafana dashboards: push the committed ones to a Grafana.",
