@@ -93,6 +93,28 @@ def decode_task(raw: bytes) -> PointTask:
         raise TaskRefused(f"not a point task: {exc}") from None
 
 
+class _PointOf(msgspec.Struct):
+    """The two fields a refusal needs to fail the point, read from a task that may not decode whole
+    (one from a newer version, say)."""
+
+    run: str
+    index: int
+
+
+_point_of = msgspec.json.Decoder(_PointOf)
+
+
+def point_of(raw: bytes, run: str) -> int | None:
+    """The index of the point the task `raw` asks for if it names `run`, else None."""
+    if oversized(raw):
+        return None
+    try:
+        ref = _point_of.decode(raw)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        return None
+    return ref.index if ref.run == run else None
+
+
 def digest(raw: bytes) -> str:
     return hashlib.sha256(raw).hexdigest()
 

@@ -23,6 +23,7 @@ from collections.abc import AsyncIterator, Callable
 from typing import Any, TypeAlias
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import CommitFailedError, IllegalStateError, KafkaError
 
 from socialsim.contracts.points import PointNote, PointTask
@@ -36,6 +37,7 @@ from .points import (
     dead_letters_topic,
     decode_task,
     digest,
+    point_of,
     results_topic,
     run_of,
 )
@@ -181,12 +183,18 @@ class Worker:
             log.info("worker %s: point %d of %s %s", self.name, task.index, task.experiment, note.status)
 
     async def _refuse(self, consumer: AIOKafkaConsumer, tp: TopicPartition, rec: Record, reason: str) -> None:
-        """Dead-letter a task."""
+        """Dead-letter a task; and if it names a point of the run whose topic it came on, fail that
+        point too, so the run's `explore` stops at once with the reason instead of waiting for an
+        answer that will never come. A task naming another run is answered on no run's results."""
         raw: bytes = rec.value or b""
         run = run_of(tp.topic)
         letter = dead_letter(tp.topic, tp.partition, rec.offset, reason, raw)
         await self._publish(consumer, dead_letters_topic(run), tp.topic, encode_bounded(letter))
         log.warning("worker %s: dead-lettered %s@%d: %s", self.name, tp.topic, rec.offset, reason)
+        index = point_of(raw, run)
+        if index is not None:
+            failed = self._note(run, index, digest(raw), "failed", error=f"refused: {reason}".splitlines()[0])
+            await self._publish(consumer, results_topic(run), tp.topic, encode(failed), index)
 
     def _note(self, run: str, index: int, task_sha256: str, status: Any, **more: Any) -> PointNote:
         return PointNote(
@@ -224,14 +232,29 @@ class Worker:
         self, consumer: AIOKafkaConsumer, topic: str, points: str, value: bytes, index: int | None = None
     ) -> bool:
         """Publish and wait for the acknowledgement, unless the run has ended (its points topic is
-        gone): the broker would create the topic again, and nobody would read it. Whether it was
-        published."""
+        gone): a broker that creates topics on demand would bring the topic back, and nobody would
+        read it. Whether it was published."""
         if points not in await consumer.topics():
             log.info("worker %s: %s has ended; message dropped", self.name, run_of(points))
             return False
         async with self._producer() as producer:
             await producer.send_and_wait(topic, value, key=None if index is None else _key(index))
+        if points not in await consumer.topics():  # the run ended while this was on its way, and the
+            await self._delete(topic)  # broker may have created `topic` again to take it
         return True
+
+    async def _delete(self, topic: str) -> None:
+        """Delete `topic` of an ended run, brought back by a message that was on its way."""
+        admin = AIOKafkaAdminClient(
+            bootstrap_servers=self.bootstrap, client_id=f"socialsim-worker-{self.name}"
+        )
+        try:
+            await admin.start()
+            await admin.delete_topics([topic])
+        except KafkaError as exc:  # gone already, or the broker with it: nothing to clean up then
+            log.info("worker %s: %s not deleted: %s", self.name, topic, exc)
+        finally:
+            await admin.close()
 
 
 def _key(index: int) -> bytes:

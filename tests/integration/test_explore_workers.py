@@ -25,11 +25,12 @@ from typer.testing import CliRunner
 from socialsim.cli import app
 from socialsim.contracts.points import PointNote, PointTask
 from socialsim.contracts.wire import DeadLetter
-from socialsim.explore.execute import KafkaExecutor, LocalExecutor, code_digest
+from socialsim.explore import execute
+from socialsim.explore.execute import KafkaExecutor, LocalExecutor, PointError, code_digest
 from socialsim.explore.experiment import LoadedExperiment, RunOptions, load_experiment
 from socialsim.explore.explore import explore
 from socialsim.kafka.broker import EmbeddedBroker
-from socialsim.kafka.points import POINT_PARTITIONS, PREFIX
+from socialsim.kafka.points import POINT_PARTITIONS, PREFIX, digest
 from socialsim.kafka.topics import TopicAdmin
 from socialsim.kafka.worker import Worker
 from tests.processes import alive
@@ -250,9 +251,9 @@ def test_two_workers_give_the_local_outputs_whatever_is_forged_and_leave_nothing
 
 def test_a_worker_dead_letters_forged_points_and_carries_on(broker: EmbeddedBroker, workers: Workers) -> None:
     run = "forgery-0"
-    points, letters = f"{PREFIX}.{run}.points", f"{PREFIX}.{run}.dead-letter"
+    points, letters, results = (f"{PREFIX}.{run}.{kind}" for kind in ("points", "dead-letter", "results"))
     admin = TopicAdmin(broker.bootstrap)
-    admin.create([points, letters, f"{PREFIX}.{run}.results"], POINT_PARTITIONS)
+    admin.create([points, letters, results], POINT_PARTITIONS)
     producer = KafkaProducer(bootstrap_servers=broker.bootstrap, linger_ms=0)
     bad_scenario = PointTask(
         run=run, experiment="forged", index=0, seed=1, values={}, scenario={"nope": 1}, code=code_digest()
@@ -264,23 +265,63 @@ def test_a_worker_dead_letters_forged_points_and_carries_on(broker: EmbeddedBrok
     producer.send(points, b"{not json", partition=0)
     producer.flush()
     consumer = KafkaConsumer(bootstrap_servers=broker.bootstrap, fetch_max_wait_ms=50)
-    consumer.assign([TopicPartition(letters, p) for p in range(POINT_PARTITIONS)])
+    consumer.assign([TopicPartition(t, p) for t in (letters, results) for p in range(POINT_PARTITIONS)])
     consumer.seek_to_beginning()
     reasons: list[str] = []
+    failed: list[PointNote] = []  # every note on the results topic
     deadline = time.monotonic() + RUN_S
-    while len(reasons) < 4 and time.monotonic() < deadline:
-        for records in consumer.poll(timeout_ms=100).values():
-            reasons += [msgspec.json.decode(r.value, type=DeadLetter).reason for r in records]
+    while (len(reasons) < 4 or sum(n.status == "failed" for n in failed) < 2) and time.monotonic() < deadline:
+        for tp, records in consumer.poll(timeout_ms=100).items():
+            if tp.topic == letters:
+                reasons += [msgspec.json.decode(r.value, type=DeadLetter).reason for r in records]
+            else:
+                failed += [msgspec.json.decode(r.value, type=PointNote) for r in records]
+    time.sleep(1.0)  # [s] time for a note that must not come (the other run's) to come
+    failed += [
+        msgspec.json.decode(r.value, type=PointNote)
+        for records in consumer.poll(timeout_ms=100).values()
+        for r in records
+    ]
     consumer.close()
     producer.close()
-    admin.delete([points, letters, f"{PREFIX}.{run}.results"])
+    admin.delete([points, letters, results])
     admin.close()
     assert len(reasons) == 4, reasons
     assert any(r.startswith("not a point task") for r in reasons), reasons
     assert any(r.startswith("scenario: ") for r in reasons), reasons
     assert any("came on the points topic" in r for r in reasons), reasons
     assert any(r.startswith("the task is for other code") for r in reasons), reasons
+    # the two tasks of this run fail their points at once; the other run's is answered nowhere
+    ours = {digest(msgspec.json.encode(t)): t.index for t in (bad_scenario, other_code)}
+    assert {n.task_sha256 for n in failed} == set(ours), "only this run's tasks are answered"
+    final = {n.index: n for n in failed if n.status != "working"}
+    assert sorted((i, n.status, n.run, ours[n.task_sha256]) for i, n in final.items()) == [
+        (0, "failed", run, 0),
+        (1, "failed", run, 1),
+    ]
+    assert final[0].error.startswith("refused: scenario: "), final[0]
+    assert final[1].error.startswith("refused: the task is for other code"), final[1]
     assert all(w.poll() is None for w in workers), "no forgery may crash a worker"
+
+
+def test_explore_fails_at_once_with_the_line_of_a_worker_on_other_code(
+    experiment: LoadedExperiment,
+    workers: Workers,
+    broker: EmbeddedBroker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Here explore is the one on other code (its digest faked): the workers refuse its tasks, and
+    it stops with a worker's reason, not after the silence timeout."""
+    monkeypatch.setattr(execute, "code_digest", lambda: "0" * 64)
+    start = time.monotonic()
+    with pytest.raises(PointError) as failed:
+        explore(experiment, tmp_path, KafkaExecutor(broker.bootstrap, RUN_S))
+    assert time.monotonic() - start < RUN_S / 2, "it did not wait for the silence timeout"
+    (line,) = failed.value.lines
+    assert line.startswith("worker ") and ": refused: the task is for other code (sha256 000000000000" in line
+    assert explore_topics(broker.bootstrap) == []
+    assert all(w.poll() is None for w in workers)
 
 
 def test_a_worker_killed_mid_point_changes_nothing(
