@@ -32,7 +32,13 @@ from socialsim.contracts.points import PointTask
 from socialsim.contracts.scenario import Scenario
 from socialsim.contracts.wire import encode
 from socialsim.kafka import worker
-from socialsim.kafka.points import SILENCE_TIMEOUT_S, PointExchange, PointFailed, TaskRefused
+from socialsim.kafka.points import (
+    SILENCE_TIMEOUT_S,
+    WORKING_EVERY_S,
+    PointExchange,
+    PointFailed,
+    TaskRefused,
+)
 from socialsim.outcomes import METRICS
 
 from .experiment import LoadedExperiment, scenario_at
@@ -217,10 +223,11 @@ def run_task(task: PointTask) -> bytes:
     return table_bytes(run_resolved(sc, Point(task.index, task.values, task.seed)).table)
 
 
-def serve_worker(bootstrap: str) -> None:
-    """`socialsim worker`: compute points of every explore run on the broker until stopped."""
+def serve_worker(bootstrap: str, working_every_s: float = WORKING_EVERY_S) -> None:
+    """`socialsim worker`: compute points of every explore run on the broker until stopped, saying
+    "working" about a point every `working_every_s` [s]."""
     code_digest()  # read the sources now, before they can change under a long-lived worker
-    worker.serve(bootstrap, run_task)
+    worker.serve(bootstrap, run_task, working_every_s)
 
 
 def _unusable(exp: LoadedExperiment, points: dict[int, Point], index: int, raw: bytes) -> str | None:

@@ -56,6 +56,9 @@ MAX_POINT_MS = 3_600_000
 RETRY_S = 1.0
 # [ms] How long a read for the next task waits (also the broker's fetch max wait).
 POLL_MS = 200
+# [s] How long a commit may be retried: aiokafka retries a commit to a deleted topic (a run that
+# ended between the check and the commit) for ever, and the worker would serve nobody again.
+COMMIT_TIMEOUT_S = 10.0
 
 Compute = Callable[[PointTask], bytes]
 Record: TypeAlias = "ConsumerRecord[Any, Any]"
@@ -160,9 +163,11 @@ class Worker:
             consumer.seek(tp, rec.offset)
             await asyncio.sleep(RETRY_S)
             return
+        if tp.topic not in await consumer.topics():  # the run has ended: its offsets went with it
+            return
         try:
-            await consumer.commit({tp: rec.offset + 1})
-        except (CommitFailedError, IllegalStateError) as exc:  # the partition moved during the point
+            await asyncio.wait_for(consumer.commit({tp: rec.offset + 1}), COMMIT_TIMEOUT_S)
+        except (CommitFailedError, IllegalStateError, TimeoutError) as exc:  # the partition moved or went
             log.warning(
                 "worker %s: %s@%d not committed (%s); it may be redone", self.name, tp.topic, rec.offset, exc
             )

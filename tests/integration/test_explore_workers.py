@@ -44,6 +44,9 @@ RUN_S = 60.0
 APPEAR_S = 20.0
 # [s] how often an in-process test worker says "working": short, so a few notes fit in a short test
 NOTE_EVERY_S = 0.2
+# [s] how often the worker processes say "working": well under one tiny point's computing time, so a
+# point's second note shows its worker is computing (the first comes before it starts)
+WORKER_NOTE_EVERY_S = 0.5
 
 
 @pytest.fixture(scope="module")
@@ -109,11 +112,15 @@ def serving(worker: Worker) -> Iterator[None]:
 
 
 def start_worker(bootstrap: str, log: Path) -> subprocess.Popen[bytes]:
-    """`socialsim worker` as an operator starts it."""
+    """A worker process, as `socialsim worker` starts it but saying "working" every WORKER_NOTE_EVERY_S."""
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    serve = (
+        "import sys; from socialsim.explore.execute import serve_worker; "
+        "serve_worker(sys.argv[1], float(sys.argv[2]))"
+    )
     with log.open("ab") as sink:
         return subprocess.Popen(
-            [sys.executable, "-m", "socialsim.cli", "worker", "--bootstrap", bootstrap],
+            [sys.executable, "-c", serve, bootstrap, str(WORKER_NOTE_EVERY_S)],
             cwd=ROOT,
             env=env,
             stdout=sink,
@@ -163,7 +170,9 @@ class Watch(threading.Thread):
             self.run_prefix = found[0].removesuffix(".results") if found else None
             time.sleep(0.02)
         assert self.run_prefix is not None, "the explore run's topics never appeared"
-        consumer = KafkaConsumer(bootstrap_servers=self.bootstrap, fetch_max_wait_ms=50)
+        consumer = KafkaConsumer(
+            bootstrap_servers=self.bootstrap, fetch_max_wait_ms=50, allow_auto_create_topics=False
+        )
         kinds = ("results", "dead-letter")
         consumer.assign(
             [
@@ -328,14 +337,18 @@ def test_a_worker_killed_mid_point_changes_nothing(
     experiment: LoadedExperiment, workers: Workers, local: Path, broker: EmbeddedBroker, tmp_path: Path
 ) -> None:
     killed: dict[int, int] = {}  # point -> pid of the worker killed while computing it
+    said: dict[tuple[str, int], int] = {}  # (worker, point) -> "working" notes so far
 
-    def kill_first_worker_at_work(note: PointNote, _: KafkaProducer) -> None:
-        if note.status == "working" and not killed:
+    def kill_first_worker_computing(note: PointNote, _: KafkaProducer) -> None:
+        if note.status != "working" or killed:
+            return
+        said[note.worker, note.index] = said.get((note.worker, note.index), 0) + 1
+        if said[note.worker, note.index] == 2:  # its second: the point has been computing a while
             pid = int(note.worker.rsplit(":", 1)[1])
             os.kill(pid, signal.SIGKILL)
             killed[note.index] = pid
 
-    watch = Watch(broker.bootstrap, kill_first_worker_at_work)
+    watch = Watch(broker.bootstrap, kill_first_worker_computing)
     watch.start()
     explore(experiment, tmp_path, KafkaExecutor(broker.bootstrap, RUN_S))
     watch.stop()
@@ -346,7 +359,17 @@ def test_a_worker_killed_mid_point_changes_nothing(
         "the point was finished by another"
     )
     assert_same_outputs(local, tmp_path)
+    time.sleep(3 * WORKER_NOTE_EVERY_S)  # a worker still computing a point would have said so by now
     assert explore_topics(broker.bootstrap) == []
+
+
+def first_note(consumer: KafkaConsumer) -> PointNote | None:
+    """The first note `consumer` reads within RUN_S."""
+    deadline = time.monotonic() + RUN_S
+    while time.monotonic() < deadline:
+        for records in consumer.poll(timeout_ms=100).values():
+            return msgspec.json.decode(records[0].value, type=PointNote)
+    return None
 
 
 def test_a_worker_still_computing_when_its_run_ends_brings_back_none_of_its_topics(
@@ -374,9 +397,7 @@ def test_a_worker_still_computing_when_its_run_ends_brings_back_none_of_its_topi
     consumer.assign([TopicPartition(names[1], p) for p in range(POINT_PARTITIONS)])
     consumer.seek_to_beginning()
     with serving(Worker(lonely.bootstrap, compute, name="test:0", working_every_s=NOTE_EVERY_S)):
-        deadline = time.monotonic() + RUN_S
-        while not consumer.poll(timeout_ms=100) and time.monotonic() < deadline:
-            pass
+        first_note(consumer)
         consumer.close()
         admin.delete(names)  # the run ends while its point is being computed
         time.sleep(5 * NOTE_EVERY_S)
@@ -384,9 +405,22 @@ def test_a_worker_still_computing_when_its_run_ends_brings_back_none_of_its_topi
         release.set()
         time.sleep(5 * NOTE_EVERY_S)  # the "done" note is dropped as well
         left_after = explore_topics(lonely.bootstrap)
+        # and the worker is free for the next run
+        names = [f"{PREFIX}.next-0.{kind}" for kind in ("points", "results", "dead-letter")]
+        admin.create(names, POINT_PARTITIONS)
+        producer = KafkaProducer(bootstrap_servers=lonely.bootstrap, linger_ms=0)
+        producer.send(names[0], msgspec.json.encode(msgspec.structs.replace(task, run="next-0")), partition=0)
+        producer.close()
+        consumer = KafkaConsumer(bootstrap_servers=lonely.bootstrap, fetch_max_wait_ms=50)
+        consumer.assign([TopicPartition(names[1], p) for p in range(POINT_PARTITIONS)])
+        consumer.seek_to_beginning()
+        next_note = first_note(consumer)
+        consumer.close()
+        admin.delete(names)
     admin.close()
     assert left_while_computing == [], "working notes brought the run's topics back"
     assert left_after == [], "the done note brought the run's topics back"
+    assert next_note is not None and next_note.run == "next-0", "the worker went on to the next run"
 
 
 def test_no_worker_is_one_line_within_the_timeout(lonely: EmbeddedBroker, tmp_path: Path) -> None:
