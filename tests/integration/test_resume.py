@@ -120,9 +120,13 @@ def test_a_resume_with_another_config_or_seed_is_refused_naming_what_differs(tmp
         refused = _cli("--resume", str(tmp_path), *args)
         assert refused.exit_code == 2, refused.output
         assert len(refused.output.strip().splitlines()) == 1 and named in refused.output, refused.output
-    assert _cli("--resume", str(tmp_path), "--transport", "kafka").output.strip() == (
-        "resume over Kafka: not yet supported (resume runs with --transport inproc)"
-    )
+    # an in-process checkpoint holds policies, a Kafka one its services' snapshots: never mixed
+    refused = _cli("--resume", str(tmp_path), "--transport", "kafka")
+    assert refused.exit_code == 2, refused.output
+    assert refused.output.strip().splitlines() == [
+        f"--resume {tmp_path}: the checkpoint in {tmp_path} is another run's: "
+        "transport is 'inproc' in the checkpoint, 'kafka' now"
+    ]
 
 
 def test_an_interrupted_group_keeps_finished_replications_and_resumes_across_groups(tmp_path):
