@@ -83,9 +83,16 @@ def run_point(exp: LoadedExperiment, point: Point, replications: int | None = No
     return run_resolved(resolve(exp, point, replications), point)
 
 
+# [ticks] A snapshot interval longer than any run: a point keeps no time series (only the first and
+# last tick's snapshots), since its metrics are the run's totals.
+NO_SERIES_TICKS = 10**9
+
+
 def run_resolved(sc: Scenario, point: Point) -> PointResult:
     """Every arm of the resolved scenario `sc` (the experiment's arms, in its order) at `point`."""
-    result = run(sc, inprocess_transport(), baseline=no_social(), keep_events=False, series_every_ticks=10**9)
+    result = run(
+        sc, inprocess_transport(), baseline=no_social(), keep_events=False, series_every_ticks=NO_SERIES_TICKS
+    )
     cols: dict[str, list[Any]] = {"point": [], "seed": [], "arm": [], "arm_index": [], "replication": []}
     cols.update({p: [] for p in point.values})
     cols.update({m: [] for m in METRICS})
@@ -248,6 +255,20 @@ def _unusable(exp: LoadedExperiment, points: dict[int, Point], index: int, raw: 
     return None
 
 
+# [characters] of the experiment's name kept in a run id: with the prefix, the random part and the
+# longest suffix, a run's topic names stay well under Kafka's limit of 249.
+RUN_NAME_CHARS = 80
+# [hex digits] of randomness in a run id (32 bits): two runs of one experiment never share topics.
+RUN_RANDOM_HEX = 8
+
+
+def run_id_of(name: str) -> str:
+    """A new run id for the experiment `name`: its name in topic-safe characters, for people
+    reading the broker's topic list, then a random part."""
+    safe = "".join(c if c.isalnum() or c in "-_" else "-" for c in name)[:RUN_NAME_CHARS]
+    return f"{safe}-{uuid4().hex[:RUN_RANDOM_HEX]}"
+
+
 @dataclass
 class KafkaExecutor:
     """Points through a Kafka broker to `socialsim worker`s (any number, anywhere), results back.
@@ -270,9 +291,7 @@ class KafkaExecutor:
         todo = {p.index: p for p in points}
         if not todo:
             return
-        run_id = (
-            "".join(c if c.isalnum() or c in "-_" else "-" for c in exp.name)[:80] + "-" + uuid4().hex[:8]
-        )
+        run_id = run_id_of(exp.name)
         tasks = {
             i: encode(
                 PointTask(
