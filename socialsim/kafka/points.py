@@ -9,8 +9,10 @@ offset only after its result is acknowledged, so a point is computed at least on
 collecting side keeps the first valid result per point and ignores repeats (computing a point is
 a pure function of its task, so a repeat is the same table). Every result names the sha256 of
 the task it answers: a result of a task this run did not publish (a forged point, say) is
-dead-lettered, never used. What this cannot stop: a forger who reads the points topic and
-publishes a well-formed false result before the genuine one. Topic ACLs are what prevent that.
+dead-lettered, never used. A task a worker refuses (one from other code, say) is dead-lettered
+and, if it names the run whose topic it came on, fails its point, so the run stops at once. What
+this cannot stop: a forger who reads the points topic and publishes a well-formed false result
+before the genuine one. Topic ACLs are what prevent that.
 
 The explore side uses kafka-python's synchronous clients (it is a generator in a synchronous
 sweep); workers use aiokafka (`worker.py`), whose group membership keeps heartbeating while a

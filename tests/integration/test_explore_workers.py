@@ -1,7 +1,12 @@
 """`explore --executor kafka` with `socialsim worker`s on the real embedded broker: the same outputs
-as a local run, byte for byte; a worker killed with SIGKILL mid-point changes nothing; forged
-messages are dead-lettered, never used; no worker gives one line within the timeout; nothing is
-left on the broker. Tiny world (4 points, 300 customers, 5 days) so the whole file takes ~30 s."""
+as a local run, byte for byte; a worker killed with SIGKILL while computing a point changes
+nothing; forged messages are dead-lettered, never used; a worker on other code (or any refusal)
+fails the run at once with the worker's line; a point still computing when its run ends brings
+back none of the run's topics; no worker gives one line within the timeout; nothing is left on the
+broker. Tiny world (4 points, 300 customers, 5 days) so the whole file takes about a minute.
+
+The worker processes and this one each read the sources' digest when the workers start: someone
+editing the tree in those seconds makes them disagree, and the workers rightly refuse the tasks."""
 
 from __future__ import annotations
 
