@@ -29,6 +29,24 @@ def small(name: str = "credit-card-issuer", sets: list[str] | None = None, **opt
     return with_run_options(load_scenario(SCENARIO_DIR / f"{name}.yaml", sets or []), **{**SMALL, **options})
 
 
+def tiny_experiment(folder: Path, points: int) -> Path:
+    """The explore tests' experiment, written to `folder`: three arms on common random numbers, one
+    uncertain parameter and one lever, a Latin hypercube of `points` points."""
+    path = folder / "tiny.yaml"
+    spec = {
+        "scenario": "restaurant-chain",
+        "arms": ["marketing-led", "comms-led", "support-led"],
+        "replications": 2,
+        "seed": 3,
+        "uncertain": {"world.reactions.help_half_life_minutes": {"low": 10, "high": 240}},
+        "levers": {"arms.support-led.staff_hours_per_day.support": {"low": 4, "high": 40}},
+        "design": {"method": "lhs", "points": points},
+        "metrics": ["revenue", "trust", "cost"],
+    }
+    path.write_text(json.dumps(spec))  # JSON is YAML
+    return path
+
+
 def tool(name: str) -> str:
     """Path of an installed command-line tool (Debian's prometheus package brings prometheus and
     promtool); a test needing a missing one skips, and fails in CI, where .ci/run installs it."""

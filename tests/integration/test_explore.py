@@ -13,6 +13,8 @@ import pandas as pd
 import pytest
 import yaml
 
+from tests.conftest import tiny_experiment
+
 ROOT = Path(__file__).resolve().parents[2]
 TINY = ["--customers", "300", "--days", "10"]
 POINTS = 6
@@ -20,19 +22,7 @@ POINTS = 6
 
 @pytest.fixture(scope="module")
 def experiment(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    path = tmp_path_factory.mktemp("exp") / "tiny.yaml"
-    spec = {
-        "scenario": "restaurant-chain",
-        "arms": ["marketing-led", "comms-led", "support-led"],
-        "replications": 2,
-        "seed": 3,
-        "uncertain": {"world.reactions.help_half_life_minutes": {"low": 10, "high": 240}},
-        "levers": {"arms.support-led.staff_hours_per_day.support": {"low": 4, "high": 40}},
-        "design": {"method": "lhs", "points": POINTS},
-        "metrics": ["revenue", "trust", "cost"],
-    }
-    path.write_text(yaml.safe_dump(spec))
-    return path
+    return tiny_experiment(tmp_path_factory.mktemp("exp"), POINTS)
 
 
 def _command(experiment: Path, out: Path, workers: int) -> list[str]:

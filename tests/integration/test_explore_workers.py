@@ -38,6 +38,7 @@ from socialsim.kafka.broker import EmbeddedBroker
 from socialsim.kafka.points import POINT_PARTITIONS, PREFIX, digest
 from socialsim.kafka.topics import TopicAdmin
 from socialsim.kafka.worker import Worker
+from tests.conftest import tiny_experiment
 from tests.processes import alive
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,18 +57,7 @@ WORKER_NOTE_EVERY_S = 0.5
 
 @pytest.fixture(scope="module")
 def experiment(tmp_path_factory: pytest.TempPathFactory) -> LoadedExperiment:
-    path = tmp_path_factory.mktemp("exp") / "tiny.yaml"
-    spec = {
-        "scenario": "restaurant-chain",
-        "arms": ["marketing-led", "comms-led", "support-led"],
-        "replications": 2,
-        "seed": 3,
-        "uncertain": {"world.reactions.help_half_life_minutes": {"low": 10, "high": 240}},
-        "levers": {"arms.support-led.staff_hours_per_day.support": {"low": 4, "high": 40}},
-        "design": {"method": "lhs", "points": 4},
-        "metrics": ["revenue", "trust", "cost"],
-    }
-    path.write_text(yaml.safe_dump(spec))
+    path = tiny_experiment(tmp_path_factory.mktemp("exp"), points=4)
     return load_experiment(path, RunOptions(customers=300, days=5))
 
 
