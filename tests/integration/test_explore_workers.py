@@ -52,7 +52,7 @@ APPEAR_S = 20.0
 NOTE_EVERY_S = 0.2
 # [s] how often the worker processes say "working": well under one tiny point's computing time, so a
 # point's second note shows its worker is computing (the first comes before it starts)
-WORKER_NOTE_EVERY_S = 0.5
+WORKER_NOTE_EVERY_S = 0.1
 
 
 @pytest.fixture(scope="module")
