@@ -86,7 +86,8 @@ END_TIMEOUT_S = 5.0
 # replaced, for its replacement (start-up, restoring snapshots, replaying up to two simulated days).
 REPLACEMENT_TIMEOUT_S = 60.0
 # [days] How many days back a stream can be restored (socialsim.kafka.snapshots): the latest day's
-# snapshot, and the one before it (a resumed run's world checkpoint may be a day behind the services).
+# snapshot, and the one before it. A resumed run does not need them: its checkpoint carries its
+# day's snapshots (socialsim.kafka.resume).
 SNAPSHOT_DAYS_KEPT = 2
 
 
