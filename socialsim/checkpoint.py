@@ -1,9 +1,13 @@
 """A run's checkpoint on disk: `RUN_DIR/checkpoint/`, written while `compare` runs, removed when it ends.
 
-* `identity.json` — what run this is (config hash, seed, scenario, transport, the options that
-  change numbers, the resolved config). Written once, read before anything else: a checkpoint
-  whose identity differs from the run being resumed is refused with one line naming the
-  difference, and its state is never unpickled.
+* `identity.json` — what run this is (the sha256 of the code that wrote it, config hash, seed,
+  scenario, transport, the options that change numbers, the resolved config). Written once, read
+  before anything else: a checkpoint whose identity differs from the run being resumed is refused
+  with one line naming the difference, and its state is never unpickled. The code digest
+  (`socialsim.codedigest`) is what makes an old checkpoint safe to refuse: what gets pickled
+  (the network's parts, how shared parts are referenced, the recorder's fields) changes with the
+  code, not with a version number, and unpickling another code's state fails with a traceback or,
+  worse, resumes into a different object graph.
 * `state.pickle` — the `RunState` at the latest tick boundary: replaced atomically (a temporary
   file, then `os.replace`), so a kill at any moment leaves the previous state or the next one,
   never half of one.
@@ -21,23 +25,18 @@ import os
 import pickle
 import shutil
 from dataclasses import dataclass, field
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from simulator.model import Frozen
 
+from .codedigest import code_digest, shown
 from .contracts.scenario import Scenario
 
-# Bump when RunState or what `simulator.checkpoint` freezes changes shape: an older checkpoint
-# is then refused by name instead of failing to unpickle.
-FORMAT = 1
 FOLDER = "checkpoint"
 IDENTITY, STATE = "identity.json", "state.pickle"
 # Identity fields compared one by one, in this order, before the resolved config (first wins).
 _NAMED = (
-    "format",
-    "socialsim",
     "scenario",
     "transport",
     "keep_events",
@@ -62,8 +61,16 @@ class RunState:
     per_segment: dict[str, Any] = field(default_factory=dict)  # finished replications' outcomes by segment
 
 
-class CheckpointMismatch(ValueError):
-    """The checkpoint belongs to another run; the message is one line naming what differs."""
+class CheckpointError(ValueError):
+    """A checkpoint that cannot be resumed; the message is one line saying why."""
+
+
+class CheckpointMismatch(CheckpointError):
+    """The checkpoint belongs to another run or other code; the message names what differs."""
+
+
+# What every refusal tells the user to do: start the run over in the same folder.
+START_OVER = "rerun with --force (without --resume) to start over"
 
 
 def run_identity(
@@ -80,8 +87,7 @@ def run_identity(
     customers and days included) and every option that changes numbers or the checkpoint's shape.
     `run_id` only travels with it (a resumed run keeps its id)."""
     return {
-        "format": FORMAT,
-        "socialsim": metadata.version("socialsim"),
+        "code": code_digest(),
         "scenario": scenario.name,
         "transport": transport,
         "keep_events": keep_events,
@@ -165,8 +171,16 @@ class CheckpointStore:
         self._replace(IDENTITY, json.dumps(identity, indent=2).encode())
 
     def check(self, identity: dict[str, Any]) -> None:
-        """Raise CheckpointMismatch unless this checkpoint was written by the run `identity` describes."""
-        differs = mismatch(self.identity(), identity)
+        """Raise CheckpointMismatch unless this checkpoint was written by the run `identity`
+        describes, with the same code (which is checked first: other code's state may not even
+        unpickle, whatever else agrees)."""
+        saved = self.identity()
+        if saved.get("code") != identity.get("code"):
+            raise CheckpointMismatch(
+                f"checkpoint written by other code: sha256 {shown(saved.get('code'))} in "
+                f"{self.folder}, this socialsim is {shown(identity.get('code'))}; {START_OVER}"
+            )
+        differs = mismatch(saved, identity)
         if differs is not None:
             raise CheckpointMismatch(f"the checkpoint in {self.folder.parent} is another run's: {differs}")
 

@@ -9,16 +9,12 @@ resolved scenario, and the workers run it with the very function a local point r
 
 from __future__ import annotations
 
-import functools
-import hashlib
-import importlib.util
 import os
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any, Protocol
 from uuid import uuid4
 
@@ -26,6 +22,7 @@ import pyarrow as pa
 from pydantic import ValidationError
 
 from socialsim.bootstrap import inprocess_transport, no_social
+from socialsim.codedigest import code_digest, shown
 from socialsim.comparison import run
 from socialsim.configerrors import ConfigError
 from socialsim.contracts.points import PointTask
@@ -190,36 +187,13 @@ def table_of(raw: bytes) -> pa.Table:
     return pa.ipc.open_stream(raw).read_all()
 
 
-# The packages whose sources decide a point's numbers: the sweep's, the world's, the strategies'.
-CODE_PACKAGES = ("socialsim", "simulator", "services")
-# [hex digits] of a code digest shown in a refusal: enough to tell two versions apart by eye
-SHOWN_DIGEST_HEX = 12
-
-
-@functools.cache
-def code_digest() -> str:
-    """The sha256 of every Python source of CODE_PACKAGES as installed here (each file's path and
-    bytes, in path order), read once per process: two processes whose digests agree compute
-    byte-identical points."""
-    sha = hashlib.sha256()
-    for package in CODE_PACKAGES:
-        spec = importlib.util.find_spec(package)
-        assert spec is not None and spec.submodule_search_locations, package
-        root = Path(next(iter(spec.submodule_search_locations)))
-        for path in sorted(root.rglob("*.py")):
-            source = path.read_bytes()
-            sha.update(f"{package}/{path.relative_to(root).as_posix()}\0{len(source)}\0".encode())
-            sha.update(source)
-    return sha.hexdigest()
-
-
 def run_task(task: PointTask) -> bytes:
     """What a worker computes: the task's resolved scenario, run exactly as a local point is, and
     only with the code that published it."""
     if task.code != code_digest():
         raise TaskRefused(
-            f"the task is for other code (sha256 {task.code[:SHOWN_DIGEST_HEX]}..., this worker runs "
-            f"{code_digest()[:SHOWN_DIGEST_HEX]}...): run the same socialsim on both sides"
+            f"the task is for other code (sha256 {shown(task.code)}, this worker runs "
+            f"{shown(code_digest())}): run the same socialsim on both sides"
         )
     try:
         sc = Scenario.model_validate(task.scenario)

@@ -202,3 +202,37 @@ def test_events_written_after_the_last_checkpoint_are_neither_lost_nor_duplicate
     write_outputs(whole, tmp_path / "whole", sha, "test", "r")
     write_outputs(resumed, tmp_path / "resumed", sha, "test", "r")
     _same_outputs(tmp_path / "resumed", tmp_path / "whole")
+
+
+def _identity(sc, **changes) -> dict:
+    """The identity `compare SCENARIO FLAGS` would give its checkpoint, with `changes`."""
+    ident = run_identity(
+        sc,
+        config_sha256(sc),
+        transport="inproc",
+        keep_events=True,
+        series_every_ticks=SERIES_EVERY_TICKS,
+        in_flight=REPLICATIONS_IN_FLIGHT,
+        run_id="r",
+    )
+    return ident | changes
+
+
+def _one_line(result, *parts: str) -> None:
+    assert result.exit_code == 2, result.output
+    assert len(result.output.strip().splitlines()) == 1, result.output
+    assert all(part in result.output for part in parts), result.output
+    assert "Traceback" not in result.output
+
+
+def test_a_checkpoint_written_by_other_code_is_refused_before_its_state_is_read(tmp_path):
+    """What gets pickled changes with the code, not the version: the code's sha256 decides. The
+    state file is garbage, so reading it would fail otherwise than with the code line."""
+    sc = with_run_options(load_scenario(resolve_scenario_path(SCENARIO), []), seed=None, **SIZE)
+    store = CheckpointStore(tmp_path)
+    store.start(_identity(sc, code="0" * 64))
+    (store.folder / "state.pickle").write_bytes(b"not a pickle")
+    refused = _cli("--resume", str(tmp_path))
+    _one_line(refused, "checkpoint written by other code: sha256 000000000000...", "--force")
+    store.start({k: v for k, v in _identity(sc).items() if k != "code"})  # written before the digest
+    _one_line(_cli("--resume", str(tmp_path)), "other code: sha256 (none recorded)")
