@@ -14,6 +14,9 @@
 * `events/` — the event spool's part files (`socialsim.comparison.EventSpool`); the state
   names the parts it counts, and a resume deletes any written after it.
 
+A checkpoint that cannot be read (a truncated or corrupt file, a class its pickle names that is
+gone) is refused in one line too (`CheckpointError`), never a traceback.
+
 Guarantees hold against the process dying (SIGKILL, an out-of-memory kill, Ctrl-C), not against the
 machine losing power: nothing is fsync'ed, because a daily fsync costs more than the checkpoint.
 """
@@ -71,6 +74,8 @@ class CheckpointMismatch(CheckpointError):
 
 # What every refusal tells the user to do: start the run over in the same folder.
 START_OVER = "rerun with --force (without --resume) to start over"
+# What reading a checkpoint raises when its files are truncated, corrupt or name classes that are gone.
+UNREADABLE = (OSError, ValueError, pickle.UnpicklingError, EOFError, AttributeError, ModuleNotFoundError)
 
 
 def run_identity(
@@ -161,7 +166,14 @@ class CheckpointStore:
         return (self.folder / IDENTITY).is_file()
 
     def identity(self) -> dict[str, Any]:
-        data: dict[str, Any] = json.loads((self.folder / IDENTITY).read_text(encoding="utf-8"))
+        """What run wrote this checkpoint; CheckpointError (one line) when it cannot be read."""
+        path = self.folder / IDENTITY
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except UNREADABLE as exc:
+            raise self._unreadable(path, exc) from None
+        if not isinstance(data, dict):
+            raise self._unreadable(path, ValueError(f"a JSON object expected, not {type(data).__name__}"))
         return data
 
     def start(self, identity: dict[str, Any]) -> None:
@@ -195,12 +207,23 @@ class CheckpointStore:
         return size
 
     def load(self) -> RunState | None:
-        """The latest state, or None when the run stopped before its first checkpoint."""
+        """The latest state, or None when the run stopped before its first checkpoint;
+        CheckpointError (one line) when it cannot be read."""
         path = self.folder / STATE
         if not path.is_file():
             return None
-        state: RunState = pickle.loads(path.read_bytes())  # noqa: S301 - identity checked by `check`
+        try:
+            state = pickle.loads(path.read_bytes())  # noqa: S301 - identity checked by `check`
+        except UNREADABLE as exc:
+            raise self._unreadable(path, exc) from None
+        if not isinstance(state, RunState):
+            raise self._unreadable(path, ValueError(f"a RunState expected, not {type(state).__name__}"))
         return state
+
+    @staticmethod
+    def _unreadable(path: Path, exc: Exception) -> CheckpointError:
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        return CheckpointError(f"checkpoint unreadable: {path}: {reason}; {START_OVER}")
 
     def remove(self) -> None:
         shutil.rmtree(self.folder, ignore_errors=True)

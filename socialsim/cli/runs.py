@@ -29,7 +29,7 @@ from ..bootstrap import (
     publish,
     simulate,
 )
-from ..checkpoint import CheckpointMismatch, CheckpointStore
+from ..checkpoint import CheckpointError, CheckpointStore
 from ..comparison import Interrupted
 from ..configerrors import ConfigError
 from ..configload import config_sha256, load_scenario, resolve_scenario_path, with_run_options
@@ -140,7 +140,7 @@ def _execute(req: RunRequest, stop: StopAtTick) -> None:
                 on_serving=lambda url: err_console.print(f"metrics: {url}", highlight=False),
                 stop=lambda: stop.asked,
             )
-    except CheckpointMismatch as exc:
+    except CheckpointError as exc:
         fail(ConfigError([f"--resume {req.out}: {exc}"]))
     except Interrupted as exc:
         signal.signal(signal.SIGINT, signal.SIG_IGN)  # the stop is under way: let it write what finished
@@ -197,7 +197,10 @@ def load_request(
         fail(ConfigError([f"--replacement-timeout {timeout}: allowed are seconds > 0, e.g. 60"]))
     if resume is not None:
         folder = resume_folder(resume, out, force)
-        options["run_id"] = options.get("run_id") or CheckpointStore(folder).identity().get("run_id")
+        try:
+            options["run_id"] = options.get("run_id") or CheckpointStore(folder).identity().get("run_id")
+        except CheckpointError as exc:
+            fail(ConfigError([f"--resume {folder}: {exc}"]))
         return RunRequest(
             sc=sc, path=path, sets=sets or [], transport=transport, out=folder, resume=True, **options
         )

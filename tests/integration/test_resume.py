@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -236,3 +237,35 @@ def test_a_checkpoint_written_by_other_code_is_refused_before_its_state_is_read(
     _one_line(refused, "checkpoint written by other code: sha256 000000000000...", "--force")
     store.start({k: v for k, v in _identity(sc).items() if k != "code"})  # written before the digest
     _one_line(_cli("--resume", str(tmp_path)), "other code: sha256 (none recorded)")
+
+
+@pytest.fixture(scope="module")
+def stopped_checkpoint(tmp_path_factory) -> Path:
+    """A real checkpoint, as a killed `compare` leaves it: identity of the CLI's run, the first
+    day's state."""
+    sc = with_run_options(load_scenario(resolve_scenario_path(SCENARIO), []), seed=None, **SIZE)
+    folder = tmp_path_factory.mktemp("stopped")
+    store = CheckpointStore(folder)
+    store.start(_identity(sc))
+    checks = iter(range(10_000))
+    with pytest.raises(Interrupted):
+        run(
+            sc,
+            inprocess_transport(),
+            baseline=no_social(),
+            checkpoints=store,
+            series_every_ticks=SERIES_EVERY_TICKS,
+            in_flight=REPLICATIONS_IN_FLIGHT,
+            stop=lambda: next(checks) >= 30,
+        )
+    assert store.load() is not None
+    return folder
+
+
+@pytest.mark.parametrize("name", ["identity.json", "state.pickle"])
+def test_a_truncated_checkpoint_file_is_refused_in_one_line(tmp_path, stopped_checkpoint, name):
+    out = tmp_path / "run"
+    shutil.copytree(stopped_checkpoint, out)
+    path = out / "checkpoint" / name
+    path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
+    _one_line(_cli("--resume", str(out)), f"checkpoint unreadable: {path}", "--force")
