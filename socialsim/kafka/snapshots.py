@@ -16,16 +16,22 @@ stays on the broker. Measured on the embedded broker (Tansu 0.6.0): it accepts
 included, until the topic is deleted), so there a run's snapshots grow by one record per stream
 and day (a few kB to a few hundred kB each) until the run ends.
 
-Readers: `read_snapshots` / `latest` (async, inside a service) and
-`stored_snapshot(bootstrap, run, replication, arm, day)` (blocking): the snapshot of that day,
-or the latest when `day` is None. A resumed run (`socialsim.kafka.resume`) carries its streams'
-day-d snapshots in its checkpoint, publishes them on its own snapshot topic and announces the
-streams with `RunAnnouncement.restore_day = d`; every service then restores day d's state.
+Readers: `read_snapshots` / `latest` (inside a service). A read ends when every snapshot the
+caller expects (a stream's day) has come, and never before the offsets the broker reported as
+its end when the read began; nothing known to be there is missed. The embedded broker's reported
+high watermark runs low: it is the start of the last record batch, not the offset after it, so
+past that point only an expected day, or a fetch that brings nothing, says the read is over. Both
+are bounded by `READ_DEADLINE_S`, within which a failing broker is asked again rather than taken
+for an empty topic. A resumed run (`socialsim.kafka.resume`) carries its streams' day-d snapshots
+in its checkpoint, publishes them on its own snapshot topic and announces the streams with
+`RunAnnouncement.restore_day = d`; every service then restores day d's state.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import msgspec
@@ -37,9 +43,14 @@ from socialsim.contracts.snapshots import StreamSnapshot, decode_snapshot
 from .transport import FETCH_MAX_WAIT_MS, SNAPSHOT_DAYS_KEPT
 
 SNAPSHOT_CONFIG = {"cleanup.policy": "compact"}
-# [ms] A read of a snapshot topic is over when a fetch brings nothing for this long: the embedded
-# broker's end offsets cannot be trusted (../shared/KAFKA-NOTES.md), so the end is found by reading.
+# [ms] Past the reported end, with nothing more expected, a read is over when a fetch brings
+# nothing for this long (the embedded broker's reported end is the start of its last batch).
 QUIET_MS = 300
+# [s] The longest a read may take, retries of a failing broker included: well inside the
+# replacement timeout (60 s), so a replacement that cannot read still fails the run in time.
+READ_DEADLINE_S = 20.0
+# [s] Pause before asking a failing broker again.
+RETRY_PAUSE_S = 0.5
 
 
 def snapshot_topic(run: str) -> str:
@@ -51,10 +62,39 @@ def snapshot_key(replication: int, arm: str, day: int) -> bytes:
 
 
 Records = list[ConsumerRecord[Any, Any]]
+Stream = tuple[int, str]  # (replication, arm)
 
 
-async def read_all(bootstrap: str, parts: list[TopicPartition], starts: dict[TopicPartition, int]) -> Records:
-    """Every record of `parts` from `starts` (the beginning where not given) to what is there now."""
+async def read_all(
+    bootstrap: str,
+    parts: list[TopicPartition],
+    starts: dict[TopicPartition, int],
+    *,
+    complete: Callable[[Records], bool] = lambda records: True,
+    deadline_s: float = READ_DEADLINE_S,
+) -> Records:
+    """Every record of `parts` from `starts` (the beginning where not given) to what is there now:
+    at least to the end the broker reports, and until `complete(records so far)` holds and a fetch
+    brings nothing. A KafkaError is retried, from the start, until `deadline_s` [s] have passed,
+    then raised; at the deadline what was read is returned, `complete` or not (the caller says
+    what is missing)."""
+    deadline = time.monotonic() + deadline_s
+    while True:
+        try:
+            return await _read_once(bootstrap, parts, starts, complete, deadline)
+        except KafkaError:
+            if time.monotonic() + RETRY_PAUSE_S > deadline:
+                raise
+            await asyncio.sleep(RETRY_PAUSE_S)
+
+
+async def _read_once(
+    bootstrap: str,
+    parts: list[TopicPartition],
+    starts: dict[TopicPartition, int],
+    complete: Callable[[Records], bool],
+    deadline: float,
+) -> Records:
     consumer = AIOKafkaConsumer(
         bootstrap_servers=bootstrap,
         enable_auto_commit=False,
@@ -67,26 +107,45 @@ async def read_all(bootstrap: str, parts: list[TopicPartition], starts: dict[Top
         await consumer.seek_to_beginning(*parts)
         for tp, offset in starts.items():
             consumer.seek(tp, offset)
+        ends = await consumer.end_offsets(parts)
         out: Records = []
-        while True:
+        while time.monotonic() < deadline:
             got = await consumer.getmany(timeout_ms=QUIET_MS, max_records=10_000)
-            if not got:
-                return out
             for tp in parts:  # partition by partition, each in offset order
                 out += got.get(tp, [])
+            if got or not complete(out):
+                continue
+            positions = [await consumer.position(tp) for tp in parts]
+            if all(pos >= ends[tp] for tp, pos in zip(parts, positions, strict=True)):
+                return out
+        return out
     finally:
         await consumer.stop()
 
 
-async def read_snapshots(bootstrap: str, run: str, partitions: set[int]) -> list[StreamSnapshot]:
-    """Every snapshot stored for `run` in these partitions of its snapshot topic, oldest first;
-    none when the topic does not exist. Records that are not snapshots are skipped."""
+async def read_snapshots(
+    bootstrap: str,
+    run: str,
+    partitions: set[int],
+    expected: Mapping[Stream, int] | None = None,
+    deadline_s: float = READ_DEADLINE_S,
+) -> list[StreamSnapshot]:
+    """Every snapshot stored for `run` in these partitions of its snapshot topic, oldest first,
+    read until each stream of `expected` has its snapshot of the day given (or `deadline_s` [s]
+    have passed: the caller finds it missing). Records that are not snapshots are skipped; a
+    broker still failing at the deadline raises KafkaError."""
     topic = snapshot_topic(run)
     parts = [TopicPartition(topic, p) for p in sorted(partitions)]
-    try:
-        records = await read_all(bootstrap, parts, {})
-    except KafkaError:
-        return []
+    wanted = dict(expected or {})
+
+    def complete(records: Records) -> bool:
+        found = {(s.replication, s.arm, s.day) for s in _snapshots(records, run)}
+        return all((rep, arm, day) in found for (rep, arm), day in wanted.items())
+
+    return _snapshots(await read_all(bootstrap, parts, {}, complete=complete, deadline_s=deadline_s), run)
+
+
+def _snapshots(records: Records, run: str) -> list[StreamSnapshot]:
     out = []
     for rec in records:
         try:
