@@ -167,13 +167,3 @@ def latest(
         if s.replication == replication and s.arm == arm and (day is None or s.day == day)
     ]
     return max(found, key=lambda s: s.tick) if found else None
-
-
-def stored_snapshot(
-    bootstrap: str, run: str, replication: int, arm: str, partitions: int, day: int | None = None
-) -> StreamSnapshot | None:
-    """Blocking: the stored snapshot of stream (run, replication, arm) at the end of `day` (the
-    latest when None), or None if there is none (the stream never finished a day, or `day` is more
-    than SNAPSHOT_DAYS_KEPT days back on a broker that compacts)."""
-    found = asyncio.run(read_snapshots(bootstrap, run, {replication % partitions}))
-    return latest(found, replication, arm, day)
