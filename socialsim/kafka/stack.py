@@ -30,6 +30,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,7 @@ from socialsim.contracts.scenario import Scenario
 
 from .broker import BrokerError, EmbeddedBroker, wait_reachable
 from .children import die_with_parent
-from .resume import ResumableKafkaTransport
+from .resume import RESUMED, ResumableKafkaTransport
 from .snapshots import SNAPSHOT_CONFIG, snapshot_topic
 from .topics import TICKS_PER_TOPIC, TopicAdmin, run_topics
 from .transport import REPLACEMENT_TIMEOUT_S, KafkaTransport
@@ -55,6 +56,9 @@ CLIENT_LOG = "kafka-client.log"
 _ERROR_LINE = re.compile(r"(\bERROR\b|^[a-z][a-z ]*: |^[A-Za-z_.]*(Error|Exception)\b)")
 # A line that starts a new record; any other line continues the one before (a wrapped message).
 _RECORD_START = re.compile(r"^(\d{4}-\d\d-\d\d|[a-z][a-z ]*: |Traceback|[A-Za-z_.]*(Error|Exception)\b)")
+# How a service's log begins each later run's lines: a resume appends to the killed run's logs
+# (they say why it died), and only what follows the last mark is read for the service's last error.
+LOG_MARK = "===="
 # [s] a service asked to stop gets this long to close its Kafka clients before SIGKILL
 STOP_GRACE_S = 5.0
 # [processes] How many times one strategy's service is replaced in a run before its death fails
@@ -87,12 +91,26 @@ def new_run_id(config_sha256: str) -> str:
 def last_error(log: Path) -> str | None:
     """The last failure a service logged, its wrapped continuation lines joined, or None."""
     lines = log.read_text(errors="replace").splitlines() if log.exists() else []
+    marks = [i for i, line in enumerate(lines) if line.startswith(LOG_MARK)]
+    lines = lines[marks[-1] + 1 :] if marks else lines
     found = [i for i, line in enumerate(lines) if _ERROR_LINE.search(line)]
     if not found:
         return None
     first = found[-1]
     end = next((j for j in range(first + 1, len(lines)) if _RECORD_START.match(lines[j])), len(lines))
     return " ".join(line.strip() for line in lines[first:end] if line.strip())
+
+
+def log_mark(run: str | None) -> str:
+    """The line between an earlier run's lines in a service's log and the next run's."""
+    stamp = datetime.now(UTC).isoformat(timespec="seconds")
+    if run is None:
+        what = "long-lived service"
+    elif RESUMED in run:
+        what = f"resume {run} of run {run.split(RESUMED)[0]}"
+    else:
+        what = f"run {run}"
+    return f"{LOG_MARK} {stamp}: {what} starts; the lines above are an earlier run's {LOG_MARK}\n"
 
 
 def exit_description(code: int) -> str:
@@ -125,7 +143,9 @@ class Services:
         metrics_host: str = "127.0.0.1",
     ) -> None:
         """Services of `run` only, or long-lived ones (`run` None) that serve every run announced.
-        Each service logs to a file: a pipe nobody reads would fill and block the service."""
+        Each service logs to a file: a pipe nobody reads would fill and block the service. A log
+        already there (a resumed run writes to the killed one's folder) is appended to, after a
+        `log_mark` line, so why the killed run's services died stays readable."""
         for strategy in strategies:
             metrics = (
                 ["--metrics-port", str(metrics_ports[strategy]), "--metrics-host", metrics_host]
@@ -146,7 +166,10 @@ class Services:
             ]
             self.logs[strategy] = self.log_dir / f"{strategy}.log"
             self.commands[strategy] = cmd
-            self._spawn(strategy, "wb")
+            if self.logs[strategy].exists() and self.logs[strategy].stat().st_size:
+                with self.logs[strategy].open("a", encoding="utf-8") as log:
+                    log.write(log_mark(run))
+            self._spawn(strategy, "ab")
 
     def _spawn(self, strategy: str, mode: str) -> None:
         with self.logs[strategy].open(mode) as log:
