@@ -186,7 +186,8 @@ def new_run_id(scenario_name: str, now: datetime | None = None) -> str:
 
 def resumable(folder: Path) -> bool:
     """Whether `--resume folder` can go on: True when it holds a checkpoint, False when the run in
-    it completed; ConfigError (one line) when it is neither."""
+    it completed (`partial` false, or absent: a run written before checkpoints existed, with its
+    summary.json); ConfigError (one line) when it is neither."""
     if CheckpointStore(folder).exists():
         return True
     try:
@@ -194,6 +195,8 @@ def resumable(folder: Path) -> bool:
     except (OSError, ValueError):
         manifest = None
     if isinstance(manifest, dict) and manifest.get("partial") is False:
+        return False
+    if isinstance(manifest, dict) and "partial" not in manifest and (folder / "summary.json").is_file():
         return False
     if isinstance(manifest, dict) and manifest.get("partial"):
         raise ConfigError([f"--resume {folder}: the run stopped without a checkpoint; run it again"])

@@ -269,3 +269,14 @@ def test_a_truncated_checkpoint_file_is_refused_in_one_line(tmp_path, stopped_ch
     path = out / "checkpoint" / name
     path.write_bytes(path.read_bytes()[: path.stat().st_size // 2])
     _one_line(_cli("--resume", str(out)), f"checkpoint unreadable: {path}", "--force")
+
+
+def test_resume_on_a_run_completed_before_checkpoints_existed_says_it_completed(tmp_path, reference):
+    """Its manifest.json has no `partial` key at all."""
+    out = tmp_path / "old"
+    shutil.copytree(reference, out)
+    manifest = json.loads((out / "manifest.json").read_text())
+    del manifest["partial"], manifest["finished_replications"]
+    (out / "manifest.json").write_text(json.dumps(manifest))
+    again = _cli("--resume", str(out))
+    assert again.exit_code == 0 and "completed" in again.output, again.output
