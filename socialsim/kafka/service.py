@@ -146,8 +146,14 @@ class Runs:
         """Give each stream its latest snapshot's state (none: it starts at tick 0) and answer again
         what followed it, so a stream under way continues exactly where its dead instance was."""
         partitions = fresh[0].partitions
+        resumed = {  # a resumed run names the day each stream restores: read until that day is there
+            (ann.replication, served.arm): ann.restore_day
+            for ann in fresh
+            if ann.restore_day is not None
+            for served in arms
+        }
         snaps = await read_snapshots(
-            self.bootstrap, run, {stream_partition(a.replication, partitions) for a in fresh}
+            self.bootstrap, run, {stream_partition(a.replication, partitions) for a in fresh}, resumed
         )
         for served in arms:
             starts: dict[int, tuple[int, int]] = {}  # replication -> (generation, offset) to replay from
