@@ -3,8 +3,8 @@
 Two actors, each a small generator with `env` passed explicitly:
 
 * `lockstep` closes each tick: every arm publishes its conversations and a tick-closed marker
-  through the transport, then ingests its strategy's responses and broadcasts
-  (docs/architecture.md, "The lockstep").
+  through the transport, a replication at a time, then ingests its strategy's responses and
+  broadcasts as each replication's complete (docs/architecture.md, "The lockstep").
 * `daily_life` ends each day after its last tick closes: billing, churn, acquisitions, fatigue
   and trust drift. It waits on an event the lockstep fires, so a day never ends before its
   last hour has been answered.
@@ -32,7 +32,7 @@ from .network import build_network
 from .population import build_population
 from .recorder import EventRows, Recorder, RowSink
 from .rng import Counter
-from .transport import Resumable, TickHandler, Transport
+from .transport import Resumable, TickHandler, Transport, TransportError
 from .world import ArmWorld, Shared
 
 
@@ -95,9 +95,10 @@ def _sink(event_sink: EventSink | None, rep: int, arm: str) -> RowSink | None:
 
 
 class Replications:
-    """Several replications advancing together: one exchange per tick carries all of them, so a
-    networked transport pays its round trip once per tick rather than once per replication.
-    Replications never interact; running them together changes no number."""
+    """Several replications advancing together, on one tick at a time: each replication's tick is
+    sent as soon as its worlds have closed it, and its replies applied as soon as they complete,
+    so a networked transport's services work while the world computes the other replications
+    (simulator.transport). Replications never interact; running them together changes no number."""
 
     def __init__(
         self,
@@ -151,6 +152,10 @@ class Replications:
             else simpy.rt.RealtimeEnvironment(initial_time=now, factor=pace_s_per_minute, strict=False)
         )
         self.day_closed = self.env.event()
+        # each replication's worlds, sent together as soon as they have closed a tick
+        self._by_replication: dict[int, list[tuple[Key, ArmWorld]]] = {
+            rep: [(key, w) for key, w in self.worlds.items() if key[0] == rep] for rep in replications
+        }
         self._freezer: checkpoint.Freezer | None = None  # made at the first freeze, kept for the next
 
     def _fresh(
@@ -227,12 +232,11 @@ class Replications:
                 self.boundary(tick, day_ended, functools.partial(self.freeze, tick))
             start, end = tick * c.tick_minutes, (tick + 1) * c.tick_minutes
             day, final = start // MINUTES_PER_DAY, tick == c.ticks - 1
-            batches = {key: w.close_tick(tick, start, end, day, final) for key, w in self.worlds.items()}
-            replies = self.transport.exchange(batches)
-            for key, w in self.worlds.items():
-                w.apply(replies[key], tick)
-            for w, policy in self.baselines.values():
+            for worlds in self._by_replication.values():
+                self.transport.send({key: w.close_tick(tick, start, end, day, final) for key, w in worlds})
+            for w, policy in self.baselines.values():  # while the strategies answer the arms
                 w.apply(policy.handle(w.close_tick(tick, start, end, day, final)), tick)
+            self._apply(tick)
             if end % MINUTES_PER_DAY == 0:  # daily_life takes the snapshot once the day has ended
                 fired, self.day_closed = self.day_closed, env.event()
                 fired.succeed((day, tick))
@@ -240,6 +244,17 @@ class Replications:
                 self._snapshot(tick, float(end))
             self.on_tick(tick, c.ticks)
             self.watch(tick, float(end), self.everyone())
+
+    def _apply(self, tick: int) -> None:
+        """Each replication's replies as the transport completes them, in any order: a world's
+        numbers depend only on its own replies, so the order replications complete in changes none."""
+        unanswered = set(self.worlds)
+        for replies in self.transport.replies():
+            for key, reply in replies.items():
+                self.worlds[key].apply(reply, tick)
+                unanswered.remove(key)
+        if unanswered:
+            raise TransportError(f"tick {tick}: the transport returned no reply for {sorted(unanswered)}")
 
     def _snapshot(self, tick: int, minute: float) -> None:
         if tick % self.clock.series_every_ticks == 0 or tick == self.clock.ticks - 1:

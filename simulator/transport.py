@@ -2,9 +2,15 @@
 
 Per tick the world hands every (replication, arm) its `TickBatch` and gets back one `TickReply`
 for each. The in-process transport calls the policies directly; the Kafka transport
-(`socialsim.kafka.transport`) publishes the same events and waits for the same replies. Both see
-every arm of every replication in flight at once, so a networked transport can let the arms'
-services work in parallel and pays one round trip per tick.
+(`socialsim.kafka.transport`) publishes the same events and waits for the same replies.
+
+The exchange is split so the world and a networked strategy work at the same time: the world
+`send`s each replication's tick (every arm of it) as soon as that replication has closed it, so
+the services start on replication 0 while the world closes replication 1, and it applies each
+replication's `replies` as soon as they are complete, in whatever order they complete. Every
+replication stays on the same tick (the world sends the next tick only once every reply to this
+one is applied), so day ends, checkpoints and measurement see one tick boundary for all. Each
+world's numbers depend only on its own replies, never on the order replications complete in.
 
 A transport that can also save and restore the strategies' state between two ticks is
 `Resumable`: that is what a resumed run (`compare --resume`) needs of it. The in-process transport
@@ -19,7 +25,7 @@ one policy per (replication, arm), and the composition root (`socialsim.bootstra
 from __future__ import annotations
 
 import pickle
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Generic, Protocol, TypeVar, runtime_checkable
 
 from socialsim.contracts.events import TickBatch, TickClosed, TickReply
@@ -38,8 +44,12 @@ class Transport(Protocol):
     def open(self, arms: dict[str, Strategy], replications: list[int]) -> None:
         """Prepare fresh strategy state for every arm of these replications."""
 
-    def exchange(self, batches: dict[Key, TickBatch]) -> dict[Key, TickReply]:
-        """Deliver one tick to every (replication, arm) and return each one's reply."""
+    def send(self, batches: dict[Key, TickBatch]) -> None:
+        """Deliver one replication's tick, every arm of it; may return before it is answered."""
+
+    def replies(self) -> Iterator[dict[Key, TickReply]]:
+        """Every arm's reply of one replication at a time, in the order they complete, until every
+        replication sent since the last call is answered."""
 
     def close(self) -> None:
         """Release what `open` acquired."""
@@ -84,18 +94,24 @@ class InProcessTransport(Generic[P]):
         self._make = policy
         self._observe = observe
         self._policies: dict[Key, P] = {}
+        self._answered: list[dict[Key, TickReply]] = []  # sent, not yet taken by `replies`
 
     def open(self, arms: dict[str, Strategy], replications: list[int]) -> None:
         self._policies = {
             (rep, arm): self._make(strategy, arm) for rep in replications for arm, strategy in arms.items()
         }
 
-    def exchange(self, batches: dict[Key, TickBatch]) -> dict[Key, TickReply]:
+    def send(self, batches: dict[Key, TickBatch]) -> None:
+        """Answers at once: there is nothing to overlap with in one process."""
         replies = {key: self._policies[key].handle(batch) for key, batch in batches.items()}
         if self._observe is not None:
             for (rep, arm), reply in replies.items():
                 self._observe(arm, rep, self._policies[(rep, arm)], batches[(rep, arm)].closed, reply)
-        return replies
+        self._answered.append(replies)
+
+    def replies(self) -> Iterator[dict[Key, TickReply]]:
+        answered, self._answered = self._answered, []
+        yield from answered
 
     def snapshot(self) -> bytes:
         """Pickled policies (see `simulator.checkpoint` for why pickle)."""
@@ -110,4 +126,4 @@ class InProcessTransport(Generic[P]):
         self._policies = policies
 
     def close(self) -> None:
-        self._policies = {}
+        self._policies, self._answered = {}, []

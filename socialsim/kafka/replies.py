@@ -17,6 +17,7 @@ answer nothing this run sent is a contradiction too, once `settle` says it has n
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import msgspec
@@ -73,6 +74,7 @@ class _Arm:
     broadcasts: dict[str, Broadcast] = field(default_factory=dict)  # taken, by id
     dones: dict[int, TickDone] = field(default_factory=dict)  # taken, by tick
     tick: _Tick = field(default_factory=_Tick)
+    collecting: bool = False  # its reply to the latest tick sent is not yet taken
 
 
 class ReplyLedger:
@@ -81,7 +83,6 @@ class ReplyLedger:
         self.ignored: Counter[str] = Counter()  # replies dropped as repeats or stale, by kind
         self.tick = -1
         self.final = False
-        self.collecting = False
         self._arms: dict[Key, _Arm] = {}
         self._past: set[int] = set()  # replications of earlier lockstep groups
 
@@ -92,7 +93,8 @@ class ReplyLedger:
         self._past -= set(replications)
 
     def sent(self, batches: dict[Key, TickBatch]) -> None:
-        """Record one tick as published; collecting its replies starts."""
+        """Record one tick of some (replication, arm)s as published; collecting their replies
+        starts. Replications are sent one at a time, all on the same tick, before any is taken."""
         self.tick = next(iter(batches.values())).closed.tick
         self.final = any(b.closed.final for b in batches.values())
         for k, batch in batches.items():
@@ -101,25 +103,40 @@ class ReplyLedger:
                 arm.sent[c.id] = c.customer
                 arm.unanswered.add(c.id)
             arm.tick = _Tick()
-        self.collecting = True
+            arm.collecting = True
 
-    def complete(self) -> bool:
-        """Whether every arm's reply is in; raises ReplyConflict when one never can be."""
-        done = True
+    def ready(self) -> list[int]:
+        """Replications being collected whose every arm's reply is in; raises ReplyConflict when
+        one never can be."""
+        collecting, waiting = set(), set()
         for k, arm in self._arms.items():
+            if not arm.collecting:
+                continue
             t = arm.tick
             d = t.done
             if d is not None and (len(t.responses) > d.responses or len(t.broadcasts) > d.broadcasts):
                 raise self._conflict(
                     k, self.tick, f"more distinct replies than its tick-done announces ({t.progress()})"
                 )
-            done = done and t.complete()
-        return done
+            collecting.add(k[0])
+            if not t.complete():
+                waiting.add(k[0])
+        return sorted(collecting - waiting)
+
+    def collecting(self) -> set[int]:
+        """Replications sent the latest tick whose replies are not yet taken."""
+        return {rep for (rep, _), arm in self._arms.items() if arm.collecting}
+
+    def complete(self) -> bool:
+        """Whether every reply being collected is in; raises ReplyConflict when one never can be."""
+        return len(self.ready()) == len(self.collecting())
 
     def unsettled(self) -> list[str]:
         """Arms whose announced count is reached only by counting replies to unsent conversations."""
         out = []
         for (rep, arm_name), arm in sorted(self._arms.items()):
+            if not arm.collecting:
+                continue
             t = arm.tick
             reached = t.done is not None and len(t.responses) + len(t.unmatched) >= t.done.responses
             if t.unmatched and reached and not t.complete():
@@ -130,12 +147,18 @@ class ReplyLedger:
         return out
 
     def progress(self) -> dict[Key, str]:
-        return {k: arm.tick.progress() for k, arm in self._arms.items() if not arm.tick.complete()}
+        waiting = [(k, arm) for k, arm in self._arms.items() if arm.collecting and not arm.tick.complete()]
+        return {k: arm.tick.progress() for k, arm in waiting}
 
-    def replies(self) -> dict[Key, TickReply]:
-        """The collected replies in canonical order; they become what later repeats are checked against."""
+    def replies(self, replications: Iterable[int] | None = None) -> dict[Key, TickReply]:
+        """The collected replies of `replications` (all being collected by default) in canonical
+        order; they become what later repeats are checked against."""
+        taken = self.collecting() if replications is None else set(replications)
         out = {}
         for k, arm in self._arms.items():
+            if k[0] not in taken or not arm.collecting:
+                continue
+            arm.collecting = False
             t = arm.tick
             out[k] = t.reply()
             arm.answers.update(t.responses)
@@ -146,7 +169,6 @@ class ReplyLedger:
                 raise self._conflict(
                     k, self.tick, f"{len(arm.unanswered)} conversations still unanswered after the final tick"
                 )
-        self.collecting = False
         return out
 
     def read(self, raw: bytes, arm_name: str) -> str | None:
@@ -177,7 +199,7 @@ class ReplyLedger:
                 f"reply for tick {event.tick} of replication {msg.replication}, {arm_name}: "
                 f"tick {self.tick} is the latest sent"
             )
-        current = self.collecting and event.tick == self.tick
+        current = arm.collecting and event.tick == self.tick
         if isinstance(event, Response):
             return self._response(k, arm, event, current)
         if isinstance(event, Broadcast):

@@ -32,7 +32,7 @@ import msgspec
 from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from simulator.transport import TransportError
-from socialsim.contracts.events import TickBatch, TickClosed, TickReply
+from socialsim.contracts.events import TickBatch, TickClosed
 from socialsim.contracts.snapshots import StreamSnapshot, decode_snapshot, encode_snapshot
 from socialsim.contracts.timeunits import MINUTES_PER_DAY
 from socialsim.contracts.wire import MAX_EVENT_BYTES
@@ -146,9 +146,9 @@ class ResumableKafkaTransport(KafkaTransport):
         self.loop.run_until_complete(self._reseed(carried.day, snaps))
 
     # ---- internals --------------------------------------------------------------------------
-    async def _exchange(self, batches: dict[tuple[int, str], TickBatch]) -> dict[tuple[int, str], TickReply]:
+    async def _send(self, batches: dict[tuple[int, str], TickBatch]) -> None:
         self._last = next(iter(batches.values())).closed
-        return await super()._exchange(batches)
+        await super()._send(batches)
 
     async def _day_snapshots(self, day: int, tick: int) -> list[bytes]:
         if self._reader is None:

@@ -34,10 +34,13 @@ class Recorder:
         self.strategies.update(arms)
         self.inner.open(arms, replications)
 
-    def exchange(self, batches):
+    def send(self, batches):
         for k, b in batches.items():
             self.batches.setdefault(k, []).append(b)
-        return self.inner.exchange(batches)
+        self.inner.send(batches)
+
+    def replies(self):
+        return self.inner.replies()
 
     def close(self):
         self.inner.close()
