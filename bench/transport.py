@@ -12,6 +12,9 @@ s+1) run at once, each in its own process, against one broker and one set of lon
 Every Kafka run must give the in-process outcomes of its seed, which is checked. Records are the
 events published and consumed on a run's topics. Machines are shared and noisy: compare ratios.
 
+Where the time goes: CPU seconds the simulator process, the broker and the strategy services
+used during the single Kafka run (Linux /proc), so a wait can be told from work.
+
 Recovery: a third Kafka run SIGKILLs one strategy service halfway through (`RECOVERY_VICTIM`, at
 the first tick of a simulated day plus `KILL_HOUR` hours, so replay covers that many ticks after
 the snapshot); the run replaces it and must still give the in-process outcomes. Reported: the time
@@ -46,7 +49,14 @@ def in_process(sc: Scenario) -> tuple[Outcomes, float]:
     return result.per_arm, time.perf_counter() - t0
 
 
-Measured = tuple[Outcomes, float, int, float]  # outcomes, run seconds, records, start-up seconds
+Measured = tuple[Outcomes, float, int, float, dict[str, float]]
+# outcomes, run seconds, records, start-up seconds, CPU seconds by process (own stack only)
+
+
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far [s] (Linux /proc/PID/stat, fields 14 and 15)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def over_kafka(sc: Scenario, partitions: int, bootstrap: str | None = None) -> Measured:
@@ -59,9 +69,16 @@ def over_kafka(sc: Scenario, partitions: int, bootstrap: str | None = None) -> M
         partitions=partitions,
         external_services=bootstrap is not None,
     ) as k:
+        pids = {name: proc.pid for name, proc in k.services.processes.items()} if bootstrap is None else {}
+        if k.broker is not None:
+            pids["broker"] = k.broker.process.pid
+        cpu0 = {name: cpu_seconds(pid) for name, pid in pids.items()} | {"simulator": time.process_time()}
         started = time.perf_counter()
         result = run(sc, k.transport, baseline=no_social(), keep_events=False, series_every_ticks=24)
-        return result.per_arm, time.perf_counter() - started, k.transport.records, started - t0
+        took = time.perf_counter() - started
+        cpu1 = {name: cpu_seconds(pid) for name, pid in pids.items()} | {"simulator": time.process_time()}
+        cpu = {name: cpu1[name] - cpu0[name] for name in cpu0}
+        return result.per_arm, took, k.transport.records, started - t0, cpu
 
 
 RECOVERY_VICTIM = "support-led"
@@ -146,7 +163,7 @@ def main() -> None:
         f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f} at start"
     )
     inproc, inproc_s = in_process(sc)
-    kafka, kafka_s, records, setup_s = over_kafka(sc, args.partitions)
+    kafka, kafka_s, records, setup_s, cpu = over_kafka(sc, args.partitions)
     checked(kafka, inproc, "single run")
     exchanges = ticks * -(-sc.replications // 8)  # one per tick and lockstep group of 8
     print(f"in-process run                            {inproc_s:8.1f} s")
@@ -155,6 +172,12 @@ def main() -> None:
     print(f"Kafka run                                 {kafka_s:8.1f} s   ({per_tick:.1f} ms per tick)")
     print(f"records through the broker                {records:8,d}     ({records / kafka_s:,.0f} records/s)")
     print(f"ratio Kafka / in-process (run only)       {kafka_s / inproc_s:8.2f}")
+    services = sum(v for name, v in cpu.items() if name not in ("simulator", "broker"))
+    print(
+        f"CPU per tick: simulator {1000 * cpu['simulator'] / exchanges:.1f} ms, broker "
+        f"{1000 * cpu['broker'] / exchanges:.1f} ms, services {1000 * services / exchanges:.1f} ms "
+        f"(cores busy on this run: {sum(cpu.values()) / kafka_s:.2f})"
+    )
     if not args.no_concurrent:
         pair = [sc, with_run_options(sc, seed=sc.seed + 1)]
         t0 = time.perf_counter()
