@@ -97,7 +97,7 @@ def _sink(event_sink: EventSink | None, rep: int, arm: str) -> RowSink | None:
 class Replications:
     """Several replications advancing together, on one tick at a time: each replication's tick is
     sent as soon as its worlds have closed it, and its replies applied as soon as they complete,
-    so a networked transport's services work while the world computes the other replications
+    so a networked transport's services can work while the world computes the rest
     (simulator.transport). Replications never interact; running them together changes no number."""
 
     def __init__(

@@ -4,10 +4,12 @@ Per tick the world hands every (replication, arm) its `TickBatch` and gets back 
 for each. The in-process transport calls the policies directly; the Kafka transport
 (`socialsim.kafka.transport`) publishes the same events and waits for the same replies.
 
-The exchange is split so the world and a networked strategy work at the same time: the world
+The exchange is split so the world and a networked strategy can work at the same time: the world
 `send`s each replication's tick (every arm of it) as soon as that replication has closed it, so
-the services start on replication 0 while the world closes replication 1, and it applies each
-replication's `replies` as soon as they are complete, in whatever order they complete. Every
+a transport may start its strategies on replication 0 while the world closes replication 1 (the
+Kafka transport measured that dearer than publishing the tick whole, and does that, see its
+module doc), and the world applies each replication's `replies` as soon as they are complete,
+in whatever order they complete. Every
 replication stays on the same tick (the world sends the next tick only once every reply to this
 one is applied), so day ends, checkpoints and measurement see one tick boundary for all. Each
 world's numbers depend only on its own replies, never on the order replications complete in.
