@@ -31,6 +31,12 @@ from socialsim.contracts.vocabulary import Department, Need
 PART_TIME_RULE = "part-time agent for the first fraction of every block of the shift"
 PART_TIME_BLOCK_MINUTES = 60.0  # [minutes]
 _WHOLE = 1e-9  # staff hours are decimals: 22 / 12 * 12 must give back whole agents exactly
+# A department's ready heap drops a post answered elsewhere or given up only when it reaches the top,
+# so in a busy department low-priority posts their customers gave up on would stay in it for the rest
+# of the run: memory growing with simulated time. Once the heap has grown to this many times its
+# size after the last sweep, it is rebuilt without them (amortised O(1) a post) [ratio].
+READY_SWEEP_GROWTH = 2
+READY_SWEEP_MIN = 1024  # a heap this small is never swept [posts]
 
 
 @dataclass(slots=True)
@@ -129,6 +135,7 @@ class DepartmentQueue:
     worked_minutes: float = 0.0  # agent-minutes spent handling conversations so far (measurement only)
     _future: list[tuple[float, str, Item]] = field(default_factory=list)
     _ready: list[tuple[tuple[float, float, str], Item]] = field(default_factory=list)
+    _swept_size: int = 0  # entries `_ready` kept at its last sweep [posts]
 
     def __post_init__(self) -> None:
         self.agents = agents_for(self.headcount)
@@ -140,6 +147,16 @@ class DepartmentQueue:
         while self._future and self._future[0][0] <= now:
             _, _, item = heapq.heappop(self._future)
             heapq.heappush(self._ready, (item.sort_key(), item))
+        if len(self._ready) >= max(READY_SWEEP_MIN, READY_SWEEP_GROWTH * self._swept_size):
+            self._sweep()
+
+    def _sweep(self) -> None:
+        """Drop the posts already done from `_ready`. Which post `take` returns does not change: it
+        skips done posts anyway, and sort keys are unique in a queue (a post enters a department
+        once), so the heap's order of the rest does not depend on its layout."""
+        self._ready = [entry for entry in self._ready if not entry[1].done]
+        heapq.heapify(self._ready)
+        self._swept_size = len(self._ready)
 
     def take(self, now: float) -> Item | None:
         """The best post already written at `now` and still wanted, taken off the queue, or None."""

@@ -5,7 +5,14 @@ fractional headcount is a part-time agent for the first fraction of the shift.""
 
 import pytest
 
-from services.queues import PART_TIME_BLOCK_MINUTES, Deadlines, DepartmentQueue, Item, agents_for
+from services.queues import (
+    PART_TIME_BLOCK_MINUTES,
+    READY_SWEEP_MIN,
+    Deadlines,
+    DepartmentQueue,
+    Item,
+    agents_for,
+)
 from tests.events import conv
 
 SHIFT_START = 0.0  # [minute]
@@ -81,6 +88,23 @@ def test_given_up_and_answered_items_are_skipped():
     answered.done = True
     q, out = served(1.0, gave_up, answered, waiting, open_=5.0)
     assert out == {"c3": (5.0, 15.0)} and len(q) == 0
+
+
+def test_posts_given_up_deep_in_the_ready_heap_leave_it_and_the_best_post_is_still_taken():
+    """A busy department never reaches its low-priority posts: once given up they must leave the
+    heap, or its memory grows with simulated time."""
+    q = DepartmentQueue(name="support", headcount=1.0)
+    low = [item(i, 0.0, priority=0.5) for i in range(2 * READY_SWEEP_MIN)]
+    for it in low:
+        q.push(it)
+    q.take(0.0)
+    for it in low:
+        it.done = True  # their customers gave up
+    high = [item(len(low) + i, 1.0, priority=2.0) for i in range(4 * READY_SWEEP_MIN)]
+    for it in high:
+        q.push(it)
+    assert q.take(1.0) is min(high, key=Item.sort_key)
+    assert len(q._ready) == len(high) - 1  # only the high-priority posts not yet taken
 
 
 def test_posts_arriving_at_the_window_end_wait_for_the_next_window():
