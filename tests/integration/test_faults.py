@@ -178,6 +178,8 @@ def test_a_reused_run_id_with_leftover_topics_fails_at_once_saying_how_to_remove
 
 
 def test_a_killed_service_is_reported_by_its_exit_not_by_a_coloured_info_line(broker, tmp_path):
+    """Replacing is allowed 0 times here, so the death is what the run reports (a replacement,
+    covered by tests/e2e/test_recovery.py, would let the run complete)."""
     sc = small(customers=150, days=5)
     victim = "support-led"
     with (
@@ -189,6 +191,7 @@ def test_a_killed_service_is_reported_by_its_exit_not_by_a_coloured_info_line(br
             log_dir=tmp_path,
         ) as k,
     ):
+        k.services.max_replacements = 0
 
         def kill(done: int, total: int) -> None:
             if done == 10:
