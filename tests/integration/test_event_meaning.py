@@ -29,6 +29,10 @@ from socialsim.kafka.transport import KafkaTransport
 from tests.conftest import small
 
 AT_TICK = 9  # [tick] the first tick forged at, if it has conversations (09:00, in shift)
+# [ticks] how far ahead a forged future conversation claims to be: a simulated day, so it reaches
+# the service long before its tick is assembled, however slowly the forger's producer starts (two
+# ticks ahead raced the run: a few milliseconds a tick at this size)
+LATER_TICKS = 24
 BIG = 1_500_000  # [bytes] a message over the 1 MiB limit
 FORGED_ARM = "support-led"  # forged messages go to one arm's topics, so one arm (one service) is enough
 _ALL_ARMS = small(customers=150, days=2)
@@ -186,7 +190,7 @@ def test_a_well_formed_conversation_for_a_future_tick_is_dead_lettered_and_chang
     def forge(t: Forger, tick: int, batch: TickBatch):
         c = batch.conversations[0]
         later = Conversation(
-            **{f: getattr(c, f) for f in c.__struct_fields__} | {"id": "forged", "tick": tick + 2}
+            **{f: getattr(c, f) for f in c.__struct_fields__} | {"id": "forged", "tick": tick + LATER_TICKS}
         )
         return [("conversations", _in(t, later))]
 
