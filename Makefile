@@ -37,7 +37,7 @@ test-fast: install  ## the unit tier only (under a minute)
 	$(BIN)/pytest tests/unit
 
 facts: install  ## reproduce the published facts with virtual studies on the default world (exit 1 if one fails)
-	$(BIN)/socialsim facts
+	$(BIN)/socialsim facts --workers 2
 
 bench: install  ## throughput of the in-process comparison beside a bare SimPy loop
 	$(BIN)/python bench/throughput.py

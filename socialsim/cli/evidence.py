@@ -38,6 +38,9 @@ def facts(
             help="run every study on this scenario (file or shipped name) instead of each fact's own"
         ),
     ] = None,
+    workers: Annotated[
+        int, typer.Option(min=1, max=256, help="studied scenarios simulated in parallel processes")
+    ] = 1,
 ) -> None:
     """Reproduce published findings with virtual studies on the default world; exit 1 if any fails.
 
@@ -46,7 +49,7 @@ def facts(
 
     Examples:
 
-      socialsim facts
+      socialsim facts --workers 2
       socialsim facts --set world.reactions.help_half_life_minutes=120
       socialsim facts --scenario restaurant-chain --json"""
     try:
@@ -57,6 +60,7 @@ def facts(
             seed=seed,
             customers=customers,
             days=days,
+            workers=workers,
             progress=lambda text: err_console.print(f"simulating {text}", highlight=False),
         )
     except ConfigError as exc:

@@ -9,11 +9,8 @@ resolved scenario, and the workers run it with the very function a local point r
 
 from __future__ import annotations
 
-import os
-import threading
-import time
 from collections.abc import Callable, Iterable, Iterator
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 from uuid import uuid4
@@ -37,6 +34,7 @@ from socialsim.kafka.points import (
     TaskRefused,
 )
 from socialsim.outcomes import METRICS
+from socialsim.pool import worker_pool
 
 from .experiment import LoadedExperiment, scenario_at
 
@@ -107,22 +105,6 @@ def run_resolved(sc: Scenario, point: Point) -> PointResult:
     return PointResult(point.index, pa.table(cols))
 
 
-# How often a worker checks that the sweep that started it is still alive [s]
-PARENT_POLL_S = 1.0
-
-
-def _exit_with_parent(parent: int, poll_s: float) -> None:
-    """Worker initializer: a sweep killed with SIGKILL cannot stop its pool, so each worker leaves
-    by itself once its parent is gone, instead of simulating on for nobody."""
-
-    def watch() -> None:
-        while os.getppid() == parent:
-            time.sleep(poll_s)
-        os._exit(1)
-
-    threading.Thread(target=watch, daemon=True).start()
-
-
 class Executor(Protocol):
     def run(
         self,
@@ -152,10 +134,7 @@ class LocalExecutor:
                 yield fn(exp, point)
             return
         todo = iter(points)
-        init = (os.getpid(), PARENT_POLL_S)
-        with ProcessPoolExecutor(
-            max_workers=self.workers, initializer=_exit_with_parent, initargs=init
-        ) as pool:
+        with worker_pool(self.workers) as pool:
             pending: set[Future[PointResult]] = set()
             try:
                 while True:

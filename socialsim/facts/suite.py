@@ -8,7 +8,7 @@ arm, event for event.
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from itertools import groupby
 from typing import TypedDict, Unpack
@@ -21,6 +21,7 @@ from socialsim.comparison import run
 from socialsim.configerrors import ConfigError
 from socialsim.configload import load_scenario, resolve_scenario_path, with_run_options
 from socialsim.contracts.scenario import Scenario
+from socialsim.pool import worker_pool
 from socialsim.stats import mean_ci
 
 from .catalogue import FACTS, Fact, Measure
@@ -144,7 +145,10 @@ def studied_scenario(
     return sc.model_copy(update={"arms": {a: s for a, s in sc.arms.items() if a in arms}})
 
 
-def simulate(sc: Scenario) -> tuple[pd.DataFrame, pd.DataFrame]:
+Simulated = tuple[pd.DataFrame, pd.DataFrame]  # (events, network)
+
+
+def simulate(sc: Scenario) -> Simulated:
     """(events, network) of a run, as events.parquet and network.parquet hold them."""
     result = run(sc, inprocess_transport(), baseline=no_social(), keep_events=True)
     events: pd.DataFrame = pa.concat_tables(result.events).to_pandas()
@@ -174,26 +178,46 @@ def run_facts(
     sets: list[str] | None = None,
     scenario: str | None = None,
     progress: Callable[[str], None] | None = None,
+    workers: int = 1,
     **run_options: Unpack[RunOptions],
 ) -> list[FactResult]:
     """Every fact's study, in catalogue order. `sets` change the world of every studied scenario
     (`world.reactions.help_half_life_minutes=60`: does the evidence still hold?); `scenario`
     studies another company instead of each fact's own; `run_options` are seed, replications,
-    customers, days."""
+    customers, days. Facts sharing a scenario and design share one simulation; the simulations
+    are independent of each other, so `workers` processes run them side by side, with the numbers
+    of one process (each is a pure function of its scenario)."""
     if scenario is not None:
         facts = tuple(replace(f, scenario=scenario) for f in facts)
-    results: dict[str, FactResult] = {}
 
     def design(f: Fact) -> tuple[str, tuple[str, ...]]:
         return f.scenario, f.design_settings
 
+    studies: list[tuple[list[Fact], Scenario, str]] = []  # (facts, studied scenario, what it is)
     for (name, settings), group in groupby(sorted(facts, key=design), key=design):
         members = list(group)
         sc = studied_scenario(name, {f.arm for f in members}, [*settings, *(sets or [])], **run_options)
-        if progress:
-            extra = f" ({', '.join(settings)})" if settings else ""
-            progress(f"{name}{extra}: {', '.join(sc.arms)} x {sc.replications} replications")
-        events, network = simulate(sc)
-        for fact in members:
-            results[fact.id] = evaluate(fact, sc, events, network)
+        extra = f" ({', '.join(settings)})" if settings else ""
+        studies.append((members, sc, f"{name}{extra}: {', '.join(sc.arms)} x {sc.replications} replications"))
+    say = progress or (lambda text: None)
+
+    def one_by_one() -> Iterator[Simulated]:
+        for _, sc, what in studies:
+            say(what)
+            yield simulate(sc)
+
+    results: dict[str, FactResult] = {}
+
+    def judge(simulated: Iterable[Simulated]) -> None:
+        for (members, sc, _), (events, network) in zip(studies, simulated, strict=True):
+            for fact in members:
+                results[fact.id] = evaluate(fact, sc, events, network)
+
+    if workers <= 1 or len(studies) <= 1:
+        judge(one_by_one())
+    else:
+        with worker_pool(min(workers, len(studies))) as pool:
+            for _, _, what in studies:
+                say(what)
+            judge(pool.map(simulate, [sc for _, sc, _ in studies]))
     return [results[f.id] for f in facts]

@@ -23,7 +23,7 @@ DAY = 1440.0
 
 @pytest.fixture(scope="module")
 def default_results():
-    return {r.fact.id: r for r in run_facts(replications=3)}
+    return {r.fact.id: r for r in run_facts(replications=3, workers=2)}
 
 
 @pytest.mark.parametrize("fact", [f.id for f in FACTS])
@@ -35,7 +35,8 @@ def test_default_world_reproduces_the_fact(default_results, fact):
 def test_the_suite_catches_a_world_without_the_latency_mechanism():
     """With help that no longer decays with delay, the fast-reply and latency facts must fail."""
     latency = tuple(f for f in FACTS if f.id in ("fast-reply-wtp", "telecom-latency"))
-    results = run_facts(latency, sets=["world.reactions.help_half_life_minutes=14400"], replications=3)
+    sets = ["world.reactions.help_half_life_minutes=14400"]
+    results = run_facts(latency, sets=sets, replications=3, workers=2)
     assert [r.passed for r in results] == [False, False], [r.as_dict()["simulated"] for r in results]
 
 
@@ -43,7 +44,7 @@ def test_the_suite_catches_a_world_without_the_network_mechanisms():
     """Without churn contagion and without retelling of bad news, those two facts must fail."""
     network = tuple(f for f in FACTS if f.id in ("churn-contagion", "negative-reach"))
     sets = ["world.reactions.churn_contagion=0", "world.reactions.retelling_negative=1"]
-    results = run_facts(network, sets=sets, replications=2)
+    results = run_facts(network, sets=sets, replications=2, workers=2)
     assert [r.passed for r in results] == [False, False], [r.as_dict()["simulated"] for r in results]
 
 
@@ -74,14 +75,18 @@ def test_an_arm_studied_alone_is_the_same_arm():
 
 
 def test_facts_json_has_the_public_keys_and_the_exit_code_follows_it():
+    """Also: studies simulated in two processes give the figures of one process."""
+    size = {"replications": 2, "customers": 300, "days": 14}
     result = CliRunner().invoke(
-        app, ["facts", "--json", "--replications", "2", "--customers", "300", "--days", "14"]
+        app, ["facts", "--json", "--workers", "2", *(f"--{k}={v}" for k, v in size.items())]
     )
     rows = json.loads(result.stdout, parse_constant=lambda c: pytest.fail(f"not JSON: {c}"))
     assert [r["id"] for r in rows] == [f.id for f in FACTS]
     for row in rows:
         assert {"id", "source", "published", "simulated", "ci95", "band", "passed"} <= set(row)
     assert result.exit_code == (0 if all(r["passed"] for r in rows) else 1)
+    one_process = json.loads(json.dumps([r.as_dict() for r in run_facts(**size)]))
+    assert rows == one_process
 
 
 def test_facts_names_a_bad_setting():
