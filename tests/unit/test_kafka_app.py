@@ -32,19 +32,22 @@ AT9 = 9 * HOUR  # inside comms' shift, so the tick's posts are answered in it
 @pytest.fixture(autouse=True)
 def confirmed_publishes(monkeypatch):
     """The test client's producer returns None where the real one returns a delivery future for
-    `publish(..., no_confirm=True)`, and the app awaits those futures together. Return a future
-    that is already done — what the real one becomes once the broker confirms."""
-    publish = FakeProducer.publish
+    `publish(..., no_confirm=True)` (single or batch), and the app awaits those futures together.
+    Return a future that is already done — what the real one becomes once the broker confirms."""
 
-    async def publish_and_confirm(self, cmd):
-        await publish(self, cmd)
-        if cmd.no_confirm:
-            done = asyncio.get_running_loop().create_future()
-            done.set_result(None)
-            return done
-        return None
+    def confirming(publish):
+        async def publish_and_confirm(self, cmd):
+            await publish(self, cmd)
+            if cmd.no_confirm:
+                done = asyncio.get_running_loop().create_future()
+                done.set_result(None)
+                return done
+            return None
 
-    monkeypatch.setattr(FakeProducer, "publish", publish_and_confirm)
+        return publish_and_confirm
+
+    monkeypatch.setattr(FakeProducer, "publish", confirming(FakeProducer.publish))
+    monkeypatch.setattr(FakeProducer, "publish_batch", confirming(FakeProducer.publish_batch))
 
 
 def _run_app(messages: list[tuple[bytes, bytes]]) -> tuple[list[KafkaMessage], list[KafkaMessage]]:
