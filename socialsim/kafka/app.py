@@ -43,10 +43,10 @@ BATCH_WAIT_MS = 200
 MAX_BATCH_BYTES = 1 << 20
 # [bytes] What a batch holds besides its records (Kafka's record batch header is 61 bytes).
 BATCH_HEADER_BYTES = 64
-# [bytes] A bound of what a record adds to a batch besides its key and value: varint lengths and
-# deltas (at most 41) and the headers FastStream gives every record (correlation id, content
-# type: about 110), so an estimated batch never overflows the producer's.
-RECORD_OVERHEAD_BYTES = 256
+# [bytes] A bound of what a record adds to a batch besides its key and value: its varint lengths
+# and deltas (at most 41) and the correlation-id header FastStream gives every record (53), so an
+# estimated batch never overflows the producer's (which would refuse the whole publish).
+RECORD_OVERHEAD_BYTES = 128
 # The exit code of a service that stopped because its input contradicts itself (see `refuse`).
 EXIT_REFUSED = 3
 
