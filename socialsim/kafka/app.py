@@ -4,9 +4,10 @@
 `StrategyService` decide, publishes responses keyed by customer id (markers keyed "marker") to
 the responses topic of the same generation, in the replication's partition, and dead letters to
 the run's dead-letter topic, then waits for the broker to confirm the whole tick. A tick's
-responses go out as one record batch per partition (`reply_batches`), in the order decided, so a
-tick-done marker follows its tick's responses: publishing them one by one cost a service about
-half its CPU (FastStream's per-message path: a command, the middlewares and a send each). At the end of a
+responses go out in as few record batches per partition as fit (`reply_batches`), in the order
+decided, so a tick-done marker follows its tick's responses. Publishing them one by one took
+~65 µs of CPU per record, a batch ~15 (FastStream's per-message path builds a command, runs the
+middlewares and sends, per record; measured with 30-record ticks on the embedded broker). At the end of a
 simulated day it first stores each stream's snapshot (`socialsim.kafka.snapshots`) and waits for
 its acknowledgement, so a day whose replies the simulator has is a day a replacement can restore.
 The long-lived service (`socialsim.kafka.service`) adds one per announced run and arm; `create_app` is an app
