@@ -157,19 +157,23 @@ class Freezer:
                 if isinstance(value, list):
                     refs[id(value)] = ("bulk", len(bulk), name)
                     bulk.append(self._chunks(value))
-        graph = io.BytesIO()
-        _Pickler(graph, refs).dump(worlds)
-        return pickle.dumps((graph.getvalue(), bulk), protocol=PROTOCOL)
+        # one stream, the lists first: the state is copied once, into the bytes returned
+        # (`getvalue` hands over the stream's buffer), not again into an outer pickle
+        stream = io.BytesIO()
+        pickle.dump(bulk, stream, protocol=PROTOCOL)
+        _Pickler(stream, refs).dump(worlds)
+        return stream.getvalue()
 
 
 def thaw(blob: bytes, world: World, shared: dict[int, Shared], sinks: dict[Key, RowSink | None]) -> Frozen:
     """The worlds `freeze` took, pointing at `shared` (drawn again) and writing to `sinks`."""
-    graph, bulk = pickle.loads(blob)  # noqa: S301 - our own checkpoint, identity checked first
+    stream = io.BytesIO(blob)
+    bulk = pickle.load(stream)  # noqa: S301 - our own checkpoint, identity checked first
 
     def load(ref: Ref) -> object:
         if ref[0] == "bulk":
             return [item for chunk in bulk[ref[1]] for item in pickle.loads(chunk)]  # noqa: S301
         return _resolve(ref, world, shared, sinks)
 
-    frozen: Frozen = _Unpickler(io.BytesIO(graph), load).load()
+    frozen: Frozen = _Unpickler(stream, load).load()
     return frozen

@@ -50,29 +50,39 @@ class Gaps:
 
     @staticmethod
     def encode(followers: Int32s, start: Int64s, max_edges: int) -> Gaps:
-        """Encode CSR follower lists (each sorted ascending), a block of authors at a time."""
-        n = len(start) - 1
-        gaps = np.zeros(int(start[-1]), dtype=np.uint16)
+        """Encode CSR follower lists (each sorted ascending), a block of authors at a time, into
+        `followers`' own buffer, which is then shrunk to the gaps: the build never holds every
+        edge's 4-byte id and 2-byte gap at once. `followers` is consumed: it must own its data,
+        and nothing may view it (its buffer becomes the gaps')."""
+        n, edges = len(start) - 1, int(start[-1])
         first, last = np.zeros(n, dtype=np.int32), np.zeros(n, dtype=np.int32)
         has = start[1:] > start[:-1]
         first[has] = followers[start[:-1][has]]
         last[has] = followers[start[1:][has] - 1]
+        # gap e takes bytes [2e, 2e + 2) of the buffer, at or behind id e's [4e, 4e + 4), so a
+        # block's gaps overwrite only ids of blocks already read
+        gaps = followers.view(np.uint16)
         at_parts, value_parts = [], []
         for a0, a1 in _author_blocks(start, max_edges):
             e0, e1 = int(start[a0]), int(start[a1])
-            if e1 - e0 < 2:
+            if e1 == e0:
                 continue
-            d = np.diff(followers[e0:e1])
+            d = np.diff(followers[e0:e1])  # read before this block's gaps are written
             firsts = start[a0 + 1 : a1]
             d[firsts[(firsts > e0) & (firsts < e1)] - e0 - 1] = 0  # each author's first follower
             big = np.flatnonzero(d >= ESCAPE)
             at_parts.append(big + e0 + 1)
             value_parts.append(d[big])
             d[big] = ESCAPE
+            gaps[e0] = 0
             gaps[e0 + 1 : e1] = d
+        del gaps
+        followers.resize(-(-edges // 2), refcheck=False)  # a realloc: shrinks in place, frees the rest
         escaped_at = np.concatenate(at_parts) if at_parts else np.zeros(0, dtype=np.int64)
         escaped = np.concatenate(value_parts) if value_parts else np.zeros(0, dtype=np.int32)
-        return Gaps(first, last, gaps, escaped_at.astype(np.int64), escaped.astype(np.int32))
+        return Gaps(
+            first, last, followers.view(np.uint16)[:edges], escaped_at.astype(np.int64), escaped.astype(np.int32)
+        )
 
     def decode(self, positions: Int64s, nodes: Ids, count: Int64s, before: Int64s) -> Int32s:
         """The followers stored at `positions`: whole lists of `nodes`, `count` entries each, in
