@@ -1,4 +1,4 @@
-"""Freeze the worlds of a lockstep at a tick boundary into bytes, and thaw them into a fresh run.
+"""Freeze the worlds of a lockstep at a tick boundary for a checkpoint, and thaw them into a fresh run.
 
 Why pickle: an arm's world is numpy arrays (customers, audience), dicts and lists (pending
 conversations, the recorder's tallies, series rows, unwritten event rows) and small objects whose
@@ -92,8 +92,8 @@ def _recorders(objects: Iterable[object]) -> list[Recorder]:
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, refs: dict[int, Ref]):
-        super().__init__(file, protocol=PROTOCOL)
+    def __init__(self, file: io.BytesIO, refs: dict[int, Ref], buffers: Callable[[pickle.PickleBuffer], None]):
+        super().__init__(file, protocol=PROTOCOL, buffer_callback=buffers)
         self._refs = refs
 
     def persistent_id(self, obj: object) -> Ref | None:
@@ -101,13 +101,38 @@ class _Pickler(pickle.Pickler):
 
 
 class _Unpickler(pickle.Unpickler):
-    def __init__(self, file: io.BytesIO, load: Callable[[Ref], object]):
-        super().__init__(file)
+    def __init__(self, file: io.BytesIO, load: Callable[[Ref], object], buffers: list[bytes | bytearray]):
+        super().__init__(file, buffers=buffers)
         self._load = load
 
     def persistent_load(self, pid: Ref) -> object:
         kind, rep, detail = pid
         return self._load((str(kind), int(rep), str(detail)))
+
+
+EXPIRED = "frozen worlds expired: save (pickle) a freeze before its lockstep goes on"
+
+
+@dataclass
+class FrozenWorlds:
+    """Frozen worlds: the pickle of their object graph with every numpy array left out of band
+    (protocol 5), and those arrays' buffers beside it, and the recorders' lists (`bulk`).
+
+    Fresh from `Freezer.freeze`, the buffers are the live arrays themselves, not copies: a freeze
+    would otherwise hold a second copy of every world (the peak of a run's memory), and pickling
+    this, as the checkpoint's save does at once, writes each array straight from the world to the
+    file. So it is good only until its lockstep goes on: then `Freezer.expire` drops the buffers,
+    and saving or thawing it fails loudly rather than holding a later tick's numbers. Pickled and
+    loaded again, it owns its bytes."""
+
+    graph: bytes
+    bulk: list[list[bytes]]
+    buffers: list[pickle.PickleBuffer | bytes | bytearray] | None
+
+    def __getstate__(self) -> dict[str, Any]:
+        if self.buffers is None:
+            raise ValueError(EXPIRED)
+        return dict(vars(self))
 
 
 @dataclass
@@ -129,6 +154,7 @@ class Freezer:
     def __init__(self, world: World, shared: dict[int, Shared]):
         self._shared = _shared_refs(world, shared)
         self._grown: dict[int, _Grown] = {}
+        self._live: FrozenWorlds | None = None  # the latest freeze, while it views the worlds
 
     def _chunks(self, items: list[Any]) -> list[bytes]:
         if not items:  # not kept: an emptied list is replaced, and keeping it would keep it alive
@@ -146,8 +172,10 @@ class Freezer:
             seen.count, seen.last = len(items), items[-1]
         return list(seen.chunks)
 
-    def freeze(self, worlds: Frozen) -> bytes:
-        """`worlds`: each key's ArmWorld, or (ArmWorld, baseline policy). Bytes that `thaw` turns back."""
+    def freeze(self, worlds: Frozen) -> FrozenWorlds:
+        """`worlds`: each key's ArmWorld, or (ArmWorld, baseline policy). What `thaw` turns back;
+        it views the worlds' arrays until `expire` (see `FrozenWorlds`)."""
+        self.expire()
         refs = dict(self._shared)
         bulk: list[list[bytes]] = []
         for rec in _recorders(worlds.values()):
@@ -157,23 +185,41 @@ class Freezer:
                 if isinstance(value, list):
                     refs[id(value)] = ("bulk", len(bulk), name)
                     bulk.append(self._chunks(value))
-        # one stream, the lists first: the state is copied once, into the bytes returned
-        # (`getvalue` hands over the stream's buffer), not again into an outer pickle
-        stream = io.BytesIO()
-        pickle.dump(bulk, stream, protocol=PROTOCOL)
-        _Pickler(stream, refs).dump(worlds)
-        return stream.getvalue()
+        graph = io.BytesIO()
+        buffers: list[pickle.PickleBuffer] = []
+        _Pickler(graph, refs, buffers.append).dump(worlds)
+        self._live = FrozenWorlds(graph.getvalue(), bulk, list(buffers))
+        return self._live
+
+    def expire(self) -> None:
+        """The lockstep goes on: the latest freeze no longer views the worlds (saved or not)."""
+        if self._live is not None:
+            self._live.buffers = None
+            self._live = None
 
 
-def thaw(blob: bytes, world: World, shared: dict[int, Shared], sinks: dict[Key, RowSink | None]) -> Frozen:
+def _owned(buffer: pickle.PickleBuffer | bytes | bytearray) -> bytes | bytearray:
+    """A buffer's bytes, copied if it still views a live array (a freeze thawed without being
+    saved), so a thawed world never shares an array with the world it was frozen from."""
+    if isinstance(buffer, bytes | bytearray):
+        return buffer
+    view = buffer.raw()
+    return bytes(view) if view.readonly else bytearray(view)
+
+
+def thaw(
+    frozen: FrozenWorlds, world: World, shared: dict[int, Shared], sinks: dict[Key, RowSink | None]
+) -> Frozen:
     """The worlds `freeze` took, pointing at `shared` (drawn again) and writing to `sinks`."""
-    stream = io.BytesIO(blob)
-    bulk = pickle.load(stream)  # noqa: S301 - our own checkpoint, identity checked first
+    if frozen.buffers is None:
+        raise ValueError(EXPIRED)
+    bulk = frozen.bulk
 
     def load(ref: Ref) -> object:
         if ref[0] == "bulk":
             return [item for chunk in bulk[ref[1]] for item in pickle.loads(chunk)]  # noqa: S301
         return _resolve(ref, world, shared, sinks)
 
-    frozen: Frozen = _Unpickler(stream, load).load()
-    return frozen
+    buffers = [_owned(b) for b in frozen.buffers]
+    worlds: Frozen = _Unpickler(io.BytesIO(frozen.graph), load, buffers).load()
+    return worlds

@@ -62,7 +62,9 @@ class Frozen:
     """A lockstep stopped between two ticks: everything it needs to go on from `tick`."""
 
     tick: int  # the next tick to run; every earlier tick and every day it ended are done
-    worlds: bytes  # `simulator.checkpoint.freeze` of every world, the baselines' with their policies
+    # every world, the baselines' with their policies: until saved, it views the live worlds, so
+    # it is good only until the lockstep goes on (`simulator.checkpoint.FrozenWorlds`)
+    worlds: checkpoint.FrozenWorlds
     policies: bytes  # the transport's `snapshot()` of the strategies' state
 
 
@@ -183,7 +185,8 @@ class Replications:
         return worlds, baselines
 
     def freeze(self, tick: int) -> Frozen:
-        """The lockstep's state before `tick` (call only between ticks: from `boundary`).
+        """The lockstep's state before `tick` (call only between ticks: from `boundary`, and save
+        it there: it views the worlds until the lockstep goes on).
 
         Event rows not yet written are handed to their sinks first: pickling them would cost more
         than the rest of the state, and where rows are cut into batches changes no output."""
@@ -230,6 +233,8 @@ class Replications:
             if tick > c.start:  # every earlier tick is done, and the day it may have ended
                 day_ended = tick * c.tick_minutes % MINUTES_PER_DAY == 0
                 self.boundary(tick, day_ended, functools.partial(self.freeze, tick))
+                if self._freezer is not None:
+                    self._freezer.expire()  # a freeze taken there no longer views the worlds
             start, end = tick * c.tick_minutes, (tick + 1) * c.tick_minutes
             day, final = start // MINUTES_PER_DAY, tick == c.ticks - 1
             for worlds in self._by_replication.values():

@@ -26,7 +26,7 @@ import numpy as np
 
 from socialsim.contracts.world import World
 
-from .arrays import Ids, Int32s, Int64s, UInt16s
+from .arrays import Bools, Ids, Int32s, Int64s, UInt8s, UInt16s
 from .population import Population
 from .rng import generator
 
@@ -169,23 +169,19 @@ def build_network(world: World, pop: Population, seed: int, replication: int) ->
     drawn = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(counts, out=drawn[1:])
     total = int(drawn[-1])
-    same = np.empty(total, dtype=bool)
+    same = np.empty((total + 7) // 8, dtype=np.uint8)  # one bit per edge: the build's peak is the ids
     for lo in range(0, total, BUILD_BLOCK_EDGES):  # uniforms drawn in blocks are the same numbers
-        same[lo : lo + BUILD_BLOCK_EDGES] = rng.random(min(BUILD_BLOCK_EDGES, total - lo)) < (
-            world.population.homophily
-        )
+        draws = rng.random(min(BUILD_BLOCK_EDGES, total - lo))
+        same[lo // 8 : (lo + len(draws) + 7) // 8] = np.packbits(draws < world.population.homophily)
     follower = rng.integers(0, n, total, dtype=np.int32)  # int32 draws equal int64 ones below 2**31
     for seg in range(len(pop.segment_names)):
         members = np.flatnonzero(pop.segment == seg).astype(np.int32)
-        spans = _edge_spans(pop, drawn, seg)
-        picks = rng.integers(
-            0, len(members), sum(int(np.count_nonzero(same[e0:e1])) for e0, e1 in spans), dtype=np.int32
-        )
-        used = 0
-        for e0, e1 in spans:
-            at = np.flatnonzero(same[e0:e1]) + e0
-            follower[at] = members[picks[used : used + len(at)]]
-            used += len(at)
+        for e0, e1 in _edge_spans(pop, drawn, seg):
+            # bounded int32 draws in pieces are the numbers of one draw of them all (the bit
+            # generator keeps a half-used 64-bit word between calls), so a segment's picks are drawn
+            # a span at a time rather than held for the whole network
+            at = np.flatnonzero(_bits(same, e0, e1)) + e0
+            follower[at] = members[rng.integers(0, len(members), len(at), dtype=np.int32)]
     del same
     kept = _sort_and_deduplicate(follower, counts, drawn)
     start = np.zeros(n + 1, dtype=np.int64)
@@ -206,6 +202,13 @@ def _edge_spans(pop: Population, drawn: Int64s, seg: int) -> list[tuple[int, int
         for r in runs.tolist()
         for lo in range(int(drawn[first[r]]), int(drawn[last[r]]), BUILD_BLOCK_EDGES)
     ]
+
+
+def _bits(packed: UInt8s, e0: int, e1: int) -> Bools:
+    """Entries [e0, e1) of a bit array packed by `np.packbits`."""
+    b0 = e0 // 8
+    bits: Bools = np.unpackbits(packed[b0 : (e1 + 7) // 8])[e0 - 8 * b0 : e1 - 8 * b0].astype(bool)
+    return bits
 
 
 def _sort_and_deduplicate(follower: Int32s, counts: Int64s, drawn: Int64s) -> Int64s:
