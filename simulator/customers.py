@@ -22,6 +22,9 @@ from .network import Network
 from .population import Population
 
 PROSPECT, CUSTOMER, CHURNED = 0, 1, 2
+# Node ids are int32 (the network's follower ids, the candidates' authors, the kept lists of customers
+# and prospects below: every arm holds its own) [people]
+MAX_PEOPLE = int(np.iinfo(np.int32).max)
 I_QUESTION, I_COMPLAINT, I_PRAISE, I_PURCHASE, I_CHATTER = (INTENTS.index(i) for i in INTENTS)
 Retellings = Callable[[Ids, Ids], Floats]  # (post position, follower) -> a uniform, for retelling
 
@@ -54,6 +57,8 @@ class PerPerson:
 
 class Customers:
     def __init__(self, world: World, pop: Population, network: Network):
+        if pop.size > MAX_PEOPLE:
+            raise ValueError(f"world.population: {pop.size:,} people; at most {MAX_PEOPLE:,} (int32 node ids)")
         self.w = world
         self.r = world.reactions
         self.pop = pop
@@ -82,8 +87,8 @@ class Customers:
         self.deal_seeker: Bools = np.zeros(pop.size, dtype=bool)  # lapsed: only an offer brings them back
         self.max_mult = max_rate_multiplier(world)
         # customers and prospects now, kept because status changes only at the end of a day
-        self._active: Int64s | None = None
-        self._prospects: Int64s | None = None
+        self._active: Int32s | None = None
+        self._prospects: Int32s | None = None
 
     # ---- who posts ------------------------------------------------------------------------
     def keeps(self, node: Ids, intent: Int8s, u: Floats) -> Bools:
@@ -243,17 +248,17 @@ class Customers:
         self._active = self._prospects = None
         return nodes
 
-    def active(self) -> Int64s:
+    def active(self) -> Int32s:
         """Node ids of the customers now, ascending (read-only: kept until a status changes)."""
         if self._active is None:
-            self._active = np.flatnonzero(self.status == CUSTOMER)
+            self._active = np.flatnonzero(self.status == CUSTOMER).astype(np.int32)
             self._active.flags.writeable = False
         return self._active
 
-    def prospects(self) -> Int64s:
+    def prospects(self) -> Int32s:
         """Node ids of the prospects now, ascending (read-only: kept until a status changes)."""
         if self._prospects is None:
-            self._prospects = np.flatnonzero(self.status == PROSPECT)
+            self._prospects = np.flatnonzero(self.status == PROSPECT).astype(np.int32)
             self._prospects.flags.writeable = False
         return self._prospects
 
@@ -273,7 +278,7 @@ class Customers:
             )
         )
 
-    def end_of_day(self) -> tuple[Int64s, Int64s]:
+    def end_of_day(self) -> tuple[Int32s, Int32s]:
         """Fatigue fades, trust drifts home, hazards accumulate. Returns (churned, acquired) node ids."""
         r = self.r
         self.fatigue *= math.exp(-1.0 / r.fatigue_recovery_days)

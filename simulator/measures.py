@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -47,7 +48,7 @@ def segment_states(
     names: Sequence[str],
     segment: npt.NDArray[np.integer],
     initial: npt.NDArray[np.bool_],
-    active: npt.NDArray[np.int64],
+    active: npt.NDArray[np.integer[Any]],
     trust: npt.NDArray[np.float64],
     monthly_dollars: npt.NDArray[np.float64],
     record: Recorder,
