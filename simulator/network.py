@@ -170,8 +170,9 @@ def build_network(world: World, pop: Population, seed: int, replication: int) ->
     np.cumsum(counts, out=drawn[1:])
     total = int(drawn[-1])
     same = np.empty((total + 7) // 8, dtype=np.uint8)  # one bit per edge: the build's peak is the ids
-    for lo in range(0, total, BUILD_BLOCK_EDGES):  # uniforms drawn in blocks are the same numbers
-        draws = rng.random(min(BUILD_BLOCK_EDGES, total - lo))
+    step = max(8, BUILD_BLOCK_EDGES - BUILD_BLOCK_EDGES % 8)  # whole bytes of bits per block
+    for lo in range(0, total, step):  # uniforms drawn in blocks are the same numbers
+        draws = rng.random(min(step, total - lo))
         same[lo // 8 : (lo + len(draws) + 7) // 8] = np.packbits(draws < world.population.homophily)
     follower = rng.integers(0, n, total, dtype=np.int32)  # int32 draws equal int64 ones below 2**31
     for seg in range(len(pop.segment_names)):
