@@ -92,7 +92,9 @@ def _recorders(objects: Iterable[object]) -> list[Recorder]:
 
 
 class _Pickler(pickle.Pickler):
-    def __init__(self, file: io.BytesIO, refs: dict[int, Ref], buffers: Callable[[pickle.PickleBuffer], None]):
+    def __init__(
+        self, file: io.BytesIO, refs: dict[int, Ref], buffers: Callable[[pickle.PickleBuffer], None]
+    ):
         super().__init__(file, protocol=PROTOCOL, buffer_callback=buffers)
         self._refs = refs
 

@@ -58,7 +58,9 @@ class PerPerson:
 class Customers:
     def __init__(self, world: World, pop: Population, network: Network):
         if pop.size > MAX_PEOPLE:
-            raise ValueError(f"world.population: {pop.size:,} people; at most {MAX_PEOPLE:,} (int32 node ids)")
+            raise ValueError(
+                f"world.population: {pop.size:,} people; at most {MAX_PEOPLE:,} (int32 node ids)"
+            )
         self.w = world
         self.r = world.reactions
         self.pop = pop

@@ -81,7 +81,11 @@ class Gaps:
         escaped_at = np.concatenate(at_parts) if at_parts else np.zeros(0, dtype=np.int64)
         escaped = np.concatenate(value_parts) if value_parts else np.zeros(0, dtype=np.int32)
         return Gaps(
-            first, last, followers.view(np.uint16)[:edges], escaped_at.astype(np.int64), escaped.astype(np.int32)
+            first,
+            last,
+            followers.view(np.uint16)[:edges],
+            escaped_at.astype(np.int64),
+            escaped.astype(np.int32),
         )
 
     def decode(self, positions: Int64s, nodes: Ids, count: Int64s, before: Int64s) -> Int32s:
