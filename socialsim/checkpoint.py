@@ -213,7 +213,8 @@ class CheckpointStore:
         if not path.is_file():
             return None
         try:
-            state = pickle.loads(path.read_bytes())  # noqa: S301 - identity checked by `check`
+            with path.open("rb") as file:  # read as unpickled: the state is never in memory twice
+                state = pickle.load(file)  # noqa: S301 - identity checked by `check`
         except UNREADABLE as exc:
             raise self._unreadable(path, exc) from None
         if not isinstance(state, RunState):
