@@ -117,8 +117,29 @@ def _root(
 EXIT_BAD_INPUT = 2
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
+INTERRUPTS = (signal.SIGINT, signal.SIGTERM)  # what Ctrl-C and `kill` send
+
+
+def ignore_interrupts() -> None:
+    """From the moment a command is being stopped, SIGINT and SIGTERM are ignored until its process
+    exits. Why: an impatient user sends them again and again, and each would raise KeyboardInterrupt
+    wherever the stop happens to be: in the cleanup (topics left behind, processes left running) or
+    while the command writes its one final line — and typer turns a KeyboardInterrupt into a silent
+    exit 130, so the user would get no line at all. Ignored (not blocked) signals are also not reset
+    to their default by Python's finalization, so none can kill the exiting process either; SIGKILL
+    remains for a stop that hangs. Only the main thread can call this, as it alone handles signals."""
+    for sig in INTERRUPTS:
+        signal.signal(sig, signal.SIG_IGN)
+
+
+def stop_at_once() -> NoReturn:
+    """Stop the command now (as Ctrl-C does), and let no later signal interrupt the stop."""
+    ignore_interrupts()
     raise KeyboardInterrupt
+
+
+def _interrupt(signum: int, frame: FrameType | None) -> None:
+    stop_at_once()
 
 
 def stop_on_sigterm() -> None:

@@ -59,7 +59,9 @@ from .console import (
     TransportOpt,
     err_console,
     fail,
+    ignore_interrupts,
     out_console,
+    stop_at_once,
     stop_on_sigterm,
 )
 
@@ -70,14 +72,15 @@ EXIT_INTERRUPTED = 130
 class StopAtTick:
     """SIGINT handler of a run: the first Ctrl-C asks it to stop at the next tick boundary where
     it can save a checkpoint (any tick in-process, the end of the simulated day over Kafka) and
-    write the finished replications; a second one stops at once."""
+    write the finished replications; a second one stops at once, and later ones are ignored
+    (`ignore_interrupts`)."""
 
     def __init__(self) -> None:
         self.asked = False
 
     def __call__(self, signum: int, frame: FrameType | None) -> None:
         if self.asked:
-            raise KeyboardInterrupt
+            stop_at_once()
         self.asked = True
 
 
@@ -112,7 +115,8 @@ def execute(req: RunRequest) -> None:
     try:
         _execute(req, stop)
     finally:
-        signal.signal(signal.SIGINT, previous)
+        if signal.getsignal(signal.SIGINT) is stop:  # a stopped run leaves it ignored until it exits
+            signal.signal(signal.SIGINT, previous)
 
 
 def _execute(req: RunRequest, stop: StopAtTick) -> None:
@@ -143,7 +147,7 @@ def _execute(req: RunRequest, stop: StopAtTick) -> None:
     except CheckpointError as exc:
         fail(ConfigError([f"--resume {req.out}: {exc}"]))
     except Interrupted as exc:
-        signal.signal(signal.SIGINT, signal.SIG_IGN)  # the stop is under way: let it write what finished
+        ignore_interrupts()  # the stop is under way: let it write what finished, and say so
         interrupted(exc, req)
         raise typer.Exit(EXIT_INTERRUPTED) from None
     except (BrokerError, TransportError, OSError) as exc:
