@@ -39,6 +39,10 @@ from .transport import FETCH_MAX_WAIT_MS, MAX_REQUEST_BYTES
 # once, so this costs no latency; a short one only spins the event loop (5 ms cost each idle
 # subscriber ~5% of a core here).
 BATCH_WAIT_MS = 200
+# [ms] The fetch max wait of the next generation's subscriber, which idles until its first tick:
+# that tick may wait this long more, once per generation (`TICKS_PER_TOPIC` ticks), while a
+# subscriber polling every FETCH_MAX_WAIT_MS cost ~5% of a core idle.
+NEXT_GENERATION_WAIT_MS = 100
 # [bytes] A producer's record batch (aiokafka's max_batch_size): a tick's responses to one
 # partition go out in as few batches of this size as they fit.
 MAX_BATCH_BYTES = 1 << 20
@@ -104,8 +108,9 @@ def create_app(
     logger = plain_logger(arm)
     broker = service_broker(bootstrap, f"socialsim-{arm}", logger, middlewares)
     served = ServedArm(broker, StrategyService(strategy, arm, run, meter), partitions, 0, refuse)
-    served.subscribe(0)
-    served.subscribe(1)  # one ahead, so the first tick of the next generation is never waited for
+    served.subscribers[0] = served.subscribe(0)
+    # one ahead, so the first tick of the next generation is read without a new subscriber's start
+    served.subscribers[1] = served.subscribe(1, NEXT_GENERATION_WAIT_MS)
     return FastStream(broker, logger=logger), broker
 
 
@@ -116,6 +121,16 @@ class ServedArm:
     were shared out on the control topic, and a group join would cost seconds per generation.
     When the first message of generation g arrives, every message of g-1 has been answered (the
     simulator publishes g only then), so g-1's subscriber stops and g+1's starts.
+
+    The current generation's subscriber polls every `FETCH_MAX_WAIT_MS` (the floor of each hop);
+    the next one's waits `NEXT_GENERATION_WAIT_MS`, as it idles for all but one tick of its
+    generation (at 5 ms, polling an idle topic cost as much CPU as serving a busy one). When its
+    first batch arrives it answers it and a fast subscriber replaces it. That one reads the
+    generation from its start again (partitions are assigned, so it starts at `auto_offset_reset`),
+    and records a subscriber reads below the next offset already answered in their partition are
+    skipped (`_unanswered`): records of a partition arrive in offset order. This holds while the
+    subscribers run; `stop` forgets it, so a `start` reads everything again (what was answered is
+    then ignored by the host as a repeat, and records of streams taken since are answered).
     """
 
     def __init__(
@@ -140,18 +155,23 @@ class ServedArm:
             description="StreamSnapshot (msgpack): a stream's state after a simulated day, keyed "
             "replication/arm/day slot, in the replication's partition.",
         )
-        self.subscribers: dict[int, Any] = {}
+        self.subscribers: dict[int, Any] = {}  # generation -> its live subscriber
         self.current = generation
+        self.answered: dict[tuple[str, int], int] = {}  # (topic, partition) -> next offset to answer
+        self._stopping: set[asyncio.Task[None]] = set()  # replaced subscribers being stopped
 
     async def start(self) -> None:
         """Subscribe at run time, from the generation the run's announcement names."""
-        await self.subscribe(self.current).start()
-        await self.subscribe(self.current + 1).start()
+        await self._listen(self.current, FETCH_MAX_WAIT_MS)
+        await self._listen(self.current + 1, NEXT_GENERATION_WAIT_MS)
 
     async def stop(self) -> None:
         for sub in list(self.subscribers.values()):
             await sub.stop()
         self.subscribers = {}
+        if self._stopping:
+            await asyncio.gather(*self._stopping)
+        self.answered = {}
 
     def replies(self, generation: int) -> Any:
         return self.broker.publisher(
@@ -169,7 +189,9 @@ class ServedArm:
             batch = [r for r in records if generation_of(r.topic) == generation]
             await self._answer(batch, self.replies(generation))
 
-    def subscribe(self, generation: int) -> Any:
+    def subscribe(self, generation: int, fetch_max_wait_ms: int = FETCH_MAX_WAIT_MS) -> Any:
+        """A subscriber to `generation`'s conversations polling every `fetch_max_wait_ms` [ms]
+        (not started); the next generation's replaces itself with a fast one on its first batch."""
         conversations = topics(self.run, self.arm, generation)[0]
         replies = self.replies(generation)
         sub = self.broker.subscriber(
@@ -177,7 +199,7 @@ class ServedArm:
             batch=True,
             max_records=5000,
             batch_timeout_ms=BATCH_WAIT_MS,
-            fetch_max_wait_ms=FETCH_MAX_WAIT_MS,
+            fetch_max_wait_ms=fetch_max_wait_ms,
             auto_offset_reset="earliest",
             decoder=_records,
             title=f"{self.arm} conversations, generation {generation}",
@@ -186,20 +208,47 @@ class ServedArm:
         )
 
         @sub
-        async def handle(batch: list[Any]) -> None:
-            if generation > self.current:
-                await self._move_to(generation)
-            await self._answer(batch, replies)
+        async def handle(batch: list[Record]) -> None:
+            fresh = self._unanswered(batch)  # before any await: another subscriber may read them too
+            moving = generation > self.current
+            if moving:
+                self.current = generation
+            if fresh:
+                await self._answer(fresh, replies)
+            if moving:
+                await self._move_to(generation, sub)
 
-        self.subscribers[generation] = sub
         return sub
 
-    async def _move_to(self, generation: int) -> None:
-        self.current = generation
+    async def _listen(self, generation: int, fetch_max_wait_ms: int) -> None:
+        sub = self.subscribers[generation] = self.subscribe(generation, fetch_max_wait_ms)
+        await sub.start()
+
+    def _unanswered(self, batch: list[Record]) -> list[Record]:
+        """The records of `batch` not yet answered, which are from now on (see the class doc)."""
+        fresh = []
+        for rec in batch:
+            where = (rec.topic, rec.partition)
+            if rec.offset >= self.answered.get(where, 0):
+                self.answered[where] = rec.offset + 1
+                fresh.append(rec)
+        return fresh
+
+    async def _move_to(self, generation: int, waiting: Any) -> None:
+        """`generation` has begun: a fast subscriber replaces `waiting` (which is running this
+        handler: it is stopped in a task of its own, as FastStream's `stop` waits for the handler
+        in hand to return and then cancels the subscriber's tasks), the next generation gets a
+        waiting one and the previous generation's stops. Not if the arm was stopped meanwhile."""
+        if generation not in self.subscribers or self.subscribers[generation] is not waiting:
+            return
+        await self._listen(generation, FETCH_MAX_WAIT_MS)
+        await self._listen(generation + 1, NEXT_GENERATION_WAIT_MS)
+        task = asyncio.get_running_loop().create_task(waiting.stop())
+        self._stopping.add(task)
+        task.add_done_callback(self._stopping.discard)
         old = self.subscribers.pop(generation - 1, None)
         if old is not None:
             await old.stop()
-        await self.subscribe(generation + 1).start()
 
     async def _answer(self, batch: list[Record], replies: Any) -> None:
         try:

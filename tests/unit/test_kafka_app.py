@@ -11,9 +11,11 @@ Transport parity, Bad input is refused cleanly.
 from __future__ import annotations
 
 import asyncio
+import itertools
+from collections import defaultdict
 
 import pytest
-from faststream.kafka import TestKafkaBroker
+from faststream.kafka import TestKafkaBroker, testing
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.testing import FakeProducer
 
@@ -48,6 +50,21 @@ def confirmed_publishes(monkeypatch):
 
     monkeypatch.setattr(FakeProducer, "publish", confirming(FakeProducer.publish))
     monkeypatch.setattr(FakeProducer, "publish_batch", confirming(FakeProducer.publish_batch))
+
+
+@pytest.fixture(autouse=True)
+def numbered_records(monkeypatch):
+    """The test client gives every record offset 0; a broker numbers a partition's records from
+    0 on, and the app skips a record below the next offset it answered in its partition."""
+    offsets: defaultdict[tuple[str, int], itertools.count[int]] = defaultdict(itertools.count)
+    build = testing.build_message
+
+    async def numbered(*args, **kwargs):
+        record = await build(*args, **kwargs)
+        record.offset = next(offsets[record.topic, record.partition])
+        return record
+
+    monkeypatch.setattr(testing, "build_message", numbered)
 
 
 def _run_app(messages: list[tuple[bytes, bytes]]) -> tuple[list[KafkaMessage], list[KafkaMessage]]:
