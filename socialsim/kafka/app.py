@@ -159,6 +159,7 @@ class ServedArm:
         self.current = generation
         self.answered: dict[tuple[str, int], int] = {}  # (topic, partition) -> next offset to answer
         self._stopping: set[asyncio.Task[None]] = set()  # replaced subscribers being stopped
+        self._moving = asyncio.Lock()  # a generation's move and `stop` do not interleave
 
     async def start(self) -> None:
         """Subscribe at run time, from the generation the run's announcement names."""
@@ -166,9 +167,12 @@ class ServedArm:
         await self._listen(self.current + 1, NEXT_GENERATION_WAIT_MS)
 
     async def stop(self) -> None:
-        for sub in list(self.subscribers.values()):
+        """Stop every subscriber, also those a move in progress starts. Its lock is not held while
+        they stop: a handler in hand must be able to return (see `_move_to`)."""
+        async with self._moving:
+            subscribers, self.subscribers = self.subscribers, {}
+        for sub in subscribers.values():
             await sub.stop()
-        self.subscribers = {}
         if self._stopping:
             await asyncio.gather(*self._stopping)
         self.answered = {}
@@ -239,16 +243,17 @@ class ServedArm:
         handler: it is stopped in a task of its own, as FastStream's `stop` waits for the handler
         in hand to return and then cancels the subscriber's tasks), the next generation gets a
         waiting one and the previous generation's stops. Not if the arm was stopped meanwhile."""
-        if generation not in self.subscribers or self.subscribers[generation] is not waiting:
-            return
-        await self._listen(generation, FETCH_MAX_WAIT_MS)
-        await self._listen(generation + 1, NEXT_GENERATION_WAIT_MS)
-        task = asyncio.get_running_loop().create_task(waiting.stop())
-        self._stopping.add(task)
-        task.add_done_callback(self._stopping.discard)
-        old = self.subscribers.pop(generation - 1, None)
-        if old is not None:
-            await old.stop()
+        async with self._moving:
+            if generation not in self.subscribers or self.subscribers[generation] is not waiting:
+                return
+            await self._listen(generation, FETCH_MAX_WAIT_MS)
+            await self._listen(generation + 1, NEXT_GENERATION_WAIT_MS)
+            task = asyncio.get_running_loop().create_task(waiting.stop())
+            self._stopping.add(task)
+            task.add_done_callback(self._stopping.discard)
+            old = self.subscribers.pop(generation - 1, None)
+            if old is not None:
+                await old.stop()
 
     async def _answer(self, batch: list[Record], replies: Any) -> None:
         try:
