@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
+import warnings
 import weakref
 from collections.abc import Callable
 from importlib.metadata import version as package_version
@@ -133,8 +134,12 @@ def ignore_interrupts() -> None:
 
 
 def stop_at_once() -> NoReturn:
-    """Stop the command now (as Ctrl-C does), and let no later signal interrupt the stop."""
+    """Stop the command now (as Ctrl-C does), and let no later signal interrupt the stop. Nor is
+    the stop's one line followed by Python's warnings about what it cut short: an interrupted
+    Kafka client can leave a coroutine never awaited, which Python reports on stderr when it frees
+    it, as late as its exit (`sys:1: RuntimeWarning: coroutine ... was never awaited`)."""
     ignore_interrupts()
+    warnings.simplefilter("ignore")
     raise KeyboardInterrupt
 
 
