@@ -30,8 +30,12 @@ lint: install  ## ruff (lint + format), mypy (strict on contracts, world and str
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
+# Two test processes, a test file each at a time (its fixtures stay in one process): most tests
+# wait on the brokers, services and runs they start, so two share two cores well.
+TEST_WORKERS ?= 2
+
 test: install  ## every tier: unit, integration (real broker, real Prometheus), end to end
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 test-fast: install  ## the unit tier only (under a minute)
 	$(BIN)/pytest tests/unit
