@@ -219,12 +219,14 @@ class Customers:
     def churn_hazard_per_day(self, nodes: Ids) -> Floats:
         """Baseline hazard x exp(-elasticity x trust gap) x (1 + churn_contagion) per churned close
         tie (`churned_followees`): people leave with those they follow (Nitzan & Libai 2011)."""
-        close_churned = self.churned_followees[nodes]
-        return (
-            self.churn_per_day[nodes]
-            * np.exp(-self.r.churn_trust_elasticity * (self.trust[nodes] - self.baseline[nodes]))
-            * np.power(1.0 + self.r.churn_contagion, close_churned)
+        hazard: Floats = self.churn_per_day[nodes] * np.exp(
+            -self.r.churn_trust_elasticity * (self.trust[nodes] - self.baseline[nodes])
         )
+        # most people have no churned close tie, and x ** 0 is exactly 1: raise only the others'
+        close_churned = self.churned_followees[nodes]
+        tied = np.flatnonzero(close_churned)
+        hazard[tied] *= np.power(1.0 + self.r.churn_contagion, close_churned[tied])
+        return hazard
 
     def welcome(self, nodes: Ids) -> None:
         """Prospects who just became customers (through a broadcast): trust starts at baseline."""
@@ -287,21 +289,22 @@ class Customers:
         drift = np.subtract(self.baseline, self.trust)
         drift *= 1.0 - math.exp(-1.0 / r.trust_memory_days)
         self.trust += drift
+        # the kept int32 ids, widened once to the index type: numpy widens int32 indices on every gather
         active = self.active()
-        churn_cum = self.churn_cum[active] + self.churn_hazard_per_day(active)
-        self.churn_cum[active] = churn_cum
-        churned = active[churn_cum >= self.pop.churn_threshold[active]]
+        at = active.astype(np.intp)
+        churn_cum = self.churn_cum[at] + self.churn_hazard_per_day(at)
+        self.churn_cum[at] = churn_cum
+        churned = active[churn_cum >= self.pop.churn_threshold[at]]
         self.status[churned] = CHURNED
         if len(churned):
             seen, crowd = self.net.followers_of_each(churned)
             crowd = np.maximum(np.repeat(crowd, crowd), self.followees[seen])
             np.add.at(self.churned_followees, seen, np.minimum(1.0, r.close_ties / np.maximum(crowd, 1)))
         prospects = self.prospects()
-        acq_cum = self.acq_cum[prospects] + r.organic_acquisition_per_year / DAYS_PER_YEAR
-        self.acq_cum[prospects] = acq_cum
-        acquired = prospects[
-            (acq_cum >= self.pop.acquisition_threshold[prospects]) & ~self.deal_seeker[prospects]
-        ]
+        at = prospects.astype(np.intp)
+        acq_cum = self.acq_cum[at] + r.organic_acquisition_per_year / DAYS_PER_YEAR
+        self.acq_cum[at] = acq_cum
+        acquired = prospects[(acq_cum >= self.pop.acquisition_threshold[at]) & ~self.deal_seeker[at]]
         self.status[acquired] = CUSTOMER
         self.trust[acquired] = self.baseline[acquired]
         self._active = self._prospects = None

@@ -36,6 +36,9 @@ BUILD_BLOCK_EDGES = 1 << 21
 # A stored gap of this value means "look the gap up aside" (`Gaps.escaped_at`); smaller gaps are
 # stored as they are [node ids].
 ESCAPE = np.iinfo(np.uint16).max
+# Up to this many follower lists are decoded by slicing each from the gaps; more, by one gather of
+# every position (a tick's posts have a few dozen authors; building positions costs per follower).
+SLICED_LISTS = 64
 
 
 @dataclass(frozen=True)
@@ -88,22 +91,37 @@ class Gaps:
             escaped.astype(np.int32),
         )
 
-    def decode(self, positions: Int64s, nodes: Ids, count: Int64s, before: Int64s) -> Int32s:
-        """The followers stored at `positions`: whole lists of `nodes`, `count` entries each, in
-        order, the list of nodes[k] starting at `before[k]` of the result."""
-        g = self.gaps[positions].astype(np.int32)
+    def decode(self, first: Int64s, nodes: Ids, count: Int64s, before: Int64s) -> Int64s:
+        """The whole follower lists of `nodes`, in order: list k is stored at gaps
+        `first[k]:first[k] + count[k]` and starts at `before[k]` of the result. Node ids come out
+        as intp, the index type: whoever reads them indexes per-person arrays with them."""
+        total = int(before[-1] + count[-1]) if len(count) else 0
+        if len(nodes) <= SLICED_LISTS:
+            ends = first + count
+            parts = [self.gaps[a:b] for a, b in zip(first.tolist(), ends.tolist(), strict=True)]
+            g = np.concatenate(parts).astype(np.intp) if parts else np.zeros(0, dtype=np.intp)
+        else:
+            g = self.gaps[self._positions(first, count, before, total)].astype(np.intp)
         if len(self.escaped_at):
             big = np.flatnonzero(g == ESCAPE)
             if len(big):
+                positions = self._positions(first, count, before, total)
                 g[big] = self.escaped[np.searchsorted(self.escaped_at, positions[big])]
         # each list starts with the step from the previous list's last follower to its own first,
         # so one running sum gives every follower id (and never leaves [0, n))
         listed = count > 0
         owners = nodes[listed]
-        step = self.first[owners]
+        step = self.first[owners].astype(np.intp)
         step[1:] -= self.last[owners[:-1]]
         g[before[listed]] = step
-        return np.cumsum(g, dtype=np.int32)
+        return np.cumsum(g, out=g)
+
+    @staticmethod
+    def _positions(first: Int64s, count: Int64s, before: Int64s, total: int) -> Int64s:
+        """Where in `gaps` each entry of the result is stored."""
+        at = np.arange(total, dtype=np.int64)
+        at += np.repeat(first - before, count)
+        return at
 
 
 @dataclass(frozen=True)
@@ -125,18 +143,16 @@ class Network:
         """Every follower list, concatenated in node order (decoded whole: for tests and small worlds)."""
         return np.concatenate([f for _, f in self.edge_blocks(BUILD_BLOCK_EDGES)] or [np.zeros(0, np.int32)])
 
-    def followers(self, node: int) -> Int32s:
+    def followers(self, node: int) -> Int64s:
         return self.followers_of_each(np.array([node]))[0]
 
-    def followers_of_each(self, nodes: Ids) -> tuple[Int32s, Int64s]:
+    def followers_of_each(self, nodes: Ids) -> tuple[Int64s, Int64s]:
         """(the followers of every node in `nodes`, concatenated in that order; each node's count),
         decoded in one pass rather than a slice per node."""
         first = self.start[nodes]
         count = self.start[nodes + 1] - first
         before = np.cumsum(count) - count  # where each node's followers begin in the result
-        at = np.arange(int(before[-1] + count[-1]) if len(count) else 0, dtype=np.int64)
-        at += np.repeat(first - before, count)
-        return self.lists.decode(at, nodes, count, before), count
+        return self.lists.decode(first, nodes, count, before), count
 
     @cached_property
     def _degree(self) -> Int32s:
@@ -155,9 +171,9 @@ class Network:
         for a0, a1 in _author_blocks(self.start, max_edges):
             counts = np.diff(self.start[a0 : a1 + 1])
             authors = np.arange(a0, a1, dtype=np.int32)
-            edges = np.arange(self.start[a0], self.start[a1], dtype=np.int64)
             before = self.start[a0:a1] - self.start[a0]
-            yield np.repeat(authors, counts), self.lists.decode(edges, authors, counts, before)
+            followers = self.lists.decode(self.start[a0:a1], authors, counts, before).astype(np.int32)
+            yield np.repeat(authors, counts), followers
 
 
 def build_network(world: World, pop: Population, seed: int, replication: int) -> Network:

@@ -31,23 +31,42 @@ def generator(seed: int, replication: int, stream: str) -> np.random.Generator:
     return np.random.default_rng(np.random.SeedSequence([seed, replication, STREAMS[stream]]))
 
 
+_WORD = (1 << 64) - 1
+
+
 def _mix(x: Words) -> Words:
+    """splitmix64's finaliser, elementwise, in place on `x` (which the caller owns)."""
     with np.errstate(over="ignore"):
-        x = x + _GOLDEN
-        x = (x ^ (x >> np.uint64(30))) * _M1
-        x = (x ^ (x >> np.uint64(27))) * _M2
-        return x ^ (x >> np.uint64(31))
+        x += _GOLDEN
+        x ^= x >> np.uint64(30)
+        x *= _M1
+        x ^= x >> np.uint64(27)
+        x *= _M2
+        x ^= x >> np.uint64(31)
+        return x
+
+
+def _mix_one(x: int) -> int:
+    """`_mix` of one 64-bit word, in Python integers: the same number without numpy's per-call cost
+    (a uniform call mixes one salt before its ids)."""
+    x = (x + int(_GOLDEN)) & _WORD
+    x = ((x ^ (x >> 30)) * int(_M1)) & _WORD
+    x = ((x ^ (x >> 27)) * int(_M2)) & _WORD
+    return x ^ (x >> 31)
 
 
 class Counter:
     """Counter-based uniforms for one replication."""
 
     def __init__(self, seed: int, replication: int):
-        self._key = _mix(np.array([seed * 1_000_003 + replication], dtype=np.uint64))[0]
+        self._key = _mix_one((seed * 1_000_003 + replication) & _WORD)
 
     def uniform(self, stream: str, index: int, ids: Ids) -> Floats:
-        with np.errstate(over="ignore"):
-            salt = (STREAMS[stream] * 0x1000193 + index * 0x100000001B3) & 0xFFFFFFFFFFFFFFFF
-            base = _mix(np.array([self._key ^ np.uint64(salt)], dtype=np.uint64))[0]
-            x = _mix(ids.astype(np.uint64) ^ base)
-        return (x >> np.uint64(11)).astype(np.float64) * _TO_UNIT
+        salt = (STREAMS[stream] * 0x1000193 + index * 0x100000001B3) & _WORD
+        x = ids.astype(np.uint64)  # a copy, mixed in place
+        x ^= np.uint64(_mix_one(self._key ^ salt))
+        x = _mix(x)
+        x >>= np.uint64(11)
+        u: Floats = x.astype(np.float64)
+        u *= _TO_UNIT
+        return u
