@@ -107,7 +107,8 @@ class Customers:
 
     def _clip_trust(self, nodes: Ids) -> None:
         """Keep trust in [0, 1], touching only the people just changed (not the whole population)."""
-        self.trust[nodes] = self.trust[nodes].clip(0.0, 1.0)
+        t = self.trust[nodes]
+        self.trust[nodes] = np.minimum(np.maximum(t, 0.0, out=t), 1.0, out=t)  # np.clip, without its dispatch
 
     # ---- responses ------------------------------------------------------------------------
     def react(
@@ -185,16 +186,18 @@ class Customers:
         experiences travel further). Returns the reach
         of each post, retellings included [people]. `u_retell(post, follower)` gives a uniform per
         (position of the post in `authors`, follower who saw it)."""
+        # array methods rather than np.* functions here: a tick's arrays are small, and the
+        # functions' dispatch costs about as much as their work
         seen, reach = self.net.followers_of_each(authors)
         if len(seen) == 0:
             return reach
-        post = np.repeat(np.arange(len(authors), dtype=np.int64), reach)
+        post = np.arange(len(authors), dtype=np.int64).repeat(reach)
         more_times = np.where(valence > 0, self.r.retelling_positive, self.r.retelling_negative) - 1.0
         chance = more_times[post] / np.maximum(self.net.reach(seen), 1)
-        tells = np.flatnonzero(u_retell(post, seen) < chance)
+        tells = (u_retell(post, seen) < chance).nonzero()[0]
         retold, more = self.net.followers_of_each(seen[tells])
         audience = np.concatenate([seen, retold])
-        sign = np.concatenate([np.repeat(valence, reach), np.repeat(valence[post[tells]], more)])
+        sign = np.concatenate([valence.repeat(reach), valence[post[tells]].repeat(more)])
         reach = reach + np.bincount(post[tells], weights=more, minlength=len(authors)).astype(np.int64)
         status = self.status[audience]
         customer = status == CUSTOMER

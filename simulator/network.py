@@ -102,11 +102,13 @@ class Gaps:
             g = np.concatenate(parts).astype(np.intp) if parts else np.zeros(0, dtype=np.intp)
         else:
             g = self.gaps[self._positions(first, count, before, total)].astype(np.intp)
-        if len(self.escaped_at):
-            big = np.flatnonzero(g == ESCAPE)
-            if len(big):
-                positions = self._positions(first, count, before, total)
-                g[big] = self.escaped[np.searchsorted(self.escaped_at, positions[big])]
+        # the escaped gaps inside each list, found from the lists' bounds rather than by a scan
+        lo = self.escaped_at.searchsorted(first)
+        escapes = self.escaped_at.searchsorted(first + count) - lo
+        if escapes.any():
+            k = np.arange(len(first)).repeat(escapes)  # the list each escaped gap is in
+            j = np.arange(int(escapes.sum())) + (lo - (escapes.cumsum() - escapes)).repeat(escapes)
+            g[before[k] + (self.escaped_at[j] - first[k])] = self.escaped[j]
         # each list starts with the step from the previous list's last follower to its own first,
         # so one running sum gives every follower id (and never leaves [0, n))
         listed = count > 0
@@ -114,13 +116,13 @@ class Gaps:
         step = self.first[owners].astype(np.intp)
         step[1:] -= self.last[owners[:-1]]
         g[before[listed]] = step
-        return np.cumsum(g, out=g)
+        return g.cumsum(out=g)
 
     @staticmethod
     def _positions(first: Int64s, count: Int64s, before: Int64s, total: int) -> Int64s:
         """Where in `gaps` each entry of the result is stored."""
         at = np.arange(total, dtype=np.int64)
-        at += np.repeat(first - before, count)
+        at += (first - before).repeat(count)
         return at
 
 
@@ -151,7 +153,7 @@ class Network:
         decoded in one pass rather than a slice per node."""
         first = self.start[nodes]
         count = self.start[nodes + 1] - first
-        before = np.cumsum(count) - count  # where each node's followers begin in the result
+        before = count.cumsum() - count  # where each node's followers begin in the result
         return self.lists.decode(first, nodes, count, before), count
 
     @cached_property
