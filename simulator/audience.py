@@ -70,6 +70,8 @@ class Audience:
     ) -> tuple[Int64s, Int8s]:
         """Unfollows after a tick's responses: an unsolicited pitch is a promotion, a question or
         complaint left unanswered is neglect. `fatigue` is each person's promotion fatigue now."""
+        if not (annoyed.any() or neglected.any()):  # no reason to leave: every chance is 0
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
         r = self.r
         zero = np.zeros(len(node))
         promo = np.where(annoyed, r.unfollow_per_promotion * fatigue, 0.0)

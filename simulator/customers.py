@@ -99,9 +99,9 @@ class Customers:
         seeking = (intent == I_QUESTION) | (intent == I_COMPLAINT)
         mult[seeking] = self.comeback[node[seeking]]
         praise = intent == I_PRAISE
-        mult[praise] = np.clip(
-            self.trust[node[praise]] / np.maximum(self.baseline[node[praise]], 1e-9), 0.0, self.max_mult
-        )
+        # np.clip(x, 0, max_mult) as two ufuncs: the same numbers without np.clip's dispatch
+        ratio = self.trust[node[praise]] / np.maximum(self.baseline[node[praise]], 1e-9)
+        mult[praise] = np.minimum(np.maximum(ratio, 0.0, out=ratio), self.max_mult, out=ratio)
         customer: Bools = self.status[node] == CUSTOMER  # numpy types `==` on arrays as Any
         return customer & (u * self.max_mult < mult)
 
