@@ -39,6 +39,9 @@ ESCAPE = np.iinfo(np.uint16).max
 # Up to this many follower lists are decoded by slicing each from the gaps; more, by one gather of
 # every position (a tick's posts have a few dozen authors; building positions costs per follower).
 SLICED_LISTS = 64
+# Decoded follower lists a network keeps for the next arm's tick: bounds the memory they take
+# (8 bytes each) [node ids].
+RECENT_LIST_IDS = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -126,6 +129,22 @@ class Gaps:
         return at
 
 
+class RecentLists:
+    """Node -> its decoded follower list (read-only), for lists decoded lately; emptied when it
+    would hold more than RECENT_LIST_IDS ids. Holds no number of its own: a list decodes the same
+    every time."""
+
+    def __init__(self) -> None:
+        self.lists: dict[int, Int64s] = {}
+        self.ids = 0  # ids decoded into `lists` since it was last emptied [node ids]
+
+    def make_room(self, ids: int) -> None:
+        if self.ids + ids > RECENT_LIST_IDS:
+            self.lists.clear()
+            self.ids = 0
+        self.ids += ids
+
+
 @dataclass(frozen=True)
 class Network:
     start: Int64s  # len n + 1: node i's followers are entries start[i]:start[i+1]
@@ -150,11 +169,38 @@ class Network:
 
     def followers_of_each(self, nodes: Ids) -> tuple[Int64s, Int64s]:
         """(the followers of every node in `nodes`, concatenated in that order; each node's count),
-        decoded in one pass rather than a slice per node."""
+        decoded in one pass rather than a slice per node. A few nodes' lists (a tick's posts) come
+        from `_recent` where they can: the arms of a replication share their candidate posts, so
+        the same authors and retellers come up in each arm's tick."""
         first = self.start[nodes]
         count = self.start[nodes + 1] - first
+        if len(nodes) <= SLICED_LISTS:
+            return self._recalled(nodes, first, count), count
         before = count.cumsum() - count  # where each node's followers begin in the result
         return self.lists.decode(first, nodes, count, before), count
+
+    @cached_property
+    def _recent(self) -> RecentLists:
+        return RecentLists()
+
+    def _recalled(self, nodes: Ids, first: Int64s, count: Int64s) -> Int64s:
+        """The follower lists of `nodes` concatenated, decoding only those not in `_recent`."""
+        recent = self._recent
+        ids = nodes.tolist()
+        lists = [recent.lists.get(n) for n in ids]
+        missing = [k for k, f in enumerate(lists) if f is None]
+        if missing:
+            m = np.array(missing, dtype=np.intp)
+            counts = count[m]
+            before = counts.cumsum() - counts
+            decoded = self.lists.decode(first[m], nodes[m], counts, before)
+            decoded.flags.writeable = False
+            recent.make_room(len(decoded))
+            for k, b, c in zip(missing, before.tolist(), counts.tolist(), strict=True):
+                lists[k] = recent.lists[ids[k]] = decoded[b : b + c]
+        if not lists:
+            return np.zeros(0, dtype=np.intp)
+        return np.concatenate(lists)
 
     @cached_property
     def _degree(self) -> Int32s:
