@@ -198,9 +198,10 @@ class Network:
             recent.make_room(len(decoded))
             for k, b, c in zip(missing, before.tolist(), counts.tolist(), strict=True):
                 lists[k] = recent.lists[ids[k]] = decoded[b : b + c]
-        if not lists:
+        found = [f for f in lists if f is not None]  # every one, now
+        if not found:
             return np.zeros(0, dtype=np.intp)
-        return np.concatenate(lists)
+        return np.concatenate(found)
 
     @cached_property
     def _degree(self) -> Int32s:
