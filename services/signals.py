@@ -6,6 +6,7 @@ function of what it has been shown.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 
@@ -95,15 +96,11 @@ class ValueTiers:
     def observe(self, conversations: list[Conversation]) -> None:
         if not self.cfg.enabled:
             return
-        new = []
         for c in conversations:
             if c.customer not in self._seen:
                 value = c.monthly_value_dollars if self.cfg.by == "value" else float(c.followers)
                 self._seen[c.customer] = value
-                new.append(value)
-        if new:  # one sort of a sorted list and a short tail: one pass, not a shift per value
-            self._sorted += new
-            self._sorted.sort()
+                bisect.insort(self._sorted, value)
         if self._sorted:
             self._cut = self._sorted[
                 min(len(self._sorted) - 1, math.floor((1 - self.cfg.top_fraction) * len(self._sorted)))
