@@ -30,8 +30,9 @@ lint: install  ## ruff (lint + format), mypy (strict on contracts, world and str
 	$(BIN)/mypy
 	$(BIN)/lint-imports
 
-# Two test processes, a test file each at a time (its fixtures stay in one process): most tests
-# wait on the brokers, services and runs they start, so two share two cores well.
+# Two test processes, a test file each at a time (its module fixtures stay in one process; a
+# session fixture is made once per process): most tests wait on the brokers, services and runs
+# they start, so two share two cores well.
 TEST_WORKERS ?= 2
 
 test: install  ## every tier: unit, integration (real broker, real Prometheus), end to end

@@ -83,7 +83,9 @@ class Gaps:
             gaps[e0] = 0
             gaps[e0 + 1 : e1] = d
         del gaps
-        followers.resize(-(-edges // 2), refcheck=False)  # a realloc: shrinks in place, frees the rest
+        # a realloc, which may move the buffer: safe only because no view of `followers` is left
+        # (`gaps` was one, deleted above); frees the rest
+        followers.resize(-(-edges // 2), refcheck=False)
         escaped_at = np.concatenate(at_parts) if at_parts else np.zeros(0, dtype=np.int64)
         escaped = np.concatenate(value_parts) if value_parts else np.zeros(0, dtype=np.int32)
         return Gaps(

@@ -139,7 +139,7 @@ def stop_at_once() -> NoReturn:
     Kafka client can leave a coroutine never awaited, which Python reports on stderr when it frees
     it, as late as its exit (`sys:1: RuntimeWarning: coroutine ... was never awaited`)."""
     ignore_interrupts()
-    warnings.simplefilter("ignore")
+    warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
     raise KeyboardInterrupt
 
 

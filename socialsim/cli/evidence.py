@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import sys
+from concurrent.futures.process import BrokenProcessPool
 from typing import Annotated
 
 import typer
@@ -65,6 +66,12 @@ def facts(
         )
     except ConfigError as exc:
         fail(exc)
+    except BrokenProcessPool:
+        err_console.print(
+            "error: a study's simulation process died (out of memory?); try fewer --workers",
+            highlight=False,
+        )
+        raise typer.Exit(1) from None
     if json_:
         sys.stdout.write(json.dumps([r.as_dict() for r in results], indent=2) + "\n")
     else:

@@ -219,5 +219,10 @@ def run_facts(
         with worker_pool(min(workers, len(studies))) as pool:
             for _, _, what in studies:
                 say(what)
-            judge(pool.map(simulate, [sc for _, sc, _ in studies]))
+            futures = [pool.submit(simulate, sc) for _, sc, _ in studies]
+            try:
+                judge(f.result() for f in futures)
+            finally:  # a failure or an interrupt does not wait for the studies not yet begun
+                for f in futures:
+                    f.cancel()
     return [results[f.id] for f in facts]

@@ -5,6 +5,7 @@ checked on hand-written event logs in tests/unit/test_fact_studies.py."""
 from __future__ import annotations
 
 import json
+import os
 
 import pandas as pd
 import pytest
@@ -13,7 +14,7 @@ from typer.testing import CliRunner
 from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.cli import app
 from socialsim.comparison import run
-from socialsim.facts import studies
+from socialsim.facts import studies, suite
 from socialsim.facts.catalogue import FACTS
 from socialsim.facts.suite import run_facts, studied_scenario
 from tests.conftest import small
@@ -93,6 +94,20 @@ def test_facts_names_a_bad_setting():
     result = CliRunner().invoke(app, ["facts", "--set", "world.reactions.help_half_life_minutes=-1"])
     assert result.exit_code == 2
     assert "world.reactions.help_half_life_minutes" in result.output
+
+
+def _die(sc):
+    """A study's simulation whose process dies (as the kernel's out-of-memory killer would end it)."""
+    os._exit(1)
+
+
+def test_a_study_process_that_dies_is_one_line_and_exit_1(monkeypatch):
+    monkeypatch.setattr(suite, "simulate", _die)  # the pool's forked workers see it too
+    size = ["--customers", "300", "--days", "5", "--replications", "2"]
+    result = CliRunner().invoke(app, ["facts", "--workers", "2", *size])
+    assert result.exit_code == 1, result.output
+    assert "Traceback" not in result.output
+    assert result.output.strip().splitlines()[-1].startswith("error: a study's simulation process died")
 
 
 def test_facts_on_a_scenario_without_the_studied_arm_names_its_arms(tmp_path, scenario_path):
