@@ -160,6 +160,7 @@ class ServedArm:
         self.answered: dict[tuple[str, int], int] = {}  # (topic, partition) -> next offset to answer
         self._stopping: set[asyncio.Task[None]] = set()  # replaced subscribers being stopped
         self._moving = asyncio.Lock()  # a generation's move and `stop` do not interleave
+        self._answering = asyncio.Lock()  # subscribers' batches are answered one at a time
 
     async def start(self) -> None:
         """Subscribe at run time, from the generation the run's announcement names."""
@@ -213,12 +214,15 @@ class ServedArm:
 
         @sub
         async def handle(batch: list[Record]) -> None:
-            fresh = self._unanswered(batch)  # before any await: another subscriber may read them too
-            moving = generation > self.current
-            if moving:
-                self.current = generation
-            if fresh:
-                await self._answer(fresh, replies)
+            # one batch at a time: while a replaced subscriber stops, it may still read a batch
+            # beside its successor, and a tick's replies must leave in the order they were decided
+            async with self._answering:
+                fresh = self._unanswered(batch)
+                moving = generation > self.current
+                if moving:
+                    self.current = generation
+                if fresh:
+                    await self._answer(fresh, replies)
             if moving:
                 await self._move_to(generation, sub)
 
