@@ -102,17 +102,8 @@ def test_ctrl_c_stops_with_a_partial_manifest_and_one_line_saying_how_to_go_on(t
 
 
 def test_a_resume_with_another_config_or_seed_is_refused_naming_what_differs(tmp_path):
-    sc = with_run_options(load_scenario(resolve_scenario_path(SCENARIO), []), seed=None, **SIZE)
-    identity = run_identity(
-        sc,
-        config_sha256(sc),
-        transport="inproc",
-        keep_events=True,
-        series_every_ticks=SERIES_EVERY_TICKS,
-        in_flight=REPLICATIONS_IN_FLIGHT,
-        run_id="r",
-    )
-    CheckpointStore(tmp_path).start(identity)
+    sc = _scenario()
+    CheckpointStore(tmp_path).start(_identity(sc))
     for args, named in [
         (["--seed", "8"], "seed is"),
         (["--set", "world.reactions.help_half_life_minutes=33"], "world.reactions.help_half_life_minutes"),
@@ -133,7 +124,7 @@ def test_a_resume_with_another_config_or_seed_is_refused_naming_what_differs(tmp
 def test_an_interrupted_group_keeps_finished_replications_and_resumes_across_groups(tmp_path):
     """One replication in flight at a time: the stop comes in the second group, so the first is
     written as a partial run, and the resume rebuilds its network and goes on in the second."""
-    sc = with_run_options(load_scenario(resolve_scenario_path(SCENARIO), []), seed=None, **SIZE)
+    sc = _scenario()
     sha = config_sha256(sc)
     whole = run(sc, inprocess_transport(), baseline=no_social(), in_flight=1)
     store = CheckpointStore(tmp_path)
@@ -205,6 +196,11 @@ def test_events_written_after_the_last_checkpoint_are_neither_lost_nor_duplicate
     _same_outputs(tmp_path / "resumed", tmp_path / "whole")
 
 
+def _scenario():
+    """The scenario `compare SCENARIO` resolves at this test's size."""
+    return with_run_options(load_scenario(resolve_scenario_path(SCENARIO), []), seed=None, **SIZE)
+
+
 def _identity(sc, **changes) -> dict:
     """The identity `compare SCENARIO FLAGS` would give its checkpoint, with `changes`."""
     ident = run_identity(
@@ -229,7 +225,7 @@ def _one_line(result, *parts: str) -> None:
 def test_a_checkpoint_written_by_other_code_is_refused_before_its_state_is_read(tmp_path):
     """What gets pickled changes with the code, not the version: the code's sha256 decides. The
     state file is garbage, so reading it would fail otherwise than with the code line."""
-    sc = with_run_options(load_scenario(resolve_scenario_path(SCENARIO), []), seed=None, **SIZE)
+    sc = _scenario()
     store = CheckpointStore(tmp_path)
     store.start(_identity(sc, code="0" * 64))
     (store.folder / "state.pickle").write_bytes(b"not a pickle")
@@ -243,7 +239,7 @@ def test_a_checkpoint_written_by_other_code_is_refused_before_its_state_is_read(
 def stopped_checkpoint(tmp_path_factory) -> Path:
     """A real checkpoint, as a killed `compare` leaves it: identity of the CLI's run, the first
     day's state."""
-    sc = with_run_options(load_scenario(resolve_scenario_path(SCENARIO), []), seed=None, **SIZE)
+    sc = _scenario()
     folder = tmp_path_factory.mktemp("stopped")
     store = CheckpointStore(folder)
     store.start(_identity(sc))
