@@ -129,7 +129,7 @@ class ResumableKafkaTransport(KafkaTransport):
         if last is None or last.end_minute % MINUTES_PER_DAY != 0:
             raise TransportError("a Kafka run's strategies can be saved only after a day's last tick")
         day = int(last.start_minute // MINUTES_PER_DAY)
-        snaps = self.loop.run_until_complete(self._day_snapshots(day, last.tick))
+        snaps = self._run(self._day_snapshots(day, last.tick))
         carried = CarriedState(day=day, tick=last.tick, snapshots=snaps, unanswered=self.ledger.unanswered())
         return msgspec.msgpack.encode(carried)
 
@@ -143,7 +143,7 @@ class ResumableKafkaTransport(KafkaTransport):
         if held != opened:
             raise ValueError(f"snapshot holds strategies for {held}, this run opened {opened}")
         self.ledger.expect(carried.unanswered)
-        self.loop.run_until_complete(self._reseed(carried.day, snaps))
+        self._run(self._reseed(carried.day, snaps))
 
     # ---- internals --------------------------------------------------------------------------
     async def _send(self, batches: dict[tuple[int, str], TickBatch]) -> None:

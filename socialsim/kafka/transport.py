@@ -41,10 +41,11 @@ events travel in one partition of each topic (`stream_partition`), so its ticks 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections import defaultdict
-from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from collections.abc import Callable, Coroutine, Iterator
+from typing import Any, Protocol, TypeVar
 
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, ConsumerRecord, TopicPartition
 
@@ -100,6 +101,9 @@ REPLACEMENT_TIMEOUT_S = 60.0
 SNAPSHOT_DAYS_KEPT = 2
 
 
+T = TypeVar("T")
+
+
 class TopicAdmin(Protocol):
     def create(self, names: list[str], partitions: int) -> None: ...
     def delete(self, names: list[str]) -> None: ...
@@ -151,19 +155,19 @@ class KafkaTransport:
         self.replications = replications
         self.ledger.open(replications)
         if self._producer is None:
-            self.loop.run_until_complete(self._start())
+            self._run(self._start())
         self._unannounced = dict(arms)  # announced with the first tick (module doc)
 
     def send(self, batches: dict[tuple[int, str], TickBatch]) -> None:
         """Take one replication's tick; the last one sent publishes the whole tick (module doc)."""
-        self.loop.run_until_complete(self._send(batches))
+        self._run(self._send(batches))
 
     def replies(self) -> Iterator[dict[tuple[int, str], TickReply]]:
         """Each replication's replies as soon as they are all in, until every one sent is taken."""
         while self.ledger.collecting():
-            yield self.loop.run_until_complete(self._collect(self.ledger.tick))
+            yield self._run(self._collect(self.ledger.tick))
         if self.ledger.final:
-            self.loop.run_until_complete(self._settle())
+            self._run(self._settle())
 
     @property
     def ignored(self) -> int:
@@ -176,14 +180,27 @@ class KafkaTransport:
     def end(self, timeout_s: float = END_TIMEOUT_S) -> None:
         """Tell the services the run is over, waiting at most `timeout_s` [s] (before `shutdown`)."""
         if self._producer is not None and self.announced:
-            self.loop.run_until_complete(asyncio.wait_for(self._end(), timeout_s))
+            self._run(asyncio.wait_for(self._end(), timeout_s))
 
     def shutdown(self) -> None:
-        if self._producer is not None:
-            self.loop.run_until_complete(self._stop())
+        self._run(self._stop())
         self.loop.close()
 
     # ---- internals --------------------------------------------------------------------------
+    def _run(self, step: Coroutine[Any, Any, T]) -> T:
+        """Run `step` on the transport's loop. An interrupt raised while it waits (Ctrl-C, or
+        SIGTERM's handler) cancels it and lets it unwind before going on up, as `asyncio.run` does:
+        left pending, it would wake up inside the cleanup's own steps, starting a client while
+        `shutdown` stops it, or failing on the loop `shutdown` closed."""
+        task = self.loop.create_task(step)
+        try:
+            return self.loop.run_until_complete(task)
+        except KeyboardInterrupt:
+            task.cancel()
+            with contextlib.suppress(BaseException):  # it ends cancelled, or with what interrupted it
+                self.loop.run_until_complete(task)
+            raise
+
     @property
     def _out(self) -> AIOKafkaProducer:
         assert self._producer is not None, "open() starts the producer"
@@ -278,8 +295,10 @@ class KafkaTransport:
             self.admin.delete(doomed)
 
     async def _stop(self) -> None:
-        await self._in.stop()
-        await self._out.stop()
+        """Stop whichever clients exist: an interrupted `_start` may have made only one."""
+        for client in (self._consumer, self._producer):
+            if client is not None:
+                await client.stop()
         self._producer = self._consumer = None
 
     async def _send(self, batches: dict[tuple[int, str], TickBatch]) -> None:
