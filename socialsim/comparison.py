@@ -265,7 +265,7 @@ def run(
         def boundary(tick: int, day_ended: bool, freeze: Callable[[], Frozen], g: int = g) -> None:
             # a stop that keeps a checkpoint waits for a tick where the strategies can be saved
             freezable = checkpoints is None or day_ended or _snapshots_mid_day(transport)
-            stopping = stop is not None and freezable and stop()
+            stopping = stop is not None and stop() and freezable  # asked every tick, as documented
             since, cost = time.monotonic() - saved[0], saved[1]
             due = day_ended and (checkpoint_share is None or since * checkpoint_share >= cost)
             if checkpoints is not None and (due or stopping):

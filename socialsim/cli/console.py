@@ -133,14 +133,32 @@ def ignore_interrupts() -> None:
         signal.signal(sig, signal.SIG_IGN)
 
 
+class _Stopping:
+    """Whether the command has been told to stop at once (see `stop_at_once`)."""
+
+    asked = False
+
+
 def stop_at_once() -> NoReturn:
     """Stop the command now (as Ctrl-C does), and let no later signal interrupt the stop. Nor is
     the stop's one line followed by Python's warnings about what it cut short: an interrupted
     Kafka client can leave a coroutine never awaited, which Python reports on stderr when it frees
     it, as late as its exit (`sys:1: RuntimeWarning: coroutine ... was never awaited`)."""
+    _Stopping.asked = True
     ignore_interrupts()
     warnings.filterwarnings("ignore", message="coroutine .* was never awaited", category=RuntimeWarning)
     raise KeyboardInterrupt
+
+
+def raise_dropped_stop() -> None:
+    """Raise again a stop at once that Python dropped. A signal's handler runs wherever the main
+    thread happens to be, and there may be a finalizer, a weakref callback or a fork hook (a
+    temporary folder's cleanup, logging's lock after `subprocess` forks): Python reports an
+    exception raised there ("Exception ignored in ...") and goes on. With the signals ignored from
+    then on, the command would run to its end as if never stopped. Called where a command can
+    stop (between two ticks of a run)."""
+    if _Stopping.asked:
+        raise KeyboardInterrupt
 
 
 def _interrupt(signum: int, frame: FrameType | None) -> None:
@@ -148,7 +166,9 @@ def _interrupt(signum: int, frame: FrameType | None) -> None:
 
 
 def stop_on_sigterm() -> None:
-    """`kill PID` cleans up like Ctrl-C: every process the run started is stopped."""
+    """`kill PID` cleans up like Ctrl-C: every process the run started is stopped. Called as a
+    command starts, so a stop asked of an earlier command in this process is forgotten."""
+    _Stopping.asked = False
     signal.signal(signal.SIGTERM, _interrupt)
 
 

@@ -61,6 +61,7 @@ from .console import (
     fail,
     ignore_interrupts,
     out_console,
+    raise_dropped_stop,
     stop_at_once,
     stop_on_sigterm,
 )
@@ -82,6 +83,11 @@ class StopAtTick:
         if self.asked:
             stop_at_once()
         self.asked = True
+
+    def at_tick(self) -> bool:
+        """Asked between two ticks: whether to stop there; a stop at once Python dropped is raised."""
+        raise_dropped_stop()
+        return self.asked
 
 
 def resume_command(out: Path) -> str:
@@ -142,7 +148,7 @@ def _execute(req: RunRequest, stop: StopAtTick) -> None:
                     task, completed=done * days_per_tick, total=total * days_per_tick
                 ),
                 on_serving=lambda url: err_console.print(f"metrics: {url}", highlight=False),
-                stop=lambda: stop.asked,
+                stop=stop.at_tick,
             )
     except CheckpointError as exc:
         fail(ConfigError([f"--resume {req.out}: {exc}"]))

@@ -170,6 +170,7 @@ class Watch(threading.Thread):
         self.producer = KafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
         self.finished = threading.Event()
         self.ready = threading.Event()
+        self._asked, self._caught_up = threading.Event(), threading.Event()
 
     def run(self) -> None:
         deadline = time.monotonic() + APPEAR_S
@@ -192,6 +193,10 @@ class Watch(threading.Thread):
         consumer.seek_to_beginning()
         self.ready.set()
         while not self.finished.is_set():
+            if self._asked.is_set() and not self._caught_up.is_set():
+                ends = consumer.end_offsets(list(consumer.assignment()))
+                if all(consumer.position(tp) >= end for tp, end in ends.items()):
+                    self._caught_up.set()
             for tp, records in consumer.poll(timeout_ms=100).items():
                 for rec in records:
                     if tp.topic.endswith(".dead-letter"):
@@ -205,10 +210,31 @@ class Watch(threading.Thread):
                         self.on_note(note, self.producer)
         consumer.close()
 
+    def read_to_end(self) -> None:
+        """Wait until the watch has read everything on its topics."""
+        self._asked.set()
+        assert self._caught_up.wait(SETTLE_S), "the watch did not read its topics to their end"
+
     def stop(self) -> None:
         self.finished.set()
         self.join(10)
         self.producer.close()
+
+
+@contextlib.contextmanager
+def read_before_deleting(watch: Watch, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """An explore run deletes its topics the moment it has its results, maybe before the watch has
+    read the last of them (the note of the point finished last, say): here the watch reads them to
+    their end first."""
+    delete = TopicAdmin.delete
+
+    def read_then_delete(admin: TopicAdmin, names: list[str]) -> None:
+        watch.read_to_end()
+        delete(admin, names)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(TopicAdmin, "delete", read_then_delete)
+        yield
 
 
 def assert_same_outputs(local: Path, out: Path) -> None:
@@ -217,7 +243,12 @@ def assert_same_outputs(local: Path, out: Path) -> None:
 
 
 def test_two_workers_give_the_local_outputs_whatever_is_forged_and_leave_nothing(
-    experiment: LoadedExperiment, workers: Workers, local: Path, broker: EmbeddedBroker, tmp_path: Path
+    experiment: LoadedExperiment,
+    workers: Workers,
+    local: Path,
+    broker: EmbeddedBroker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     forged: list[bytes] = []
 
@@ -250,7 +281,8 @@ def test_two_workers_give_the_local_outputs_whatever_is_forged_and_leave_nothing
     watch = Watch(broker.bootstrap, forge)
     watch.start()
     executor = KafkaExecutor(broker.bootstrap, RUN_S)
-    explore(experiment, tmp_path, executor)
+    with read_before_deleting(watch, monkeypatch):
+        explore(experiment, tmp_path, executor)
     watch.stop()
     assert_same_outputs(local, tmp_path)
     done_by = {n.worker for n in watch.notes if n.status == "done"}
@@ -342,7 +374,12 @@ def test_explore_fails_at_once_with_the_line_of_a_worker_on_other_code(
 
 
 def test_a_worker_killed_mid_point_changes_nothing(
-    experiment: LoadedExperiment, workers: Workers, local: Path, broker: EmbeddedBroker, tmp_path: Path
+    experiment: LoadedExperiment,
+    workers: Workers,
+    local: Path,
+    broker: EmbeddedBroker,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     killed: dict[int, int] = {}  # point -> pid of the worker killed while computing it
     said: dict[tuple[str, int], int] = {}  # (worker, point) -> "working" notes so far
@@ -358,7 +395,8 @@ def test_a_worker_killed_mid_point_changes_nothing(
 
     watch = Watch(broker.bootstrap, kill_first_worker_computing)
     watch.start()
-    explore(experiment, tmp_path, KafkaExecutor(broker.bootstrap, RUN_S))
+    with read_before_deleting(watch, monkeypatch):
+        explore(experiment, tmp_path, KafkaExecutor(broker.bootstrap, RUN_S))
     watch.stop()
     ((point, pid),) = killed.items()
     assert not alive(pid)

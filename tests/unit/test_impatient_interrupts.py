@@ -152,3 +152,33 @@ def test_what_the_stop_cuts_short_adds_no_warning_to_the_line(tmp_path):
         [sys.executable, "-c", ORPHANING_RUN, str(tmp_path / "o")], capture_output=True, text=True, timeout=60
     )
     assert (done.returncode, done.stderr.splitlines()) == (EXIT_INTERRUPTED, [STOPPED]), done.stderr
+
+
+class SignalsWhenFreed:
+    """Sends SIGTERM from its finalizer: the handler's KeyboardInterrupt is raised there, and Python
+    drops an exception raised in a finalizer ("Exception ignored in ..."), as it does in a weakref
+    callback or a fork hook, where a real SIGTERM can land just the same."""
+
+    def __del__(self) -> None:
+        os.kill(os.getpid(), signal.SIGTERM)
+
+
+@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+def test_a_sigterm_python_drops_in_a_finalizer_still_stops_the_run(monkeypatch, tmp_path):
+    terminal = io.StringIO()
+    monkeypatch.setattr(runs, "err_console", Console(file=terminal, width=200))
+    real_simulate = simulate
+
+    def sigterm_in_a_finalizer_at_the_first_tick(req: RunRequest, **callbacks: Any) -> Any:
+        progress = callbacks["progress"]
+
+        def on_tick(done: int, total: int) -> None:
+            if done == 1:
+                SignalsWhenFreed()  # freed at once
+            progress(done, total)
+
+        return real_simulate(req, **{**callbacks, "progress": on_tick})
+
+    monkeypatch.setattr(runs, "simulate", sigterm_in_a_finalizer_at_the_first_tick)
+    assert exit_code(request(tmp_path)) == EXIT_INTERRUPTED
+    assert terminal.getvalue().splitlines() == [STOPPED]
