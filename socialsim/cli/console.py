@@ -134,9 +134,19 @@ def ignore_interrupts() -> None:
 
 
 class _Stopping:
-    """Whether the command has been told to stop at once (see `stop_at_once`)."""
+    """Whether the command has been told to stop at once (see `stop_at_once`), and the hook that
+    reports exceptions Python drops, for every other one (`_unraisable`)."""
 
     asked = False
+    report: Callable[[Any], object] = sys.__unraisablehook__
+
+
+def _unraisable(unraisable: Any) -> None:
+    """Python's report of a stop it dropped is noise: the stop is raised again (`raise_dropped_stop`)
+    and says so in its one line."""
+    if _Stopping.asked and isinstance(unraisable.exc_value, KeyboardInterrupt):
+        return
+    _Stopping.report(unraisable)
 
 
 def stop_at_once() -> NoReturn:
@@ -169,6 +179,8 @@ def stop_on_sigterm() -> None:
     """`kill PID` cleans up like Ctrl-C: every process the run started is stopped. Called as a
     command starts, so a stop asked of an earlier command in this process is forgotten."""
     _Stopping.asked = False
+    if sys.unraisablehook is not _unraisable:
+        _Stopping.report, sys.unraisablehook = sys.unraisablehook, _unraisable
     signal.signal(signal.SIGTERM, _interrupt)
 
 

@@ -163,7 +163,8 @@ class SignalsWhenFreed:
         os.kill(os.getpid(), signal.SIGTERM)
 
 
-@pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
+# the stop's one line says what happened: Python's report of the exception it dropped would be noise
+@pytest.mark.filterwarnings("error::pytest.PytestUnraisableExceptionWarning")
 def test_a_sigterm_python_drops_in_a_finalizer_still_stops_the_run(monkeypatch, tmp_path):
     terminal = io.StringIO()
     monkeypatch.setattr(runs, "err_console", Console(file=terminal, width=200))
