@@ -27,6 +27,7 @@ from .console import (
     err_console,
     fail,
     out_console,
+    raise_dropped_stop,
     stop_on_sigterm,
 )
 
@@ -78,6 +79,7 @@ def _sweep(label: str) -> Iterator[SweepProgress]:
     stop_on_sigterm()
     try:
         with sweep_progress(err_console, label) as bar:
+            bar.between_points = raise_dropped_stop
             yield bar
     except ConfigError as exc:
         fail(exc)

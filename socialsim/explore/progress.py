@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -18,10 +18,18 @@ from rich.progress import (
 )
 
 
+def _nothing() -> None:
+    pass
+
+
 @dataclass
 class SweepProgress:
+    """`between_points` is called as each point lands in the store, before the bar moves on: where
+    a sweep can stop with nothing half done."""
+
     bar: Progress
     task: TaskID
+    between_points: Callable[[], None] = _nothing
 
     def start(self, done: int, total: int) -> None:
         """Points already in the store count as done (said once, so a resume is visible)."""
@@ -30,6 +38,7 @@ class SweepProgress:
         self.bar.reset(self.task, total=total, completed=done)
 
     def point(self, index: int) -> None:
+        self.between_points()
         self.bar.advance(self.task)
 
 

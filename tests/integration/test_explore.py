@@ -143,3 +143,37 @@ def test_workers_of_a_killed_sweep_stop_too(experiment: Path, tmp_path: Path) ->
     for w in alive:  # do not leave them behind if the test fails
         os.kill(w, signal.SIGKILL)
     assert not alive, "workers kept simulating after their sweep was killed"
+
+
+# The first point that lands sends SIGTERM from a finalizer, where Python drops the handler's
+# KeyboardInterrupt ("Exception ignored in ..."): as a real SIGTERM can when it lands in a fork hook
+# while the worker processes start, or in a temporary folder's cleanup.
+DROPPED_STOP = """
+import os, signal, sys
+from socialsim.cli import main
+from socialsim.explore.progress import SweepProgress
+
+class SignalsWhenFreed:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGTERM)
+
+point = SweepProgress.point
+
+def point_then_sigterm(self, index):
+    SignalsWhenFreed()  # freed at once
+    point(self, index)
+
+SweepProgress.point = point_then_sigterm
+sys.argv[1:] = sys.argv[2:]
+main()
+"""
+
+
+def test_a_sigterm_python_drops_still_stops_the_sweep(experiment: Path, tmp_path: Path) -> None:
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = [sys.executable, "-c", DROPPED_STOP, *_command(experiment, tmp_path, 1)[2:]]
+    done = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 130, done.stderr[-2000:]
+    stopped = "interrupted: finished points are kept; run the same command to resume"
+    assert done.stderr.splitlines() == [stopped]
+    assert len(list((tmp_path / "points").glob("point-*.parquet"))) < POINTS
