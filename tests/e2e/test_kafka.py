@@ -31,6 +31,9 @@ from tests.conftest import small
 from tests.processes import alive, children, descendants
 
 SMALL = ["--customers", "150", "--days", "2", "--replications", "2"]
+# [s] how long a run may take to start its broker and services: generous, as a loaded machine
+# takes tens of seconds only to import them (waiting longer costs nothing when they come sooner)
+STARTUP_S = 120.0
 
 
 @pytest.fixture(scope="module")
@@ -229,7 +232,7 @@ def test_a_killed_run_leaves_no_broker_or_service_behind(tmp_path, how):
         stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL,
     )
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + STARTUP_S
     while len(started := children(run.pid)) < 5 and time.monotonic() < deadline:  # broker + 4 services
         time.sleep(0.2)
     assert len(started) == 5
