@@ -14,12 +14,12 @@ reached, so the two differ only in whether someone answered, not in when the neg
 
 from __future__ import annotations
 
-from socialsim.contracts.events import Conversation, TickBatch, TickDone, TickReply
+from socialsim.contracts.events import TickBatch, TickDone, TickReply
 from socialsim.contracts.strategy import Strategy
 from socialsim.contracts.timeunits import MINUTES_PER_HOUR
 from socialsim.contracts.vocabulary import Tone, need_of
 
-from .policy import response
+from .policy import CANONICAL, RESPONSE_ORDER, response
 from .queues import Deadlines, Item
 
 NAME = "no-social"
@@ -37,22 +37,19 @@ class NoSocial:
         self.wait_minutes = wait_hours * MINUTES_PER_HOUR
         self._deadlines = Deadlines()
 
-    def _admit(self, c: Conversation) -> None:
-        need = need_of(c.intent, c.topic_kind)
-        deadline = c.minute + self.wait_minutes
-        self._deadlines.watch(
-            Item(conversation=c, need=need, priority=0.0, ready=c.minute, deadline=deadline)
-        )
-
     def handle(self, batch: TickBatch) -> TickReply:
-        closed = batch.closed
-        for c in sorted(batch.conversations, key=lambda c: (c.minute, c.id)):  # canonical order
-            self._admit(c)
+        closed, wait = batch.closed, self.wait_minutes
+        conversations = sorted(batch.conversations, key=CANONICAL)
+        # priority 0 and ready when written: a baseline post never enters a department's queue
+        items = [
+            Item(c, need_of(c.intent, c.topic_kind), 0.0, c.minute, c.minute + wait) for c in conversations
+        ]
+        self._deadlines.watch_all(items)
         responses = [
             response(self.name, item, closed.tick, "", "none", minute, False, TONE)
             for item, minute in self._deadlines.due(closed.end_minute, closed.final)
         ]
-        responses.sort(key=lambda r: (r.minute, r.conversation_id))
+        responses.sort(key=RESPONSE_ORDER)
         return TickReply(
             responses=responses,
             broadcasts=[],

@@ -18,8 +18,10 @@ from socialsim.contracts.vocabulary import (
     IDEAL_ACTION,
     Action,
     Department,
+    Intent,
     Need,
     Tone,
+    TopicKind,
     need_of,
 )
 
@@ -33,8 +35,11 @@ _EPS = 1e-9  # rates accumulate as floats: 5/7 added 7 times must make 5 whole b
 # free only when the whole handle time is done [fraction].
 AFTER_REPLY_SHARE = 0.4
 # The canonical orders: conversations as they are admitted, responses as they are returned.
-_CANONICAL = attrgetter("minute", "id")
-_RESPONSE_ORDER = attrgetter("minute", "conversation_id")
+CANONICAL = attrgetter("minute", "id")
+RESPONSE_ORDER = attrgetter("minute", "conversation_id")
+# What admitting a conversation of one intent, segment, topic and topic kind needs: the product of
+# the configured priority factors, the need, and the first department (None: not answered).
+Admission = tuple[float, Need, Department | None]
 
 
 def response(
@@ -80,10 +85,8 @@ class Policy:
         self._broadcast_credit = 0.0
         self._offer_credit = 0.0
         self._seq = 0
-        # Per-run constants, looked up per conversation: filled on first use (see `_route`, `_plan`).
-        self._static: dict[tuple[str, str, str], float] = {}  # intent x segment x topic factors
-        self._needs: dict[tuple[str, str], Need] = {}
-        self._first: dict[str, Department | None] = {}  # None: the strategy does not answer the intent
+        # Per-run constants, looked up per conversation: filled on first use (see `_admission`, `_plan`).
+        self._admissions: dict[tuple[str, str, str, str], Admission] = {}
         self._plans: dict[tuple[Department, Need], tuple[Department | None, Action]] = {}
         self._wait_minutes = strategy.max_wait_hours * 60.0
 
@@ -94,7 +97,7 @@ class Policy:
     # ---- one tick -------------------------------------------------------------------------
     def handle(self, batch: TickBatch) -> TickReply:
         closed = batch.closed
-        conversations = sorted(batch.conversations, key=_CANONICAL)
+        conversations = sorted(batch.conversations, key=CANONICAL)
         self.volume.observe(conversations, closed.end_minute)
         self.revenue.observe(closed.kpis)
         self.tiers.observe(conversations)
@@ -104,7 +107,7 @@ class Policy:
             self._serve(dept, closed.tick, closed.start_minute, closed.end_minute, responses)
         self._expire(closed.tick, closed.end_minute, closed.final, responses)
         broadcasts = self._broadcasts(closed.tick, closed.start_minute, closed.end_minute)
-        responses.sort(key=_RESPONSE_ORDER)
+        responses.sort(key=RESPONSE_ORDER)
         return TickReply(
             responses=responses,
             broadcasts=broadcasts,
@@ -124,43 +127,45 @@ class Policy:
         )
 
     def _admit_all(self, conversations: list[Conversation]) -> None:
-        """`priority` and the routing of each conversation, with what is constant over a run (the
-        configured factors, the need, the first department) looked up once and the factors
-        multiplied in `priority`'s order, so every priority is the same float."""
+        """`priority` and the routing of each conversation (in canonical order), with what is
+        constant over a run looked up once per kind of conversation (`_admission`) and the factors
+        multiplied in `priority`'s order, so every priority is the same float. Each department gets
+        its arrivals, and the deadlines theirs, as one batch in the order written."""
         listening, tiering = self.volume.cfg.enabled, self.tiers.cfg.enabled
-        segment_factor, topic_factor, boost = (
-            self.volume.segment_factor,
-            self.volume.topic_factor,
-            self.tiers.boost,
-        )
-        static, needs, first_of, queues = self._static, self._needs, self._first, self.queues
-        watch, wait = self._deadlines.watch, self._wait_minutes
+        (segment_factors, silent_segment), (topic_factors, silent_topic) = self.volume.tables()
+        boost = self.tiers.boost
+        admissions, wait = self._admissions, self._wait_minutes
+        admitted: list[Item] = []
+        arrivals: dict[Department, list[Item]] = {d: [] for d in self.queues}
         for c in conversations:
-            intent, segment, topic = c.intent, c.segment, c.topic
-            key = (intent, segment, topic)
-            p = static.get(key)
-            if p is None:
-                p = static[key] = self._static_factor(intent, segment, topic)
+            intent, segment, topic, kind = c.intent, c.segment, c.topic, c.topic_kind
+            admission = admissions.get((intent, segment, topic, kind))
+            if admission is None:
+                admission = admissions[(intent, segment, topic, kind)] = self._admission(
+                    intent, segment, topic, kind
+                )
+            p, need, first = admission
             # x * 1.0 == x exactly: a factor that is 1 by configuration is skipped, not multiplied
             if listening:
-                p = p * segment_factor(segment) * topic_factor(topic)
+                p = p * segment_factors.get(segment, silent_segment) * topic_factors.get(topic, silent_topic)
             if tiering:
                 p = p * boost(c)
-            need = needs.get((intent, c.topic_kind))
-            if need is None:
-                need = needs[(intent, c.topic_kind)] = need_of(intent, c.topic_kind)
             minute = c.minute
             item = Item(c, need, p, minute, minute + wait)
-            watch(item)
-            if intent not in first_of:
-                first_of[intent] = self._route(intent)
-            first = first_of[intent]
+            admitted.append(item)
             if first is not None:
-                queues[first].push(item)
+                arrivals[first].append(item)
+        self._deadlines.watch_all(admitted)
+        for dept, items in arrivals.items():
+            if items:
+                self.queues[dept].arrive(items)
 
-    def _static_factor(self, intent: str, segment: str, topic: str) -> float:
+    def _admission(self, intent: Intent, segment: str, topic: str, kind: TopicKind) -> Admission:
+        """What is the same for every conversation of this intent, segment, topic and topic kind:
+        the product of the configured priority factors, the need, and the first department."""
         p = self.s.priorities
-        return p.intent.get(intent, 1.0) * p.segment.get(segment, 1.0) * p.topic.get(topic, 1.0)
+        static = p.intent.get(intent, 1.0) * p.segment.get(segment, 1.0) * p.topic.get(topic, 1.0)
+        return static, need_of(intent, kind), self._route(intent)
 
     def _route(self, intent: str) -> Department | None:
         """The first department for `intent`, or None if the strategy does not answer it (only the
@@ -195,7 +200,7 @@ class Policy:
         if q.headcount <= 0 or open_ >= close:
             return
 
-        plans, pitch_minutes = self._plans, self.s.pitch_minutes
+        plans, pitch_minutes, arm, tone = self._plans, self.s.pitch_minutes, self.arm, self.s.tone
         handle_minutes, handoff_minutes = self.s.handle_minutes, self.s.handoff_minutes
 
         def work(item: Item, now: float) -> float:
@@ -213,9 +218,8 @@ class Policy:
             pitched = self._pitch(dept, item)
             minutes = handle_minutes.get(action, 0.0) + (pitch_minutes if pitched else 0.0)
             item.done = True
-            out.append(
-                self._response(item, tick, dept, action, now + minutes * (1.0 - AFTER_REPLY_SHARE), pitched)
-            )
+            posted = now + minutes * (1.0 - AFTER_REPLY_SHARE)
+            out.append(response(arm, item, tick, dept, action, posted, pitched, tone))
             return minutes
 
         q.serve(open_, close, shift_start, work)
@@ -231,20 +235,14 @@ class Policy:
             return True
         return False
 
-    def _response(
-        self,
-        item: Item,
-        tick: int,
-        dept: Department | Literal[""],
-        action: Action,
-        minute: float,
-        pitched: bool,
-    ) -> Response:
-        return response(self.arm, item, tick, dept, action, minute, pitched, self.s.tone)
-
     def _expire(self, tick: int, end: float, final: bool, out: list[Response]) -> None:
-        for item, minute in self._deadlines.due(end, final):
-            out.append(self._response(item, tick, "", "none", minute, False))
+        arm, tone = self.arm, self.s.tone
+        out.extend(
+            [
+                response(arm, item, tick, "", "none", minute, False, tone)
+                for item, minute in self._deadlines.due(end, final)
+            ]
+        )
 
     # ---- broadcasts -------------------------------------------------------------------------
     def _broadcasts(self, tick: int, start: float, end: float) -> list[Broadcast]:

@@ -49,9 +49,6 @@ class Item:
     handoffs: int = 0
     done: bool = False
 
-    def sort_key(self) -> tuple[float, float, str]:
-        return (-self.priority, self.conversation.minute, self.conversation.id)
-
 
 @dataclass(frozen=True)
 class DepartmentLoad:
@@ -109,6 +106,16 @@ class Deadlines:
         else:
             queue.append(item)
 
+    def watch_all(self, items: list[Item]) -> None:
+        """Posts admitted together in the order written, so with their deadlines in order (one
+        patience): one O(1) step for the batch unless it starts before the last deadline watched."""
+        queue = self._queue
+        if queue and items and items[0].deadline < queue[-1].deadline:
+            for item in items:
+                self.watch(item)
+        else:
+            queue.extend(items)
+
     def due(self, end: float, final: bool) -> list[tuple[Item, float]]:
         """Posts given up by `end` (every one still open on the final tick), with the minute each
         was given up, marked done; earliest first."""
@@ -124,50 +131,87 @@ class Deadlines:
 
 # work(item, start) -> agent minutes: what the policy does with the post an agent took at `start`
 Work = Callable[[Item, float], float]
+# A post in a department's ready heap: its sort key (-priority, minute written, conversation id),
+# then the item. Sort keys are unique in a queue (a post enters a department once), so the item
+# itself is never compared.
+Entry = tuple[float, float, str, Item]
+
+
+def ready_entry(item: Item) -> Entry:
+    """`item` as its department's ready heap orders it: highest priority, then oldest, first."""
+    c = item.conversation
+    return (-item.priority, c.minute, c.id, item)
 
 
 @dataclass
 class DepartmentQueue:
+    """Posts wait in `_arrivals` or `_future` until they are written (or handed over), then in the
+    `_ready` heap by priority. Most posts come straight from the stream, in the order written: they
+    queue in `_arrivals` (O(1) each, already as ready entries); posts handed over from another
+    department, or that would break that order, wait in the `_future` heap by ready minute. Which
+    structure a post waits in never changes which post `take` returns: the ready heap orders by
+    unique sort keys, whatever order posts reach it in."""
+
     name: Department
     headcount: float  # agents on shift, from staff hours per day / shift hours [agents]
     agents: list[Agent] = field(init=False)
     staffed_minutes: float = 0.0  # agent-minutes on shift so far (read by measurement only)
     worked_minutes: float = 0.0  # agent-minutes spent handling conversations so far (measurement only)
+    _arrivals: deque[Entry] = field(default_factory=deque)  # ready minute (entry[1]) non-decreasing
     _future: list[tuple[float, str, Item]] = field(default_factory=list)
-    _ready: list[tuple[tuple[float, float, str], Item]] = field(default_factory=list)
-    _swept_size: int = 0  # entries `_ready` kept at its last sweep [posts]
+    _ready: list[Entry] = field(default_factory=list)
+    _sweep_at: int = READY_SWEEP_MIN  # `_ready`'s size that triggers the next sweep [posts]
 
     def __post_init__(self) -> None:
         self.agents = agents_for(self.headcount)
 
     def push(self, item: Item) -> None:
+        """A post this department can pick up from `item.ready` on (a handover, say)."""
         heapq.heappush(self._future, (item.ready, item.conversation.id, item))
 
-    def _release(self, now: float) -> None:
-        while self._future and self._future[0][0] <= now:
-            _, _, item = heapq.heappop(self._future)
-            heapq.heappush(self._ready, (item.sort_key(), item))
-        if len(self._ready) >= max(READY_SWEEP_MIN, READY_SWEEP_GROWTH * self._swept_size):
-            self._sweep()
+    def arrive(self, items: list[Item]) -> None:
+        """Posts from the stream, ready when written (`ready` is the conversation's minute), in the
+        order written."""
+        arrivals = self._arrivals
+        if arrivals and items and items[0].ready < arrivals[-1][1]:  # out of order: never in a run
+            for item in items:
+                self.push(item)
+            return
+        arrivals.extend([ready_entry(item) for item in items])
 
     def _sweep(self) -> None:
         """Drop the posts already done from `_ready`. Which post `take` returns does not change: it
-        skips done posts anyway, and sort keys are unique in a queue (a post enters a department
-        once), so the heap's order of the rest does not depend on its layout."""
-        self._ready = [entry for entry in self._ready if not entry[1].done]
+        skips done posts anyway, and sort keys are unique, so the heap's order of the rest does not
+        depend on its layout."""
+        self._ready = [entry for entry in self._ready if not entry[3].done]
         heapq.heapify(self._ready)
-        self._swept_size = len(self._ready)
+        self._sweep_at = max(READY_SWEEP_MIN, READY_SWEEP_GROWTH * len(self._ready))
 
     def take(self, now: float) -> Item | None:
         """The best post already written at `now` and still wanted, taken off the queue, or None."""
-        self._release(now)
-        while self._ready and (self._ready[0][1].done or self._ready[0][1].deadline <= now):
-            heapq.heappop(self._ready)  # answered elsewhere, or given up: the deadline sweep reports it
-        return heapq.heappop(self._ready)[1] if self._ready else None
+        ready, arrivals, future = self._ready, self._arrivals, self._future
+        while arrivals and arrivals[0][1] <= now:
+            heapq.heappush(ready, arrivals.popleft())
+        while future and future[0][0] <= now:
+            heapq.heappush(ready, ready_entry(heapq.heappop(future)[2]))
+        if len(ready) >= self._sweep_at:
+            self._sweep()
+            ready = self._ready
+        while ready:
+            item = heapq.heappop(ready)[3]
+            if not item.done and item.deadline > now:
+                return item
+            # else answered elsewhere, or given up: the deadline sweep reports it
+        return None
 
     def next_arrival(self) -> float | None:
         """When the next post not yet written (or not yet handed over) arrives, if any."""
-        return self._future[0][0] if self._future else None
+        arrivals, future = self._arrivals, self._future
+        if arrivals and future:
+            return min(arrivals[0][1], future[0][0])
+        if arrivals:
+            return arrivals[0][1]
+        return future[0][0] if future else None
 
     def serve(self, open_: float, close: float, shift_start: float, work: Work) -> None:
         """Let every agent work the parts of [open_, close) it is on shift for (`Agent.windows`; the
@@ -204,4 +248,5 @@ class DepartmentQueue:
         )
 
     def __len__(self) -> int:
-        return sum(1 for _, i in self._ready if not i.done) + sum(1 for _, _, i in self._future if not i.done)
+        entries = (*self._arrivals, *self._ready)
+        return sum(1 for e in entries if not e[3].done) + sum(1 for _, _, i in self._future if not i.done)

@@ -6,7 +6,7 @@ function of what it has been shown.
 
 from __future__ import annotations
 
-import bisect
+import heapq
 import math
 from collections import defaultdict
 
@@ -28,12 +28,13 @@ class TalkVolume:
     def observe(self, conversations: list[Conversation], now: float) -> None:
         decay = 0.5 ** ((now - self._minute) / (self.cfg.half_life_days * 1440.0))
         self._minute = now
-        for counts in (self.segment, self.topic):
+        segment, topic = self.segment, self.topic
+        for counts in (segment, topic):
             for key in counts:
                 counts[key] *= decay
         for c in conversations:
-            self.segment[c.segment] += 1.0
-            self.topic[c.topic] += 1.0
+            segment[c.segment] += 1.0
+            topic[c.topic] += 1.0
         if self.cfg.enabled:  # factors change once per tick: compute them here, not per conversation
             self._factors = (self._shares(self.segment), self._shares(self.topic))
 
@@ -44,6 +45,15 @@ class TalkVolume:
         return {
             key: (n / total * len(counts)) ** self.cfg.strength for key, n in counts.items()
         }  # 1 = an even share
+
+    def tables(self) -> tuple[tuple[dict[str, float], float], tuple[dict[str, float], float]]:
+        """(factor by segment, factor of any other segment), and the same by topic: `segment_factor`
+        and `topic_factor` for a whole tick's conversations at once (all 1 when disabled)."""
+        segment, topic = self._factors if self.cfg.enabled else ({}, {})
+        return (
+            (segment, self._silent if segment else 1.0),
+            (topic, self._silent if topic else 1.0),
+        )
 
     def segment_factor(self, segment: str) -> float:
         return (
@@ -85,26 +95,55 @@ class RevenueWatch:
 
 
 class ValueTiers:
-    """The top tier of customers seen so far, by monthly value or by followers."""
+    """The top tier of customers seen so far, by monthly value or by followers.
+
+    The cut is the value ranked `_rank(n)` (from 0, lowest first) of the n customers seen. It is
+    kept with two heaps split at the cut, so a new customer costs O(log n) where inserting into a
+    sorted list moved O(n) values; the cut only ever moves by the customers seen in one tick."""
 
     def __init__(self, cfg: Tiering):
         self.cfg = cfg
         self._seen: dict[int, float] = {}
-        self._sorted: list[float] = []
+        self._below: list[float] = []  # values ranked below the cut, negated: a max-heap
+        self._above: list[float] = []  # the cut and the values ranked above it: a min-heap
         self._cut = math.inf
+
+    def _rank(self, n: int) -> int:
+        return min(n - 1, math.floor((1 - self.cfg.top_fraction) * n))
 
     def observe(self, conversations: list[Conversation]) -> None:
         if not self.cfg.enabled:
             return
+        seen, below, above, by_value = self._seen, self._below, self._above, self.cfg.by == "value"
+        new = False
         for c in conversations:
-            if c.customer not in self._seen:
-                value = c.monthly_value_dollars if self.cfg.by == "value" else float(c.followers)
-                self._seen[c.customer] = value
-                bisect.insort(self._sorted, value)
-        if self._sorted:
-            self._cut = self._sorted[
-                min(len(self._sorted) - 1, math.floor((1 - self.cfg.top_fraction) * len(self._sorted)))
-            ]
+            if c.customer not in seen:
+                value = c.monthly_value_dollars if by_value else float(c.followers)
+                seen[c.customer] = value
+                if above and value < above[0]:
+                    heapq.heappush(below, -value)
+                else:
+                    heapq.heappush(above, value)
+                new = True
+        if not new:
+            return
+        rank = self._rank(len(below) + len(above))
+        while len(below) > rank:
+            heapq.heappush(above, -heapq.heappop(below))
+        while len(below) < rank:
+            heapq.heappush(below, -heapq.heappop(above))
+        self._cut = above[0]
+
+    def ranked(self) -> list[float]:
+        """Every value seen, lowest first (what a snapshot writes)."""
+        return sorted([-v for v in self._below] + self._above)
+
+    def put_back(self, seen: dict[int, float], ranked: list[float], cut: float) -> None:
+        """The state whose `_seen`, `ranked()` and cut these are."""
+        self._seen, self._cut = seen, cut
+        rank = self._rank(len(ranked)) if ranked else 0
+        self._below = [-v for v in reversed(ranked[:rank])]  # ascending once negated: a heap
+        self._above = ranked[rank:]
 
     def boost(self, c: Conversation) -> float:
         if not self.cfg.enabled:

@@ -7,7 +7,10 @@ order, which the policy's arithmetic depends on (a sum over a dict is a sum in t
 One conversation's `Item` may sit in a department queue and in the deadline heap at once, and the
 policy relies on both holding the same object (marking it done in one hides it in the other), so
 items are written once, by conversation id, and every heap refers to them by id. Heaps are
-written as their lists (the deadline queue in its order), so every tie-break is kept as it was.
+written as their lists (the deadline queue in its order), so every tie-break is kept as it was. A
+department's posts not yet ready (the stream's arrivals and the heap of handovers) are written as
+one sorted list, itself a heap, and restored as the heap of handovers: which of the two a post waits
+in never changes what the queue returns (`DepartmentQueue`).
 
 What is derived from the strategy (headcounts, agents' shares, configuration) is not written: the
 restored policy is built from the strategy first, then its state is put back.
@@ -16,6 +19,7 @@ restored policy is built from the strategy first, then its state is put back.
 from __future__ import annotations
 
 from collections import defaultdict, deque
+from operator import itemgetter
 from typing import TYPE_CHECKING
 
 import msgspec
@@ -23,7 +27,7 @@ import msgspec
 from socialsim.contracts.events import Conversation
 from socialsim.contracts.vocabulary import Department, Need
 
-from .queues import Item
+from .queues import Item, ready_entry
 
 if TYPE_CHECKING:
     from .policy import Policy
@@ -71,6 +75,7 @@ class PolicyState(msgspec.Struct):
 
 
 _encoder = msgspec.msgpack.Encoder()
+_READY_ORDER = itemgetter(0, 1)  # (ready minute, conversation id): unique in a queue
 _decoder = msgspec.msgpack.Decoder(PolicyState)
 
 
@@ -81,16 +86,18 @@ def capture(policy: Policy) -> bytes:
         items[item.conversation.id] = item
     queues = {}
     for dept, q in policy.queues.items():
-        for _, cid, item in q._future:
+        # posts not yet ready, from the stream or handed over, as one heap (a sorted list is one)
+        future = sorted([(e[1], e[2], e[3]) for e in q._arrivals] + q._future, key=_READY_ORDER)
+        for _, cid, item in future:
             items[cid] = item
-        for _, item in q._ready:
-            items[item.conversation.id] = item
+        for entry in q._ready:
+            items[entry[2]] = entry[3]
         queues[dept] = _Queue(
             free_at=[a.free_at for a in q.agents],
             staffed_minutes=q.staffed_minutes,
             worked_minutes=q.worked_minutes,
-            future=[(ready, cid) for ready, cid, _ in q._future],
-            ready=[item.conversation.id for _, item in q._ready],
+            future=[(ready, cid) for ready, cid, _ in future],
+            ready=[entry[2] for entry in q._ready],
         )
     state = PolicyState(
         items=[
@@ -106,7 +113,7 @@ def capture(policy: Policy) -> bytes:
         revenue_days=list(policy.revenue.days),
         revenue_seen_day=policy.revenue._seen_day,
         tiers_seen=dict(policy.tiers._seen),
-        tiers_sorted=list(policy.tiers._sorted),
+        tiers_sorted=policy.tiers.ranked(),
         tiers_cut=policy.tiers._cut,
         pitch_credit=policy._pitch_credit,
         broadcast_credit=policy._broadcast_credit,
@@ -153,7 +160,7 @@ def _put_back(policy: Policy, state: PolicyState, items: dict[str, Item]) -> Non
             agent.free_at = free_at
         q.staffed_minutes, q.worked_minutes = qs.staffed_minutes, qs.worked_minutes
         q._future = [(ready, cid, items[cid]) for ready, cid in qs.future]
-        q._ready = [(items[cid].sort_key(), items[cid]) for cid in qs.ready]
+        q._ready = [ready_entry(items[cid]) for cid in qs.ready]
     policy._deadlines._queue = deque(items[cid] for cid in state.deadlines)
     policy.volume.segment = defaultdict(float, state.volume_segment)
     policy.volume.topic = defaultdict(float, state.volume_topic)
@@ -161,8 +168,6 @@ def _put_back(policy: Policy, state: PolicyState, items: dict[str, Item]) -> Non
     policy.volume._factors = state.volume_factors
     policy.revenue.days = state.revenue_days
     policy.revenue._seen_day = state.revenue_seen_day
-    policy.tiers._seen = state.tiers_seen
-    policy.tiers._sorted = state.tiers_sorted
-    policy.tiers._cut = state.tiers_cut
+    policy.tiers.put_back(state.tiers_seen, state.tiers_sorted, state.tiers_cut)
     policy._pitch_credit, policy._broadcast_credit = state.pitch_credit, state.broadcast_credit
     policy._offer_credit, policy._seq = state.offer_credit, state.seq
