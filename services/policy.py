@@ -103,8 +103,10 @@ class Policy:
         self.tiers.observe(conversations)
         self._admit_all(conversations)
         responses: list[Response] = []
-        for dept in self.queues:
-            self._serve(dept, closed.tick, closed.start_minute, closed.end_minute, responses)
+        open_, close, shift_start = self._shift_window(closed.start_minute, closed.end_minute)
+        if open_ < close:  # else nobody is on shift during this tick
+            for dept in self.queues:
+                self._serve(dept, closed.tick, open_, close, shift_start, responses)
         self._expire(closed.tick, closed.end_minute, closed.final, responses)
         broadcasts = self._broadcasts(closed.tick, closed.start_minute, closed.end_minute)
         responses.sort(key=RESPONSE_ORDER)
@@ -194,10 +196,12 @@ class Policy:
         shift_start = (start // 1440.0) * 1440.0 + self.s.shift.start_hour * 60.0
         return max(start, shift_start), min(end, shift_start + self.s.shift.hours * 60.0), shift_start
 
-    def _serve(self, dept: Department, tick: int, start: float, end: float, out: list[Response]) -> None:
+    def _serve(
+        self, dept: Department, tick: int, open_: float, close: float, shift_start: float, out: list[Response]
+    ) -> None:
+        """Let `dept` work this tick's staffed part [open_, close) (`_shift_window`)."""
         q = self.queues[dept]
-        open_, close, shift_start = self._shift_window(start, end)
-        if q.headcount <= 0 or open_ >= close:
+        if q.headcount <= 0:
             return
 
         plans, pitch_minutes, arm, tone = self._plans, self.s.pitch_minutes, self.arm, self.s.tone
