@@ -108,6 +108,22 @@ def test_posts_given_up_deep_in_the_ready_heap_leave_it_and_the_best_post_is_sti
     assert len(q._ready) == len(high) - 1  # only the high-priority posts not yet taken
 
 
+def test_stream_posts_out_of_the_order_written_are_still_taken_by_priority_then_by_age():
+    """Posts from the stream wait in arrival order; a batch that starts before the last one arrived
+    (never in a run) must still be taken as if it had come in order."""
+    q = DepartmentQueue(name="support", headcount=1.0)
+    q.arrive([item(1, 10.0), item(2, 20.0)])
+    q.arrive([item(3, 5.0, priority=2.0), item(4, 30.0)])
+    taken = []
+
+    def work(it: Item, start: float) -> float:
+        taken.append((it.conversation.id, start))
+        return 1.0
+
+    q.serve(0.0, 100.0, SHIFT_START, work)
+    assert taken == [("c3", 5.0), ("c1", 10.0), ("c2", 20.0), ("c4", 30.0)]
+
+
 def test_posts_arriving_at_the_window_end_wait_for_the_next_window():
     q, out = served(1.0, item(1, 50.0), close=50.0)
     assert out == {} and len(q) == 1
@@ -170,3 +186,15 @@ def test_a_deadline_watched_out_of_order_is_still_reported_when_it_passes():
         d.watch(it)
     assert d.due(60.0, final=False) == [(sooner, 50.0)]
     assert d.due(100.0, final=False) == [(last, 70.0), (later, 100.0)]
+
+
+def test_a_batch_of_deadlines_that_starts_before_the_last_one_watched_is_merged_in_order():
+    d = Deadlines()
+    d.watch_all([item(1, 0.0, deadline=40.0), item(2, 0.0, deadline=90.0)])
+    d.watch_all([item(3, 0.0, deadline=60.0), item(4, 0.0, deadline=95.0)])
+    assert [(i.conversation.id, m) for i, m in d.due(100.0, final=False)] == [
+        ("c1", 40.0),
+        ("c3", 60.0),
+        ("c2", 90.0),
+        ("c4", 95.0),
+    ]

@@ -10,12 +10,13 @@ import pytest
 
 from services.host import Record, StrategyService
 from services.policy import Policy
-from services.snapshot import SnapshotMismatch
+from services.snapshot import PolicyState, SnapshotMismatch
 from socialsim.bootstrap import inprocess_transport, no_social
 from socialsim.comparison import run
 from socialsim.contracts.events import TickBatch
 from socialsim.contracts.wire import Inbound, encode
 from tests.conftest import small
+from tests.events import HOUR, closed, conv, strategy
 
 RUN = "run-s"
 
@@ -66,6 +67,44 @@ def test_a_restored_policy_answers_every_later_tick_as_the_uninterrupted_one(rec
                 first.handle(b)
             restored = Policy.restore(strategy, arm, first.snapshot())
             assert [restored.handle(b) for b in ticks[cut:]] == expected[cut:], (arm, cut)
+
+
+def preorder_heap(ranked: list) -> list:
+    """`ranked` (sorted) laid out as a heap filled in pre-order: a valid heap, far from sorted."""
+    out = [None] * len(ranked)
+    values = iter(ranked)
+
+    def fill(at: int) -> None:
+        if at < len(out):
+            out[at] = next(values)
+            fill(2 * at + 1)
+            fill(2 * at + 2)
+
+    fill(0)
+    return out
+
+
+def test_a_snapshot_whose_heaps_are_laid_out_otherwise_restores_to_the_same_answers():
+    """Snapshots written before posts from the stream had their own queue hold each department's
+    posts not yet ready as one heap in any valid layout, and items in another order: they restore.
+    Cut while hand-overs are under way, each ready at its own minute of the next ticks."""
+    s = strategy("marketing-led", handoff_minutes=90.0, **{"staff_hours_per_day.support": 24})
+    ticks = [
+        TickBatch(
+            conversations=[conv(10 * t + i, t * HOUR + 7 * i, "complaint", kind="account") for i in range(8)],
+            closed=closed(t, 8),
+        )
+        for t in (9, 10)
+    ] + [TickBatch(conversations=[], closed=closed(t, 0)) for t in range(11, 14)]
+    first = Policy(s, "arm")
+    first.handle(ticks[0])
+    state = msgspec.msgpack.decode(first.snapshot(), type=PolicyState)
+    assert len(state.queues["support"].future) > 3  # hand-overs ready in the next ticks
+    state.queues["support"].future = preorder_heap(sorted(state.queues["support"].future))
+    state.items.reverse()
+    expected = [first.handle(b) for b in ticks[1:]]
+    restored = Policy.restore(s, "arm", msgspec.msgpack.encode(state))
+    assert [restored.handle(b) for b in ticks[1:]] == expected
 
 
 def _records(ticks: list[TickBatch], rep: int, first_offset: int = 0) -> list[Record]:
