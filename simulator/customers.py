@@ -1,4 +1,5 @@
-"""Customer state and the rules by which people react. Pure numpy over arrays; no I/O, no clock.
+"""Customer state and the rules by which people react. Numpy over arrays (word of mouth compiled,
+in `kernels`); no I/O, no clock.
 
 One arm owns one `Customers`. Every rule takes its randomness as arguments (uniforms drawn per
 conversation or per (stream, index, person)), so the same person meets the same luck in every arm.
@@ -7,7 +8,6 @@ conversation or per (stream, index, person)), so the same person meets the same 
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -16,6 +16,7 @@ from socialsim.contracts.timeunits import BILLING_CYCLE_DAYS, DAYS_PER_YEAR, MON
 from socialsim.contracts.vocabulary import INTENTS
 from socialsim.contracts.world import World
 
+from . import kernels
 from .arrays import Bools, Floats, Ids, Int8s, Int16s, Int32s, Int64s
 from .exogenous import max_rate_multiplier
 from .network import Network
@@ -26,7 +27,6 @@ PROSPECT, CUSTOMER, CHURNED = 0, 1, 2
 # and prospects below: every arm holds its own) [people]
 MAX_PEOPLE = int(np.iinfo(np.int32).max)
 I_QUESTION, I_COMPLAINT, I_PRAISE, I_PURCHASE, I_CHATTER = (INTENTS.index(i) for i in INTENTS)
-Retellings = Callable[[Ids, Ids], Floats]  # (post position, follower) -> a uniform, for retelling
 
 
 @dataclass
@@ -180,34 +180,24 @@ class Customers:
             np.int8
         )
 
-    def hear(self, authors: Ids, valence: Int8s, u_retell: Retellings) -> Int64s:
+    def hear(self, authors: Ids, valence: Ids, salted: np.uint64, post_ids: Int64s) -> Int64s:
         """Followers of each author see the post, and some retell it to their own followers, so
         that a post reaches its author's followers about `retelling_*` times over (bad
-        experiences travel further). Returns the reach
-        of each post, retellings included [people]. `u_retell(post, follower)` gives a uniform per
-        (position of the post in `authors`, follower who saw it)."""
-        # array methods rather than np.* functions here: a tick's arrays are small, and the
-        # functions' dispatch costs about as much as their work
-        seen, reach = self.net.followers_of_each(authors)
-        if len(seen) == 0:
-            return reach
-        post = np.arange(len(authors), dtype=np.int64).repeat(reach)
-        more_times = np.where(valence > 0, self.r.retelling_positive, self.r.retelling_negative) - 1.0
-        chance = more_times[post] / np.maximum(self.net.reach(seen), 1)
-        tells = (u_retell(post, seen) < chance).nonzero()[0]
-        retold, more = self.net.followers_of_each(seen[tells])
-        audience = np.concatenate([seen, retold])
-        sign = np.concatenate([valence.repeat(reach), valence[post[tells]].repeat(more)])
-        reach = reach + np.bincount(post[tells], weights=more, minlength=len(authors)).astype(np.int64)
-        status = self.status[audience]
-        customer = status == CUSTOMER
-        heard = audience[customer]
-        np.add.at(self.trust, heard, sign[customer] * self.r.wom_trust_effect)
-        self._clip_trust(heard)
-        prospect = status == PROSPECT
-        pull = np.where(sign[prospect] > 0, self.r.wom_acquisition_hazard, -self.r.wom_deterrence)
-        np.add.at(self.acq_cum, audience[prospect], pull)
-        return reach
+        experiences travel further). Returns the reach of each post, retellings included [people].
+        The retelling uniform of (post k, follower f) is the counter's of id `post_ids[k] + f` in
+        the draw `salted` (`Counter.salted_key`). Compiled (`kernels.hear`): a tick's posts are too
+        few for numpy's per-call cost."""
+        r = self.r
+        return kernels.hear(
+            authors,
+            valence,
+            post_ids,
+            salted,
+            (r.retelling_positive, r.retelling_negative),
+            (r.wom_trust_effect, r.wom_acquisition_hazard, r.wom_deterrence),
+            self.net.compiled_lists,
+            (self.status, self.trust, self.acq_cum),
+        )
 
     # ---- a day passes ---------------------------------------------------------------------
     def bill(self, day: int) -> tuple[Int64s, Floats]:
@@ -299,10 +289,9 @@ class Customers:
         self.churn_cum[at] = churn_cum
         churned = active[churn_cum >= self.pop.churn_threshold[at]]
         self.status[churned] = CHURNED
-        if len(churned):
-            seen, crowd = self.net.followers_of_each(churned)
-            crowd = np.maximum(np.repeat(crowd, crowd), self.followees[seen])
-            np.add.at(self.churned_followees, seen, np.minimum(1.0, r.close_ties / np.maximum(crowd, 1)))
+        kernels.churned_ties(
+            churned, self.followees, r.close_ties, self.net.compiled_lists, self.churned_followees
+        )
         prospects = self.prospects()
         at = prospects.astype(np.intp)
         acq_cum = self.acq_cum[at] + r.organic_acquisition_per_year / DAYS_PER_YEAR

@@ -205,6 +205,12 @@ class Network:
             return np.zeros(0, dtype=np.intp)
         return np.concatenate(found)
 
+    @property
+    def compiled_lists(self) -> tuple[Int64s, Int32s, UInt16s, Int64s, Int32s]:
+        """(start, first, gaps, escaped_at, escaped): the follower lists as `kernels` reads them."""
+        g = self.lists
+        return self.start, g.first, g.gaps, g.escaped_at, g.escaped
+
     @cached_property
     def _degree(self) -> Int32s:
         """Followers per node, kept beside `start` because word of mouth reads it for every

@@ -15,11 +15,15 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import Floats, Ids, Words
+from .arrays import Floats, Ids
+from .jit import compiled
 
+# splitmix64's constants, as uint64 scalars: the compiled code keeps every step in uint64
+# (wrapping) arithmetic, where a Python int would turn it into float64
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
 _M2 = np.uint64(0x94D049BB133111EB)
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
+_S30, _S27, _S31, _S11 = np.uint64(30), np.uint64(27), np.uint64(31), np.uint64(11)
 _TO_UNIT = 1.0 / float(1 << 53)
 
 # Stream numbers are part of every seed's meaning: renumbering one changes every result drawn
@@ -34,39 +38,40 @@ def generator(seed: int, replication: int, stream: str) -> np.random.Generator:
 _WORD = (1 << 64) - 1
 
 
-def _mix(x: Words) -> Words:
-    """splitmix64's finaliser, elementwise, in place on `x` (which the caller owns)."""
-    with np.errstate(over="ignore"):
-        x += _GOLDEN
-        x ^= x >> np.uint64(30)
-        x *= _M1
-        x ^= x >> np.uint64(27)
-        x *= _M2
-        x ^= x >> np.uint64(31)
-        return x
+@compiled
+def mix(x: np.uint64) -> np.uint64:
+    """splitmix64's finaliser of one 64-bit word (compiled: word of mouth draws one per follower)."""
+    x = x + _GOLDEN
+    x = (x ^ (x >> _S30)) * _M1
+    x = (x ^ (x >> _S27)) * _M2
+    return x ^ (x >> _S31)
 
 
-def _mix_one(x: int) -> int:
-    """`_mix` of one 64-bit word, in Python integers: the same number without numpy's per-call cost
-    (a uniform call mixes one salt before its ids)."""
-    x = (x + int(_GOLDEN)) & _WORD
-    x = ((x ^ (x >> 30)) * int(_M1)) & _WORD
-    x = ((x ^ (x >> 27)) * int(_M2)) & _WORD
-    return x ^ (x >> 31)
+@compiled
+def uniform_of(salted: np.uint64, i: int) -> float:
+    """The uniform of id `i` in the draw whose `Counter.salted_key` is `salted`: the top 53 bits of
+    the mixed word, as a fraction of 2**53."""
+    return float(mix(np.uint64(i) ^ salted) >> _S11) * _TO_UNIT
+
+
+@compiled
+def _uniforms(salted: np.uint64, ids: Ids) -> Floats:
+    u = np.empty(len(ids), dtype=np.float64)
+    for k in range(len(ids)):
+        u[k] = uniform_of(salted, ids[k])
+    return u
 
 
 class Counter:
     """Counter-based uniforms for one replication."""
 
     def __init__(self, seed: int, replication: int):
-        self._key = _mix_one((seed * 1_000_003 + replication) & _WORD)
+        self._key = int(mix(np.uint64((seed * 1_000_003 + replication) & _WORD)))
+
+    def salted_key(self, stream: str, index: int) -> np.uint64:
+        """The word every id of draw (`stream`, `index`) is mixed with (see `uniform_of`)."""
+        salt = (STREAMS[stream] * 0x1000193 + index * 0x100000001B3) & _WORD
+        return np.uint64(mix(np.uint64(self._key ^ salt)))
 
     def uniform(self, stream: str, index: int, ids: Ids) -> Floats:
-        salt = (STREAMS[stream] * 0x1000193 + index * 0x100000001B3) & _WORD
-        x = ids.astype(np.uint64)  # a copy, mixed in place
-        x ^= np.uint64(_mix_one(self._key ^ salt))
-        x = _mix(x)
-        x >>= np.uint64(11)
-        u: Floats = x.astype(np.float64)
-        u *= _TO_UNIT
-        return u
+        return _uniforms(self.salted_key(stream, index), ids)

@@ -162,10 +162,9 @@ class ArmWorld:
         cand = self.shared.candidates
         nodes = cand.node[idx]
         counter, size = self.shared.counter, self.shared.population.size
+        # the retelling uniform of (post k, follower f) is the counter's of id idx[k] * size + f
         reach = self.customers.hear(
-            nodes,
-            valence,
-            lambda post, seen: counter.uniform("audience", _RETELL[origin], idx[post] * size + seen),
+            nodes, valence, counter.salted_key("audience", _RETELL[origin]), idx * size
         )
         segments = self._segment_array[self.shared.population.segment[nodes]].tolist()
         self.rec.word_of_mouth_posts(idx, cand.minute[idx], tick, nodes, segments, valence, reach, origin)

@@ -10,6 +10,7 @@ from simulator.audience import NEGLECT, PROMOTION, Audience
 from simulator.customers import Customers
 from simulator.network import build_network
 from simulator.population import build_population
+from simulator.rng import Counter
 from tests.conftest import small
 
 
@@ -55,9 +56,9 @@ def test_retelling_multiplies_the_reach_of_negative_word_of_mouth_only():
     world = _world("world.reactions.retelling_negative=1.5", "world.reactions.retelling_positive=1.0")
     customers, _ = _people(world)
     authors = np.arange(300)
-    rng = np.random.default_rng(0)
+    salted, post_ids = Counter(seed=0, replication=0).salted_key("audience", 0), authors * 300
     direct = customers.net.reach(authors)
-    positive = customers.hear(authors, np.ones(300, dtype=np.int8), lambda post, seen: rng.random(len(seen)))
-    negative = customers.hear(authors, -np.ones(300, dtype=np.int8), lambda post, seen: rng.random(len(seen)))
+    positive = customers.hear(authors, np.ones(300, dtype=np.int8), salted, post_ids)
+    negative = customers.hear(authors, -np.ones(300, dtype=np.int8), salted, post_ids)
     assert positive.tolist() == direct.tolist()
     assert negative.sum() / direct.sum() == pytest.approx(1.5, abs=0.1)

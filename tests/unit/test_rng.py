@@ -5,7 +5,7 @@ index, id) alone, so an arm's choices never shift another arm's luck."""
 import numpy as np
 from scipy import stats
 
-from simulator.rng import Counter
+from simulator.rng import Counter, mix
 
 IDS = np.arange(100_000)
 SIGNIFICANCE = 0.001  # the KS test may reject true uniformity this rarely (the draws are fixed, so never)
@@ -38,3 +38,11 @@ def test_uniforms_lie_in_the_unit_interval_and_pass_a_ks_test():
     assert stats.kstest(u, "uniform").pvalue > SIGNIFICANCE
     consecutive = Counter(7, 0).uniform("pitch", 1, np.arange(1_000))  # neighbouring ids, too
     assert stats.kstest(consecutive, "uniform").pvalue > SIGNIFICANCE
+
+
+def test_the_mix_is_splitmix64():
+    """splitmix64 seeded with 0 outputs 0xE220A8397B1DCDAF, then 0x6E789E6AA1B965F4 (Vigna's
+    reference code); `mix(x)` is its output from state x. Guards the compiled hash's uint64
+    arithmetic (a step typed as int64 or float would change every draw)."""
+    assert int(mix(np.uint64(0))) == 0xE220A8397B1DCDAF
+    assert int(mix(np.uint64(0x9E3779B97F4A7C15))) == 0x6E789E6AA1B965F4

@@ -1,0 +1,95 @@
+"""The compiled word of mouth (`simulator.kernels`) against the numpy formulation it replaced, on a
+small network whose posts share authors and whose audiences overlap: reach, trust and prospects'
+pull must be equal bit for bit, since every result of a run is read from them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+import simulator.network as network_module
+from simulator import kernels
+from simulator.customers import CUSTOMER, PROSPECT, Customers
+from simulator.network import Network, build_network
+from simulator.population import build_population
+from simulator.rng import Counter
+from tests.conftest import small
+
+RETELLING = (1.3, 2.7)  # positive, negative: times over; large, so many followers retell
+EFFECT = (0.03, 0.002, 0.004)  # trust per post heard, a prospect's pull by praise, by criticism
+
+
+def _reference_hear(net: Network, people: tuple, authors, valence, counter: Counter, index: int, post_ids):
+    """`Customers.hear` as numpy computed it, on copies of (status, trust, acq_cum)."""
+    status, trust, acq_cum = (a.copy() for a in people)
+    seen, reach = net.followers_of_each(authors)
+    post = np.arange(len(authors), dtype=np.int64).repeat(reach)
+    more_times = np.where(valence > 0, RETELLING[0], RETELLING[1]) - 1.0
+    chance = more_times[post] / np.maximum(net.reach(seen), 1)
+    tells = (counter.uniform("audience", index, post_ids[post] + seen) < chance).nonzero()[0]
+    retold, more = net.followers_of_each(seen[tells])
+    audience = np.concatenate([seen, retold])
+    sign = np.concatenate([valence.repeat(reach), valence[post[tells]].repeat(more)])
+    reach = reach + np.bincount(post[tells], weights=more, minlength=len(authors)).astype(np.int64)
+    customer = status[audience] == CUSTOMER
+    heard = audience[customer]
+    np.add.at(trust, heard, sign[customer] * EFFECT[0])
+    trust[heard] = np.minimum(np.maximum(trust[heard], 0.0), 1.0)
+    prospect = status[audience] == PROSPECT
+    np.add.at(acq_cum, audience[prospect], np.where(sign[prospect] > 0, EFFECT[1], -EFFECT[2]))
+    return reach, trust, acq_cum
+
+
+def _people(n: int, rng: np.random.Generator) -> tuple:
+    """Customers, prospects and churned people; trust near both bounds, so clipping matters."""
+    status = rng.choice(np.array([0, 1, 2], dtype=np.int8), n, p=[0.3, 0.6, 0.1])
+    trust = rng.choice([0.01, 0.5, 0.99], n) + rng.normal(0, 0.01, n)
+    return status, trust, rng.random(n)
+
+
+@pytest.mark.parametrize("escape", [network_module.ESCAPE, 7])  # 7: most gaps are kept aside
+def test_compiled_word_of_mouth_equals_the_numpy_formulation(monkeypatch: pytest.MonkeyPatch, escape: int):
+    world = small(customers=300).world
+    pop = build_population(world, seed=3, replication=0)
+    monkeypatch.setattr(network_module, "ESCAPE", escape)
+    net = build_network(world, pop, seed=3, replication=0)
+    rng, counter = np.random.default_rng(11), Counter(seed=3, replication=0)
+    for tick in range(20):
+        n_posts = int(rng.integers(0, 40))
+        authors = rng.integers(0, pop.size, n_posts)
+        authors[n_posts // 2 :] = authors[: n_posts - n_posts // 2]  # repeated authors: shared audiences
+        valence = rng.choice(np.array([-1, 1], dtype=np.int8), n_posts)
+        post_ids = rng.permutation(10_000)[:n_posts] * pop.size
+        people = _people(pop.size, rng)
+        expected = _reference_hear(net, people, authors, valence, counter, tick, post_ids)
+        status, trust, acq_cum = (a.copy() for a in people)
+        salted = counter.salted_key("audience", tick)
+        reach = kernels.hear(
+            authors,
+            valence,
+            post_ids,
+            salted,
+            RETELLING,
+            EFFECT,
+            net.compiled_lists,
+            (status, trust, acq_cum),
+        )
+        assert np.array_equal(reach, expected[0])
+        assert np.array_equal(trust, expected[1]) and np.array_equal(acq_cum, expected[2])
+        assert np.array_equal(status, people[0])
+
+
+def test_churned_close_ties_equal_the_numpy_formulation():
+    world = small(customers=300, sets=["world.reactions.close_ties=40"]).world
+    pop = build_population(world, seed=3, replication=0)
+    customers = Customers(world, pop, build_network(world, pop, seed=3, replication=0))
+    net, followees = customers.net, customers.followees
+    rng = np.random.default_rng(2)
+    churned = rng.integers(0, pop.size, 60).astype(np.int32)
+    seen, crowd = net.followers_of_each(churned)
+    crowd = np.maximum(np.repeat(crowd, crowd), followees[seen])
+    expected = rng.random(pop.size)
+    got = expected.copy()
+    np.add.at(expected, seen, np.minimum(1.0, 40.0 / np.maximum(crowd, 1)))
+    kernels.churned_ties(churned, followees, 40.0, net.compiled_lists, got)
+    assert np.array_equal(got, expected)
