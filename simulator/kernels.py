@@ -21,16 +21,20 @@ from .arrays import Floats, Ids, Int8s, Int32s, Int64s, UInt16s
 from .jit import compiled
 from .rng import uniform_of
 
+Lists = tuple[Int64s, Int32s, UInt16s, Int64s, Int32s]  # (start, first, gaps, escaped_at, escaped)
+
 
 @compiled
-def _decode(
-    node: int, start: Int64s, first: Int32s, gaps: UInt16s, escaped_at: Int64s, escaped: Int32s, out: Int64s
-) -> None:
-    """Write node's followers (ascending) into `out`, decoded from their gaps; a gap stored at a
-    position of `escaped_at` is read from `escaped` instead."""
+def _decode(node: int, lists: Lists, out: Int64s) -> Int64s:
+    """Node's followers (ascending), decoded from their gaps into the front of `out`, or of a
+    larger array when they do not fit (returned either way); a gap stored at a position of
+    `escaped_at` is read from `escaped` instead."""
+    start, first, gaps, escaped_at, escaped = lists
     p0, p1 = start[node], start[node + 1]
+    if p1 - p0 > len(out):
+        out = np.empty(2 * (p1 - p0), dtype=np.int64)
     if p1 == p0:
-        return
+        return out
     f = np.int64(first[node])
     out[0] = f
     k = np.searchsorted(escaped_at, p0)  # the next escaped gap at or after the list's start
@@ -41,21 +45,7 @@ def _decode(
         else:
             f += np.int64(gaps[p])
         out[p - p0] = f
-
-
-@compiled
-def _listed(
-    nodes: Ids, start: Int64s, first: Int32s, gaps: UInt16s, escaped_at: Int64s, escaped: Int32s
-) -> tuple[Int64s, Int64s]:
-    """(the followers of every node of `nodes`, concatenated in that order; where each list begins,
-    with the total last), as `Network.followers_of_each` gives them."""
-    at = np.zeros(len(nodes) + 1, dtype=np.int64)
-    for k in range(len(nodes)):
-        at[k + 1] = at[k] + start[nodes[k] + 1] - start[nodes[k]]
-    out = np.empty(at[-1], dtype=np.int64)
-    for k in range(len(nodes)):
-        _decode(nodes[k], start, first, gaps, escaped_at, escaped, out[at[k] : at[k + 1]])
-    return out, at
+    return out
 
 
 @compiled
@@ -66,91 +56,91 @@ def hear(
     salted: np.uint64,
     retelling: tuple[float, float],
     effect: tuple[float, float, float],
-    network: tuple[Int64s, Int32s, UInt16s, Int64s, Int32s],
+    lists: Lists,
     people: tuple[Int8s, Floats, Floats],
 ) -> Int64s:
     """`Customers.hear`: returns each post's reach, retellings included, and changes trust and
     acquisition pull in place. The retelling uniform of (post k, follower f) is the counter's of id
     `post_ids[k] + f`. `retelling` is (positive, negative) times over; `effect` is (trust per post
-    heard, a prospect's pull by praise, by criticism); `network` is (start, first, gaps, escaped_at,
-    escaped); `people` is (status, trust, acq_cum), status 1 a customer and 0 a prospect."""
-    start, first, gaps, escaped_at, escaped = network
-    status, trust, acq_cum = people
-    seen, at = _listed(authors, start, first, gaps, escaped_at, escaped)
+    heard, a prospect's pull by praise, by criticism); `people` is (status, trust, acq_cum), status 1
+    a customer and 0 a prospect.
+
+    Each list is decoded once and acted on at once: what a follower hears does not change whether
+    they retell, so the direct audiences (post by post) then the retold ones (teller by teller) are
+    heard in the order numpy's `np.add.at` added them."""
+    start = lists[0]
     n_posts = len(authors)
     reach = np.empty(n_posts, dtype=np.int64)
-    tellers = np.empty(len(seen), dtype=np.int64)
-    told_by = np.empty(len(seen), dtype=np.int64)  # the post a teller retells
-    n_tells = 0
     for k in range(n_posts):
-        reach[k] = at[k + 1] - at[k]
+        reach[k] = start[authors[k] + 1] - start[authors[k]]
+    tellers = np.empty(reach.sum(), dtype=np.int64)
+    told_by = np.empty(len(tellers), dtype=np.int64)  # the post a teller retells
+    n_tells, n_strays = 0, 0
+    followers, strays = np.empty(0, dtype=np.int64), np.empty(16, dtype=np.int64)
+    for k in range(n_posts):
+        followers = _decode(authors[k], lists, followers)
         more_times = (retelling[0] if valence[k] > 0 else retelling[1]) - 1.0
-        for j in range(at[k], at[k + 1]):
-            f = seen[j]
-            chance = more_times / np.float64(max(start[f + 1] - start[f], 1))
-            if uniform_of(salted, post_ids[k] + f) < chance:
+        for j in range(reach[k]):
+            f = followers[j]
+            if uniform_of(salted, post_ids[k] + f) < more_times / np.float64(max(start[f + 1] - start[f], 1)):
                 tellers[n_tells] = f
                 told_by[n_tells] = k
                 n_tells += 1
-    retold, told_at = _listed(tellers[:n_tells], start, first, gaps, escaped_at, escaped)
+        strays, n_strays = _heard(followers[: reach[k]], valence[k], effect, people, strays, n_strays)
     for t in range(n_tells):
-        reach[told_by[t]] += told_at[t + 1] - told_at[t]
-    for k in range(n_posts):
-        _affect(seen[at[k] : at[k + 1]], valence[k], effect, status, trust, acq_cum)
-    for t in range(n_tells):
-        _affect(retold[told_at[t] : told_at[t + 1]], valence[told_by[t]], effect, status, trust, acq_cum)
-    _clip(seen, status, trust)
-    _clip(retold, status, trust)
+        followers = _decode(tellers[t], lists, followers)
+        more = start[tellers[t] + 1] - start[tellers[t]]
+        reach[told_by[t]] += more
+        strays, n_strays = _heard(followers[:more], valence[told_by[t]], effect, people, strays, n_strays)
+    _, trust, _ = people
+    for f in strays[:n_strays]:  # as np.maximum then np.minimum clip (NaN kept)
+        if trust[f] < 0.0:
+            trust[f] = 0.0
+        elif trust[f] > 1.0:
+            trust[f] = 1.0
     return reach
 
 
 @compiled
-def _affect(
+def _heard(
     audience: Int64s,
     sign: int,
     effect: tuple[float, float, float],
-    status: Int8s,
-    trust: Floats,
-    acq_cum: Floats,
-) -> None:
+    people: tuple[Int8s, Floats, Floats],
+    strays: Int64s,
+    n_strays: int,
+) -> tuple[Int64s, int]:
     """One post's audience hears it: customers' trust moves by sign x effect, prospects are pulled in
-    (praise) or put off (criticism)."""
+    (praise) or put off (criticism). A customer whose trust leaves [0, 1] is noted in `strays` (grown
+    when full; returned with its count): numpy clipped every hearer after all the additions, which
+    changes only those whose trust ended outside, and each of them left it at their last addition."""
+    status, trust, acq_cum = people
     moved = np.float64(sign) * effect[0]
     pull = effect[1] if sign > 0 else -effect[2]
     for f in audience:
         if status[f] == 1:
             trust[f] += moved
+            if not 0.0 <= trust[f] <= 1.0:
+                if n_strays == len(strays):
+                    strays = np.concatenate((strays, np.empty(n_strays, dtype=np.int64)))
+                strays[n_strays] = f
+                n_strays += 1
         elif status[f] == 0:
             acq_cum[f] += pull
-
-
-@compiled
-def _clip(audience: Int64s, status: Int8s, trust: Floats) -> None:
-    """Customers' trust back into [0, 1], as np.maximum then np.minimum put it (NaN and -0.0 kept)."""
-    for f in audience:
-        if status[f] == 1:
-            t = trust[f]
-            if t < 0.0:
-                trust[f] = 0.0
-            elif t > 1.0:
-                trust[f] = 1.0
+    return strays, n_strays
 
 
 @compiled
 def churned_ties(
-    churned: Ids,
-    followees: Int32s,
-    close_ties: float,
-    network: tuple[Int64s, Int32s, UInt16s, Int64s, Int32s],
-    churned_followees: Floats,
+    churned: Ids, followees: Int32s, close_ties: float, lists: Lists, churned_followees: Floats
 ) -> None:
     """Each follower of a churner adds the chance the link is a close tie,
     min(1, close_ties / max(1, the larger of the churner's followers and the follower's followees)),
     in the order `np.add.at` added them (see `Customers.end_of_day`)."""
-    start, first, gaps, escaped_at, escaped = network
-    seen, at = _listed(churned, start, first, gaps, escaped_at, escaped)
-    for k in range(len(churned)):
-        crowd = at[k + 1] - at[k]
-        for j in range(at[k], at[k + 1]):
-            f = seen[j]
+    start = lists[0]
+    followers = np.empty(0, dtype=np.int64)
+    for c in churned:
+        followers = _decode(c, lists, followers)
+        crowd = start[c + 1] - start[c]
+        for f in followers[:crowd]:
             churned_followees[f] += min(1.0, close_ties / np.float64(max(max(crowd, followees[f]), 1)))
