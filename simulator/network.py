@@ -2,14 +2,15 @@
 
 Stored as CSR arrays (node i's followers are entries `start[i]:start[i+1]`) because a post's
 reach is read on every word-of-mouth event; a graph library would make that lookup ~50x slower at
-100k nodes. Analysts get the edges in network.parquet.
+100k nodes. Word of mouth reads the lists in compiled code (`kernels`, from `compiled_lists`).
+Analysts get the edges in network.parquet.
 
 The network is the largest thing a replication holds (hundreds of edges per person, and every
 replication in flight holds its own), so each follower list is stored as 16-bit gaps: a node's
 followers are sorted, the first is kept in `first` and each next one as its distance from the one
 before. A gap that does not fit (`ESCAPE` or more) is stored as `ESCAPE` and its value kept aside
 (`Gaps`); with hundreds of followers per node such gaps are rare. Two bytes per edge instead of
-four; the lists a tick's posts reach are decoded together, in one pass.
+four.
 
 The build is vectorised and works through the edges a block of authors at a time, so its
 transient memory is a few bytes per edge rather than the ~40 an all-at-once int64 build needs
@@ -36,12 +37,6 @@ BUILD_BLOCK_EDGES = 1 << 21
 # A stored gap of this value means "look the gap up aside" (`Gaps.escaped_at`); smaller gaps are
 # stored as they are [node ids].
 ESCAPE = np.iinfo(np.uint16).max
-# Up to this many follower lists are decoded by slicing each from the gaps; more, by one gather of
-# every position (a tick's posts have a few dozen authors; building positions costs per follower).
-SLICED_LISTS = 64
-# Decoded follower lists a network keeps for the next arm's tick: bounds the memory they take
-# (8 bytes each) [node ids].
-RECENT_LIST_IDS = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -101,12 +96,7 @@ class Gaps:
         `first[k]:first[k] + count[k]` and starts at `before[k]` of the result. Node ids come out
         as intp, the index type: whoever reads them indexes per-person arrays with them."""
         total = int(before[-1] + count[-1]) if len(count) else 0
-        if len(nodes) <= SLICED_LISTS:
-            ends = first + count
-            parts = [self.gaps[a:b] for a, b in zip(first.tolist(), ends.tolist(), strict=True)]
-            g = np.concatenate(parts).astype(np.intp) if parts else np.zeros(0, dtype=np.intp)
-        else:
-            g = self.gaps[self._positions(first, count, before, total)].astype(np.intp)
+        g = self.gaps[self._positions(first, count, before, total)].astype(np.intp)
         # the escaped gaps inside each list, found from the lists' bounds rather than by a scan
         lo = self.escaped_at.searchsorted(first)
         escapes = self.escaped_at.searchsorted(first + count) - lo
@@ -129,22 +119,6 @@ class Gaps:
         at = np.arange(total, dtype=np.int64)
         at += (first - before).repeat(count)
         return at
-
-
-class RecentLists:
-    """Node -> its decoded follower list (read-only), for lists decoded lately; emptied when it
-    would hold more than RECENT_LIST_IDS ids. Holds no number of its own: a list decodes the same
-    every time."""
-
-    def __init__(self) -> None:
-        self.lists: dict[int, Int64s] = {}
-        self.ids = 0  # ids decoded into `lists` since it was last emptied [node ids]
-
-    def make_room(self, ids: int) -> None:
-        if self.ids + ids > RECENT_LIST_IDS:
-            self.lists.clear()
-            self.ids = 0
-        self.ids += ids
 
 
 @dataclass(frozen=True)
@@ -171,56 +145,17 @@ class Network:
 
     def followers_of_each(self, nodes: Ids) -> tuple[Int64s, Int64s]:
         """(the followers of every node in `nodes`, concatenated in that order; each node's count),
-        decoded in one pass rather than a slice per node. A few nodes' lists (a tick's posts) come
-        from `_recent` where they can: the arms of a replication share their candidate posts, so
-        the same authors and retellers come up in each arm's tick."""
+        decoded in one pass rather than a slice per node."""
         first = self.start[nodes]
         count = self.start[nodes + 1] - first
-        if len(nodes) <= SLICED_LISTS:
-            return self._recalled(nodes, first, count), count
         before = count.cumsum() - count  # where each node's followers begin in the result
         return self.lists.decode(first, nodes, count, before), count
-
-    @cached_property
-    def _recent(self) -> RecentLists:
-        return RecentLists()
-
-    def _recalled(self, nodes: Ids, first: Int64s, count: Int64s) -> Int64s:
-        """The follower lists of `nodes` concatenated, decoding only those not in `_recent`."""
-        recent = self._recent
-        ids = nodes.tolist()
-        lists = [recent.lists.get(n) for n in ids]
-        missing = [k for k, f in enumerate(lists) if f is None]
-        if missing:
-            m = np.array(missing, dtype=np.intp)
-            counts = count[m]
-            before = counts.cumsum() - counts
-            decoded = self.lists.decode(first[m], nodes[m], counts, before)
-            decoded.flags.writeable = False
-            recent.make_room(len(decoded))
-            for k, b, c in zip(missing, before.tolist(), counts.tolist(), strict=True):
-                lists[k] = recent.lists[ids[k]] = decoded[b : b + c]
-        found = [f for f in lists if f is not None]  # every one, now
-        if not found:
-            return np.zeros(0, dtype=np.intp)
-        return np.concatenate(found)
 
     @property
     def compiled_lists(self) -> tuple[Int64s, Int32s, UInt16s, Int64s, Int32s]:
         """(start, first, gaps, escaped_at, escaped): the follower lists as `kernels` reads them."""
         g = self.lists
         return self.start, g.first, g.gaps, g.escaped_at, g.escaped
-
-    @cached_property
-    def _degree(self) -> Int32s:
-        """Followers per node, kept beside `start` because word of mouth reads it for every
-        follower a post reaches: one gather instead of two."""
-        return np.diff(self.start).astype(np.int32)
-
-    def reach(self, nodes: Ids) -> Int32s:
-        """How many followers each of `nodes` has [people]."""
-        degree: Int32s = self._degree[nodes]
-        return degree
 
     def edge_blocks(self, max_edges: int) -> Iterator[tuple[Int32s, Int32s]]:
         """(author, follower) pairs, a post by `author` is seen by `follower`, in blocks of whole

@@ -25,7 +25,7 @@ def _reference_hear(net: Network, people: tuple, authors, valence, counter: Coun
     seen, reach = net.followers_of_each(authors)
     post = np.arange(len(authors), dtype=np.int64).repeat(reach)
     more_times = np.where(valence > 0, RETELLING[0], RETELLING[1]) - 1.0
-    chance = more_times[post] / np.maximum(net.reach(seen), 1)
+    chance = more_times[post] / np.maximum(np.diff(net.start)[seen], 1)
     tells = (counter.uniform("audience", index, post_ids[post] + seen) < chance).nonzero()[0]
     retold, more = net.followers_of_each(seen[tells])
     audience = np.concatenate([seen, retold])

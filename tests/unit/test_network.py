@@ -75,23 +75,3 @@ def test_followers_far_apart_survive_the_encoding() -> None:
         net = network_module.Network(start=start, lists=gaps)
         assert all(np.array_equal(net.followers(a), f) for a, f in enumerate(lists))
         assert np.array_equal(net.followers_of, np.concatenate(lists))
-
-
-def test_lists_recalled_from_the_recent_ones_are_the_decoded_lists(
-    net: network_module.Network, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """A tick's few posts read their lists from those decoded lately; whatever the cache holds,
-    or after it empties, each list is the one decoded from the gaps, in the order asked."""
-    monkeypatch.setattr(network_module, "RECENT_LIST_IDS", 200)  # empties every few calls here
-    truth = net.followers_of
-    n = len(net.start) - 1
-    rng = np.random.default_rng(5)
-    for _ in range(200):
-        nodes = rng.integers(0, n, rng.integers(0, network_module.SLICED_LISTS + 1))
-        seen, reach = net.followers_of_each(nodes)
-        expected = [truth[net.start[a] : net.start[a + 1]] for a in nodes.tolist()]
-        assert np.array_equal(seen, np.concatenate(expected) if expected else np.zeros(0))
-        assert reach.tolist() == [len(e) for e in expected]
-        assert seen.dtype == np.intp
-    # it holds at most its bound plus one call's lists
-    assert net._recent.ids <= 200 + network_module.SLICED_LISTS * max(np.diff(net.start))
