@@ -80,7 +80,8 @@ def hear(
     for k in range(n_posts):
         followers = _decode(authors[k], lists, followers)
         more_times = (retelling[0] if valence[k] > 0 else retelling[1]) - 1.0
-        for j in range(reach[k]):
+        # a uniform is never below a chance of 0 or less: no draw then (retelling_positive is 1 by default)
+        for j in range(reach[k] if more_times > 0.0 else 0):
             f = followers[j]
             if uniform_of(salted, post_ids[k] + f) < more_times / np.float64(max(start[f + 1] - start[f], 1)):
                 tellers[n_tells] = f

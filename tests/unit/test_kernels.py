@@ -15,16 +15,19 @@ from simulator.population import build_population
 from simulator.rng import Counter
 from tests.conftest import small
 
-RETELLING = (1.3, 2.7)  # positive, negative: times over; large, so many followers retell
+# positive, negative: times over; large, so many followers retell (1: praise is never retold)
+RETELLINGS = [(1.3, 2.7), (1.0, 2.7)]
 EFFECT = (0.03, 0.002, 0.004)  # trust per post heard, a prospect's pull by praise, by criticism
 
 
-def _reference_hear(net: Network, people: tuple, authors, valence, counter: Counter, index: int, post_ids):
+def _reference_hear(
+    net: Network, people: tuple, retelling, authors, valence, counter: Counter, index, post_ids
+):
     """`Customers.hear` as numpy computed it, on copies of (status, trust, acq_cum)."""
     status, trust, acq_cum = (a.copy() for a in people)
     seen, reach = net.followers_of_each(authors)
     post = np.arange(len(authors), dtype=np.int64).repeat(reach)
-    more_times = np.where(valence > 0, RETELLING[0], RETELLING[1]) - 1.0
+    more_times = np.where(valence > 0, retelling[0], retelling[1]) - 1.0
     chance = more_times[post] / np.maximum(np.diff(net.start)[seen], 1)
     tells = (counter.uniform("audience", index, post_ids[post] + seen) < chance).nonzero()[0]
     retold, more = net.followers_of_each(seen[tells])
@@ -47,13 +50,17 @@ def _people(n: int, rng: np.random.Generator) -> tuple:
     return status, trust, rng.random(n)
 
 
+@pytest.mark.parametrize("retelling", RETELLINGS)
 @pytest.mark.parametrize("escape", [network_module.ESCAPE, 7])  # 7: most gaps are kept aside
-def test_compiled_word_of_mouth_equals_the_numpy_formulation(monkeypatch: pytest.MonkeyPatch, escape: int):
+def test_compiled_word_of_mouth_equals_the_numpy_formulation(
+    monkeypatch: pytest.MonkeyPatch, escape: int, retelling: tuple[float, float]
+):
     world = small(customers=300).world
     pop = build_population(world, seed=3, replication=0)
     monkeypatch.setattr(network_module, "ESCAPE", escape)
     net = build_network(world, pop, seed=3, replication=0)
     rng, counter = np.random.default_rng(11), Counter(seed=3, replication=0)
+    retold = clipped = 0  # the test's worth: retellings happened, and trust was clipped
     for tick in range(20):
         n_posts = int(rng.integers(0, 40))
         authors = rng.integers(0, pop.size, n_posts)
@@ -61,7 +68,7 @@ def test_compiled_word_of_mouth_equals_the_numpy_formulation(monkeypatch: pytest
         valence = rng.choice(np.array([-1, 1], dtype=np.int8), n_posts)
         post_ids = rng.permutation(10_000)[:n_posts] * pop.size
         people = _people(pop.size, rng)
-        expected = _reference_hear(net, people, authors, valence, counter, tick, post_ids)
+        expected = _reference_hear(net, people, retelling, authors, valence, counter, tick, post_ids)
         status, trust, acq_cum = (a.copy() for a in people)
         salted = counter.salted_key("audience", tick)
         reach = kernels.hear(
@@ -69,7 +76,7 @@ def test_compiled_word_of_mouth_equals_the_numpy_formulation(monkeypatch: pytest
             valence,
             post_ids,
             salted,
-            RETELLING,
+            retelling,
             EFFECT,
             net.compiled_lists,
             (status, trust, acq_cum),
@@ -77,6 +84,9 @@ def test_compiled_word_of_mouth_equals_the_numpy_formulation(monkeypatch: pytest
         assert np.array_equal(reach, expected[0])
         assert np.array_equal(trust, expected[1]) and np.array_equal(acq_cum, expected[2])
         assert np.array_equal(status, people[0])
+        retold += int((reach > np.diff(net.start)[authors]).sum())
+        clipped += int(np.isin(trust, (0.0, 1.0)).sum())
+    assert retold > 20 and clipped > 20
 
 
 def test_churned_close_ties_equal_the_numpy_formulation():
