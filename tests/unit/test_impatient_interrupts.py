@@ -17,7 +17,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +82,22 @@ def stopped_by(*signals: signal.Signals) -> Any:
     return simulate
 
 
+def at_the_first_tick(act: Callable[[], object]) -> Any:
+    """The real run, which does `act()` once its first tick is done."""
+
+    def simulate_acting(req: RunRequest, **callbacks: Any) -> Any:
+        progress = callbacks["progress"]
+
+        def on_tick(done: int, total: int) -> None:
+            if done == 1:
+                act()
+            progress(done, total)
+
+        return simulate(req, **{**callbacks, "progress": on_tick})
+
+    return simulate_acting
+
+
 @pytest.mark.parametrize(
     ("stops", "then"),
     [
@@ -105,19 +121,7 @@ def test_a_signal_while_the_stopped_run_writes_its_line_does_not_cut_it(monkeypa
 def test_a_sigterm_while_a_run_stopped_at_a_tick_writes_its_line_does_not_cut_it(monkeypatch, tmp_path):
     terminal = ImpatientTerminal(signal.SIGTERM)
     monkeypatch.setattr(runs, "err_console", Console(file=terminal, width=400))
-    real_simulate = simulate
-
-    def ctrl_c_at_the_first_tick(req: RunRequest, **callbacks: Any) -> Any:
-        progress = callbacks["progress"]
-
-        def on_tick(done: int, total: int) -> None:
-            if done == 1:
-                os.kill(os.getpid(), signal.SIGINT)
-            progress(done, total)
-
-        return real_simulate(req, **{**callbacks, "progress": on_tick})
-
-    monkeypatch.setattr(runs, "simulate", ctrl_c_at_the_first_tick)
+    monkeypatch.setattr(runs, "simulate", at_the_first_tick(lambda: os.kill(os.getpid(), signal.SIGINT)))
     assert exit_code(request(tmp_path)) == EXIT_INTERRUPTED
     (line,) = terminal.getvalue().splitlines()
     assert line.startswith("interrupted: 0 of ") and "--resume" in line, line
@@ -168,18 +172,6 @@ class SignalsWhenFreed:
 def test_a_sigterm_python_drops_in_a_finalizer_still_stops_the_run(monkeypatch, tmp_path):
     terminal = io.StringIO()
     monkeypatch.setattr(runs, "err_console", Console(file=terminal, width=200))
-    real_simulate = simulate
-
-    def sigterm_in_a_finalizer_at_the_first_tick(req: RunRequest, **callbacks: Any) -> Any:
-        progress = callbacks["progress"]
-
-        def on_tick(done: int, total: int) -> None:
-            if done == 1:
-                SignalsWhenFreed()  # freed at once
-            progress(done, total)
-
-        return real_simulate(req, **{**callbacks, "progress": on_tick})
-
-    monkeypatch.setattr(runs, "simulate", sigterm_in_a_finalizer_at_the_first_tick)
+    monkeypatch.setattr(runs, "simulate", at_the_first_tick(SignalsWhenFreed))  # freed at once
     assert exit_code(request(tmp_path)) == EXIT_INTERRUPTED
     assert terminal.getvalue().splitlines() == [STOPPED]
