@@ -107,7 +107,8 @@ def create_app(
     """An app serving one run's arm from its first generation; a conflict stops the process."""
     logger = plain_logger(arm)
     broker = service_broker(bootstrap, f"socialsim-{arm}", logger, middlewares)
-    served = ServedArm(broker, StrategyService(strategy, arm, run, meter), partitions, 0, refuse)
+    service = StrategyService(strategy, arm, run, meter)
+    served = ServedArm(broker, service, partitions, 0, refuse, persistent=True)
     served.subscribers[0] = served.subscribe(0)
     # one ahead, so the first tick of the next generation is read without a new subscriber's start
     served.subscribers[1] = served.subscribe(1, NEXT_GENERATION_WAIT_MS)
@@ -131,6 +132,13 @@ class ServedArm:
     skipped (`_unanswered`): records of a partition arrive in offset order. This holds while the
     subscribers run; `stop` forgets it, so a `start` reads everything again (what was answered is
     then ignored by the host as a repeat, and records of streams taken since are answered).
+
+    Its subscribers and publishers are registered with the broker as not `persistent`: the broker
+    then holds them weakly, so once a run has ended and its arms are dropped, their subscribers,
+    handlers and policy state are freed (a long-lived service serves run after run). A replaced
+    generation's subscriber lives until then: its successor was started in its handler, and the
+    successor's tasks keep that handler's context. Only an app whose one run lasts as long as its
+    process (`create_app`, whose broker documents the contract) keeps them registered for good.
     """
 
     def __init__(
@@ -140,17 +148,21 @@ class ServedArm:
         partitions: int,
         generation: int,
         refusal: Refusal,
+        persistent: bool = False,
     ):
         self.broker, self.service, self.partitions, self.refusal = broker, service, partitions, refusal
+        self.persistent = persistent
         self.arm, self.run = service.arm, service.run
         self.dead = broker.publisher(
             dead_letter_topic(self.run),
+            persistent=persistent,
             title="dead letters",
             description="DeadLetter (docs/events.schema.json): what a service could not use, why, "
             "and a bounded excerpt.",
         )
         self.snapshots = broker.publisher(
             snapshot_topic(self.run),
+            persistent=persistent,
             title="stream snapshots",
             description="StreamSnapshot (msgpack): a stream's state after a simulated day, keyed "
             "replication/arm/day slot, in the replication's partition.",
@@ -182,6 +194,7 @@ class ServedArm:
         return self.broker.publisher(
             topics(self.run, self.arm, generation)[1],
             batch=True,
+            persistent=self.persistent,
             title=f"{self.arm} responses, generation {generation}",
             description="Outbound events (docs/events.schema.json): responses keyed by "
             "customer id, broadcasts, and one tick-done marker per tick, in the replication's partition.",
@@ -207,6 +220,7 @@ class ServedArm:
             fetch_max_wait_ms=fetch_max_wait_ms,
             auto_offset_reset="earliest",
             decoder=_records,
+            persistent=self.persistent,
             title=f"{self.arm} conversations, generation {generation}",
             description="Inbound events (docs/events.schema.json): conversations keyed by "
             "customer id, and one tick-closed marker per tick, in the replication's partition.",

@@ -7,6 +7,7 @@ of the lockstep (a tick is published once the previous one is answered)."""
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 import time
 
@@ -38,9 +39,10 @@ def _tick(t: int, rep: int) -> list:
     return [*convs, closed(t, len(convs))]
 
 
-async def _serve(bootstrap: str, served: ServedArm, broker) -> tuple[dict[int, list], int]:
+async def _serve(bootstrap: str, served: ServedArm, broker) -> tuple[dict[int, list], int, int]:
     """Publish each tick to its generation once the previous one is answered; the events each
-    replication got back, in order, and how many subscribers were still running at the end."""
+    replication got back, in order, how many subscribers were still running at the end, and how
+    many the broker still held once the arm was stopped."""
     got: dict[int, list] = {rep: [] for rep in range(REPLICATIONS)}
     producer = AIOKafkaProducer(bootstrap_servers=bootstrap, linger_ms=0)
     consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, fetch_max_wait_ms=5, enable_auto_commit=False)
@@ -79,7 +81,8 @@ async def _serve(bootstrap: str, served: ServedArm, broker) -> tuple[dict[int, l
             await served.stop()
             await consumer.stop()
             await producer.stop()
-    return got, running
+    gc.collect()
+    return got, running, len(broker.subscribers)
 
 
 def test_every_record_reaches_the_strategy_once_across_generations() -> None:
@@ -93,11 +96,14 @@ def test_every_record_reaches_the_strategy_once_across_generations() -> None:
         service = service_broker(broker.bootstrap, "test", logging.getLogger("test"))
         host = StrategyService(strategy(ARM), ARM, RUN)
         served = ServedArm(service, host, PARTITIONS, 0, print)
-        got, running = asyncio.run(_serve(broker.bootstrap, served, service))
+        got, running, left = asyncio.run(_serve(broker.bootstrap, served, service))
     finally:
         broker.stop()
     assert host.ignored == {}, "a record reached the strategy twice"
     assert running == 2, "the current generation's subscriber and the next one's"
+    # a long-lived service serves run after run: an ended run's subscribers, and the handlers
+    # holding its policy state, must not stay alive with it
+    assert left == 0, "a stopped arm's subscribers were freed"
     for rep in range(REPLICATIONS):
         policy = Policy(strategy(ARM), ARM)
         expected = []
