@@ -142,8 +142,8 @@ class _Stopping:
 
 
 def _unraisable(unraisable: Any) -> None:
-    """Python's report of a stop it dropped is noise: the stop is raised again (`raise_dropped_stop`)
-    and says so in its one line."""
+    """Python's report of a stop it dropped is noise: the stop is raised again (`raise_dropped_stop`,
+    called between ticks or points and once the work is done) and says so in its one line."""
     if _Stopping.asked and isinstance(unraisable.exc_value, KeyboardInterrupt):
         return
     _Stopping.report(unraisable)

@@ -81,6 +81,7 @@ def _sweep(label: str) -> Iterator[SweepProgress]:
         with sweep_progress(err_console, label) as bar:
             bar.between_points = raise_dropped_stop
             yield bar
+        raise_dropped_stop()  # one dropped after the last point
     except ConfigError as exc:
         fail(exc)
     except PointError as exc:

@@ -150,6 +150,7 @@ def _execute(req: RunRequest, stop: StopAtTick) -> None:
                 on_serving=lambda url: err_console.print(f"metrics: {url}", highlight=False),
                 stop=stop.at_tick,
             )
+            raise_dropped_stop()  # one dropped after the last tick (no tick boundary follows)
     except CheckpointError as exc:
         fail(ConfigError([f"--resume {req.out}: {exc}"]))
     except Interrupted as exc:

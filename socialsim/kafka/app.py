@@ -136,9 +136,10 @@ class ServedArm:
     Its subscribers and publishers are registered with the broker as not `persistent`: the broker
     then holds them weakly, so once a run has ended and its arms are dropped, their subscribers,
     handlers and policy state are freed (a long-lived service serves run after run). A replaced
-    generation's subscriber lives until then: its successor was started in its handler, and the
-    successor's tasks keep that handler's context. Only an app whose one run lasts as long as its
-    process (`create_app`, whose broker documents the contract) keeps them registered for good.
+    generation's subscriber lives a generation longer: its successor was started in its handler,
+    and the successor's tasks keep that handler's context until they stop. Only an app whose one
+    run lasts as long as its process (`create_app`, whose broker documents the contract) keeps
+    them registered for good.
     """
 
     def __init__(

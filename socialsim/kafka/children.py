@@ -16,16 +16,18 @@ import signal
 import sys
 
 _PR_SET_PDEATHSIG = 1
+# libc's prctl, bound once here rather than in each child (see `die_with_parent`); Linux only
+_prctl = ctypes.CDLL(None, use_errno=True).prctl if sys.platform.startswith("linux") else None
+if _prctl is not None:
+    _prctl.argtypes, _prctl.restype = [ctypes.c_int, ctypes.c_ulong], ctypes.c_int
 
 
 def die_with_parent() -> None:
     """`preexec_fn` for Popen: SIGINT and SIGTERM at their defaults in the child, and the kernel to
     SIGTERM it when its parent exits — strictly, when the thread that started it exits, so start
-    children from a thread that lives as long as they do. Through libc: Python's `signal.signal`
-    works in the main thread only, and Popen may be called from another (the child is about to
-    exec anyway)."""
-    if sys.platform.startswith("linux"):
-        libc = ctypes.CDLL(None, use_errno=True)
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            libc.signal(sig, signal.SIG_DFL.value)
-        libc.prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)
+    children from a thread that lives as long as they do. Only calls already bound: the child of
+    a process with threads must not load or look up anything before it execs."""
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, signal.SIG_DFL)
+    if _prctl is not None:
+        _prctl(_PR_SET_PDEATHSIG, signal.SIGTERM)

@@ -81,6 +81,7 @@ class Runs:
         self.owned: dict[str, set[int]] = {}
         self.ended: set[str] = set()
         self.stream_partition: dict[tuple[str, int], int] = {}  # (run, replication) -> control partition
+        self._ending: set[asyncio.Task[None]] = set()  # runs being dropped (the loop holds tasks weakly)
 
     def _wanted(self, ann: RunAnnouncement, existing: set[str]) -> list[AnnouncedArm]:
         """The arms of `ann` this service serves, if it is one of its runs and still running."""
@@ -231,7 +232,9 @@ class Runs:
         if self.only_run is not None:
             refuse(run, cause)
         self.log.error("dropping run %s: %s", run, cause)
-        asyncio.get_running_loop().create_task(self.end(run))
+        task = asyncio.get_running_loop().create_task(self.end(run))
+        self._ending.add(task)
+        task.add_done_callback(self._ending.discard)
 
 
 class _Handover(ConsumerRebalanceListener):  # type: ignore[misc]

@@ -92,6 +92,10 @@ UNSETTLED_GRACE_S = 1.0
 FINAL_SETTLE_S = 0.2
 # [s] How long announcing a run's end may take: it is cleanup, and must not hold up the exit.
 END_TIMEOUT_S = 5.0
+# [s] How long an interrupted step may take to unwind. It is normally at once, but a client
+# waiting on a lost broker unwinds only at its request timeout (40 s): past this, the step is
+# left cancelled and the clients are stopped under it (`shutdown`).
+UNWIND_TIMEOUT_S = 1.0
 # [s] How long a tick waits for a strategy service's replies, and, once a dead service has been
 # replaced, for its replacement (start-up, restoring snapshots, replaying up to two simulated days).
 REPLACEMENT_TIMEOUT_S = 60.0
@@ -183,22 +187,27 @@ class KafkaTransport:
             self._run(asyncio.wait_for(self._end(), timeout_s))
 
     def shutdown(self) -> None:
-        self._run(self._stop())
-        self.loop.close()
+        try:
+            self._run(self._stop())
+        finally:
+            self.loop.close()
 
     # ---- internals --------------------------------------------------------------------------
     def _run(self, step: Coroutine[Any, Any, T]) -> T:
-        """Run `step` on the transport's loop. An interrupt raised while it waits (Ctrl-C, or
-        SIGTERM's handler) cancels it and lets it unwind before going on up, as `asyncio.run` does:
-        left pending, it would wake up inside the cleanup's own steps, starting a client while
-        `shutdown` stops it, or failing on the loop `shutdown` closed."""
+        """Run `step` on the transport's loop. An exception raised while it waits, outside it (a
+        signal handler's: Ctrl-C, SIGTERM, the broker watchdog's `BrokerLost`), cancels it and lets
+        it unwind before going on up, as `asyncio.run` does: left pending, it would wake up inside
+        the cleanup's own steps, starting a client while `shutdown` stops it, or failing on the
+        loop `shutdown` closed."""
         task = self.loop.create_task(step)
         try:
             return self.loop.run_until_complete(task)
-        except KeyboardInterrupt:
-            task.cancel()
-            with contextlib.suppress(BaseException):  # it ends cancelled, or with what interrupted it
-                self.loop.run_until_complete(task)
+        except BaseException:
+            if not task.done():
+                task.cancel()
+                # what it ends with is the cancellation, or what stopped it: already on its way up
+                with contextlib.suppress(BaseException):
+                    self.loop.run_until_complete(asyncio.wait({task}, timeout=UNWIND_TIMEOUT_S))
             raise
 
     @property
@@ -295,11 +304,16 @@ class KafkaTransport:
             self.admin.delete(doomed)
 
     async def _stop(self) -> None:
-        """Stop whichever clients exist: an interrupted `_start` may have made only one."""
-        for client in (self._consumer, self._producer):
-            if client is not None:
-                await client.stop()
+        """Stop whichever clients exist (an interrupted `_start` may have made only one), each one
+        whatever the other's stop raises. A client's background task that an interrupt ended
+        raises it again when the client awaits it on its way out: that is the stop already under
+        way (signals are held during cleanup), not news. An error is."""
+        clients = [c for c in (self._consumer, self._producer) if c is not None]
         self._producer = self._consumer = None
+        stopped = await asyncio.gather(*(c.stop() for c in clients), return_exceptions=True)
+        errors = [e for e in stopped if isinstance(e, Exception)]
+        if errors:
+            raise errors[0]
 
     async def _send(self, batches: dict[tuple[int, str], TickBatch]) -> None:
         if not self.ledger.collecting():  # the first replication of a tick: every earlier reply is in

@@ -16,8 +16,9 @@ from types import FrameType
 
 import pytest
 
-from socialsim.kafka.broker import EmbeddedBroker
+from socialsim.kafka.broker import BrokerLost, EmbeddedBroker
 from socialsim.kafka.transport import KafkaTransport
+from socialsim.kafka.watchdog import WAKE_SIGNAL
 
 # [s] when the signal comes: well after the clients' start has begun waiting on the paused broker
 INTERRUPT_AFTER_S = 0.5
@@ -34,23 +35,38 @@ def paused_broker() -> Iterator[EmbeddedBroker]:
         broker.stop()
 
 
-def _interrupt(signum: int, frame: FrameType | None) -> None:
-    raise KeyboardInterrupt  # what the command's SIGTERM handler does (`stop_on_sigterm`)
+class _Raising:
+    """A signal handler raising `exc` in the main thread, as the command's SIGTERM handler does
+    (`stop_on_sigterm`: KeyboardInterrupt) and the broker watchdog's (`BrokerLost`)."""
+
+    def __init__(self, exc: BaseException) -> None:
+        self.exc = exc
+
+    def __call__(self, signum: int, frame: FrameType | None) -> None:
+        raise self.exc
 
 
-def test_sigterm_while_the_clients_start_is_cleaned_up_at_once(paused_broker: EmbeddedBroker) -> None:
+@pytest.mark.parametrize(
+    ("sig", "exc"),
+    [(signal.SIGTERM, KeyboardInterrupt()), (WAKE_SIGNAL, BrokerLost("lost the Kafka broker"))],
+    ids=["sigterm", "watchdog"],
+)
+def test_an_interrupt_while_the_clients_start_is_cleaned_up_at_once(
+    paused_broker: EmbeddedBroker, sig: signal.Signals, exc: BaseException
+) -> None:
     transport = KafkaTransport(
         paused_broker.bootstrap, "interrupted-0", ["support"], admin=_NoTopics(), partitions=1
     )
-    previous = signal.signal(signal.SIGTERM, _interrupt)
-    timer = threading.Timer(INTERRUPT_AFTER_S, os.kill, (os.getpid(), signal.SIGTERM))
+    previous = signal.signal(sig, _Raising(exc))
+    timer = threading.Timer(INTERRUPT_AFTER_S, os.kill, (os.getpid(), sig))
     try:
         timer.start()
-        with pytest.raises(KeyboardInterrupt):
+        with pytest.raises(type(exc)):
             transport.open({}, [0])
     finally:
         timer.cancel()
-        signal.signal(signal.SIGTERM, previous)
+        signal.signal(sig, previous)
+    assert transport._producer is not None, "the interrupt came before the clients' start"
     assert asyncio.all_tasks(transport.loop) == set(), "the interrupted start is left pending"
     transport.shutdown()  # must neither raise nor wait for the paused broker
     assert transport.loop.is_closed()
