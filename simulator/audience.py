@@ -8,6 +8,8 @@ too many promotions, posting too often, irrelevant content, and being ignored.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import numpy as np
 
 from socialsim.contracts.world import World
@@ -66,18 +68,25 @@ class Audience:
         return left, reason
 
     def after_responses(
-        self, node: Ids, annoyed: Bools, neglected: Bools, fatigue: Floats, u: Floats
+        self, node: Ids, annoyed: Bools, neglected: Bools, fatigue: Floats, u: Callable[[Ids], Floats]
     ) -> tuple[Int64s, Int8s]:
         """Unfollows after a tick's responses: an unsolicited pitch is a promotion, a question or
-        complaint left unanswered is neglect. `fatigue` is each person's promotion fatigue now."""
+        complaint left unanswered is neglect. `fatigue` is each person's promotion fatigue now; `u`
+        gives the unfollow uniforms of the responses at the positions asked (drawn only when someone
+        has a reason to leave)."""
         if not (annoyed.any() or neglected.any()):  # no reason to leave: every chance is 0
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
         r = self.r
-        zero = np.zeros(len(node))
-        promo = np.where(annoyed, r.unfollow_per_promotion * fatigue, 0.0)
-        neglect = np.where(neglected & ~annoyed, r.unfollow_after_neglect, 0.0)
-        first = np.unique(node, return_index=True)[1]  # a person unfollows once
-        return self.unfollow(node[first], u[first], [promo[first], zero[first], zero[first], neglect[first]])
+        # a person unfollows once: each one's first response, by node ascending (as np.unique's
+        # return_index; a dict rather than its sort, for the few dozen responses of a tick)
+        seen: dict[int, int] = {}
+        for k, n in enumerate(node.tolist()):
+            seen.setdefault(n, k)
+        first = np.array([seen[n] for n in sorted(seen)], dtype=np.int64)
+        promo = np.where(annoyed[first], r.unfollow_per_promotion * fatigue[first], 0.0)
+        neglect = np.where(neglected[first] & ~annoyed[first], r.unfollow_after_neglect, 0.0)
+        zero = np.zeros(len(first))
+        return self.unfollow(node[first], u(first), [promo, zero, zero, neglect])
 
     def end_of_day(self, fade: float) -> None:
         self.seen *= fade

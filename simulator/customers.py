@@ -18,7 +18,7 @@ from socialsim.contracts.world import World
 
 from . import kernels
 from .arrays import Bools, Floats, Ids, Int8s, Int16s, Int32s, Int64s
-from .exogenous import max_rate_multiplier
+from .exogenous import Candidates, max_rate_multiplier
 from .network import Network
 from .population import Population
 
@@ -93,17 +93,18 @@ class Customers:
         self._prospects: Int32s | None = None
 
     # ---- who posts ------------------------------------------------------------------------
-    def keeps(self, node: Ids, intent: Int8s, u: Floats) -> Bools:
-        """Thinning: does this arm's state turn the candidate into a real post?"""
-        mult = np.ones(len(node))
-        seeking = (intent == I_QUESTION) | (intent == I_COMPLAINT)
-        mult[seeking] = self.comeback[node[seeking]]
-        praise = intent == I_PRAISE
-        # np.clip(x, 0, max_mult) as two ufuncs: the same numbers without np.clip's dispatch
-        ratio = self.trust[node[praise]] / np.maximum(self.baseline[node[praise]], 1e-9)
-        mult[praise] = np.minimum(np.maximum(ratio, 0.0, out=ratio), self.max_mult, out=ratio)
-        customer: Bools = self.status[node] == CUSTOMER  # numpy types `==` on arrays as Any
-        return customer & (u * self.max_mult < mult)
+    def keeps(self, first: int, stop: int, cand: Candidates) -> Int64s:
+        """Thinning: the candidates first..stop-1 this arm's state turns into real posts (indices,
+        ascending). Compiled (`kernels.kept`): a tick has a few dozen candidates, too few for numpy's
+        per-call cost."""
+        return kernels.kept(
+            first,
+            stop,
+            (cand.node, cand.intent, cand.u),
+            (I_QUESTION, I_COMPLAINT, I_PRAISE),
+            (self.status, self.comeback, self.trust, self.baseline),
+            self.max_mult,
+        )
 
     def _clip_trust(self, nodes: Ids) -> None:
         """Keep trust in [0, 1], touching only the people just changed (not the whole population)."""

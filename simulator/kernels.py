@@ -145,3 +145,42 @@ def churned_ties(
         crowd = start[c + 1] - start[c]
         for f in followers[:crowd]:
             churned_followees[f] += min(1.0, close_ties / np.float64(max(max(crowd, followees[f]), 1)))
+
+
+@compiled
+def kept(
+    first: int,
+    stop: int,
+    candidates: tuple[Int32s, Int8s, Floats],
+    intents: tuple[int, int, int],
+    people: tuple[Int8s, Floats, Floats, Floats],
+    max_mult: float,
+) -> Int64s:
+    """`Customers.keeps` over the candidates first..stop-1: the indices of those this arm's state
+    turns into posts, ascending. `candidates` is (node, intent, u); `intents` is (question, complaint,
+    praise); `people` is (status, comeback, trust, baseline), status 1 a customer. Only a division, a
+    product and comparisons, as numpy did them: a seeker's rate rises by their comeback, a praiser's
+    is trust / max(baseline, 1e-9) clipped to [0, max_mult] (NaN kept, as np.maximum and np.minimum)."""
+    node, intent, u = candidates
+    question, complaint, praise = intents
+    status, comeback, trust, baseline = people
+    out = np.empty(stop - first, dtype=np.int64)
+    n = 0
+    for i in range(first, stop):
+        f = node[i]
+        if status[f] != 1:
+            continue
+        mult = 1.0
+        if intent[i] == question or intent[i] == complaint:
+            mult = comeback[f]
+        elif intent[i] == praise:
+            b = baseline[f]
+            mult = trust[f] / (1e-9 if b < 1e-9 else b)
+            if mult < 0.0:
+                mult = 0.0
+            if mult > max_mult:
+                mult = max_mult
+        if u[i] * max_mult < mult:
+            out[n] = i
+            n += 1
+    return out[:n]

@@ -92,7 +92,12 @@ class ArmWorld:
         self.discount = world.economics.offer_discount
         self.tone_multiplier = world.reactions.tone_trust_multiplier
         self._action_index = {a: k for k, a in enumerate(ACTIONS)}
+        self._none, self._offer = ACTIONS.index("none"), ACTIONS.index("offer")
+        self._seeks = [i in HELP_SEEKING for i in INTENTS]  # by intent index, as Python bools
         self._cursor = 0
+        # (name, kind) by topic index, and "replication-": what a conversation's fields are made of
+        self._topic_pairs = list(zip(self.topics, self.topic_kinds, strict=True))
+        self._id_prefix = f"{shared.replication}-"
         self._pending: dict[str, int] = {}  # conversation id -> candidate index, until answered or given up
         initial = np.flatnonzero(self.audience.follows)
         self._lifecycle("follow", 0.0, 0, initial, "initial")
@@ -102,38 +107,40 @@ class ArmWorld:
     def close_tick(self, tick: int, start: float, end: float, day: int, final: bool) -> TickBatch:
         cand, pop = self.shared.candidates, self.shared.population
         stop = int(np.searchsorted(cand.minute, end, side="left"))
-        idx = np.arange(self._cursor, stop)
+        idx = self.customers.keeps(self._cursor, stop, cand)
         self._cursor = stop
-        idx = idx[self.customers.keeps(cand.node[idx], cand.intent[idx], cand.u[idx])]
-        rep = self.shared.replication
         convs = []
         nodes = cand.node[idx]
-        intents, topics = cand.intent[idx], cand.topic[idx]
+        intents = cand.intent[idx]
+        pending, prefix, topics, segments = self._pending, self._id_prefix, self._topic_pairs, self.segments
         for i, node, intent, topic, minute, segment, followers, spend in zip(
             idx.tolist(),
             nodes.tolist(),
             intents.tolist(),
-            topics.tolist(),
+            cand.topic[idx].tolist(),
             cand.minute[idx].tolist(),
-            self._segment_array[pop.segment[nodes]].tolist(),
+            pop.segment[nodes].tolist(),
             pop.followers[nodes].tolist(),
             pop.monthly_spend[nodes].tolist(),
             strict=True,
         ):
-            c = Conversation(
-                id=f"{rep}-{i}",
-                tick=tick,
-                minute=minute,
-                customer=node,
-                segment=segment,
-                topic=self.topics[topic],
-                topic_kind=self.topic_kinds[topic],
-                intent=INTENTS[intent],
-                followers=followers,
-                monthly_value_dollars=round(spend, 2),
+            cid = prefix + str(i)
+            name, kind = topics[topic]
+            convs.append(
+                Conversation(
+                    id=cid,
+                    tick=tick,
+                    minute=minute,
+                    customer=node,
+                    segment=segments[segment],
+                    topic=name,
+                    topic_kind=kind,
+                    intent=INTENTS[intent],
+                    followers=followers,
+                    monthly_value_dollars=round(spend, 2),
+                )
             )
-            self._pending[c.id] = i
-            convs.append(c)
+            pending[cid] = i
         self.rec.conversations_posted(convs, int(self.help_seeking[intents].sum()))
         self._public_posts(idx, tick)
         kpis = Kpis(day=day, last_day_revenue_dollars=round(self.rec.revenue_on(day - 1), 6) if day else 0.0)
@@ -166,7 +173,7 @@ class ArmWorld:
         reach = self.customers.hear(
             nodes, valence, counter.salted_key("audience", _RETELL[origin]), idx * size
         )
-        segments = self._segment_array[self.shared.population.segment[nodes]].tolist()
+        segments = self._names(nodes)
         self.rec.word_of_mouth_posts(idx, cand.minute[idx], tick, nodes, segments, valence, reach, origin)
 
     # ---- tick close: ingest -----------------------------------------------------------------
@@ -181,42 +188,45 @@ class ArmWorld:
 
     def _react(self, responses: list[Response], tick: int) -> None:
         cand, pop = self.shared.candidates, self.shared.population
-        idx = np.array([self._pending.pop(r.conversation_id) for r in responses], dtype=np.int64)
+        pending, actions, tones = self._pending, self._action_index, self.tone_multiplier
+        # one pass over the responses for the fields the reactions read
+        fields = [
+            (pending.pop(r.conversation_id), actions[r.action], r.delay_minutes, r.pitched, tones[r.tone])
+            for r in responses
+        ]
+        ids, action_ids, delays, pitches, voices = zip(*fields, strict=True)
+        idx = np.array(ids, dtype=np.int64)
         node, intent, topic = cand.node[idx], cand.intent[idx], cand.topic[idx]
-        action = np.array([self._action_index[r.action] for r in responses])
+        action = np.array(action_ids)
         need = self.need[intent, self.topic_kind[topic]]
-        answered = action != ACTIONS.index("none")
-        delay = np.array([r.delay_minutes for r in responses])
-        pitched = np.array([r.pitched for r in responses], dtype=bool)
-        u_pitch = self.shared.counter.uniform("pitch", 0, idx)
-        tone = np.array([self.tone_multiplier[r.tone] for r in responses])
         out = self.customers.react(
             node,
             intent,
             self.quality[need, action],
-            delay,
-            answered,
-            pitched,
-            tone,
-            action == ACTIONS.index("offer"),
+            np.array(delays),
+            action != self._none,
+            np.array(pitches, dtype=bool),
+            np.array(voices),
+            action == self._offer,
             cand.u_outcome[idx],
             cand.u_wom[idx],
-            u_pitch,
+            self.shared.counter.uniform("pitch", 0, idx),
             self.discount,
         )
-        for r, seg, t, i, helped, seeking, trust, dollars, n in zip(
+        segments, topics, seeks = self.segments, self.topics, self._seeks
+        for r, s, t, i, helped, trust, dollars, n in zip(
             responses,
-            self._segment_array[pop.segment[node]].tolist(),
+            pop.segment[node].tolist(),
             topic.tolist(),
             intent.tolist(),
             out.helped.tolist(),
-            self.help_seeking[intent].tolist(),
             out.trust_after.tolist(),
             out.purchase_dollars.tolist(),
             node.tolist(),
             strict=True,
         ):
-            self.rec.response(r, seg, self.topics[t], INTENTS[i], helped, seeking, trust)
+            seg = segments[s]
+            self.rec.response(r, seg, topics[t], INTENTS[i], helped, seeks[i], trust)
             if dollars > 0:
                 pitch = r.pitched and INTENTS[i] != "purchase_intent"
                 source = "offer" if r.action == "offer" else ("pitch" if pitch else "conversation")
@@ -230,7 +240,7 @@ class ArmWorld:
             out.annoyed,
             out.neglected,
             self.customers.fatigue[node],
-            self.shared.counter.uniform("audience", _UNFOLLOW_AFTER_REPLY, idx),
+            lambda at: self.shared.counter.uniform("audience", _UNFOLLOW_AFTER_REPLY, idx[at]),
         )
         self._unfollows(gone, reasons, (tick + 1) * float(self.world.horizon.tick_minutes), tick)
 
@@ -268,13 +278,18 @@ class ArmWorld:
     def _lifecycle(
         self, kind: str, minute: float, tick: int, nodes: np.ndarray, action: str | None = None
     ) -> None:
-        names = self._segment_array[self.shared.population.segment[nodes]].tolist()
+        names = self._names(nodes)
         self.rec.lifecycle(
             kind, minute, tick, nodes, names, None if action is None else [action] * len(nodes)
         )
 
+    def _names(self, nodes: np.ndarray) -> list[str]:
+        """Segment names of `nodes` (a list lookup: cheaper than numpy's string arrays for a few)."""
+        segments = self.segments
+        return [segments[s] for s in self.shared.population.segment[nodes].tolist()]
+
     def _unfollows(self, nodes: np.ndarray, reasons: np.ndarray, minute: float, tick: int) -> None:
-        names = self._segment_array[self.shared.population.segment[nodes]].tolist()
+        names = self._names(nodes)
         why = [UNFOLLOW_REASONS[r] for r in reasons.tolist()]
         self.rec.lifecycle("unfollow", minute, tick, nodes, names, why)
 
