@@ -106,11 +106,6 @@ class Customers:
             self.max_mult,
         )
 
-    def _clip_trust(self, nodes: Ids) -> None:
-        """Keep trust in [0, 1], touching only the people just changed (not the whole population)."""
-        t = self.trust[nodes]
-        self.trust[nodes] = np.minimum(np.maximum(t, 0.0, out=t), 1.0, out=t)  # np.clip, without its dispatch
-
     # ---- responses ------------------------------------------------------------------------
     def react(
         self,
@@ -127,47 +122,45 @@ class Customers:
         u_pitch: Floats,
         discount: float,
     ) -> Reaction:
+        """What a tick's responses do to the people who get them (aligned arrays, one per response).
+        Compiled (`kernels.react`) but for the decay of help with delay, whose power numpy takes."""
         r = self.r
-        seeking = (intent == I_QUESTION) | (intent == I_COMPLAINT) | (intent == I_PURCHASE)
-        p_help = np.where(answered, quality * np.power(0.5, delay / r.help_half_life_minutes), 0.0)
-        helped = seeking & (u_outcome < p_help)
-        weight = np.where(intent == I_COMPLAINT, r.complaint_weight, 1.0) * self.service[node]
-        delta = (
-            np.where(
-                helped, r.trust_gain_helped, np.where(answered, -r.trust_loss_unhelped, -r.trust_loss_ignored)
-            )
-            * weight
+        decay = np.power(0.5, delay / r.help_half_life_minutes)
+        helped, dollars, trust_after, valence, annoyed, neglected = kernels.react(
+            (node, intent, quality, decay, answered, pitched, tone, offer),
+            (u_outcome, u_wom, u_pitch),
+            (I_QUESTION, I_COMPLAINT, I_PURCHASE),
+            (
+                r.complaint_weight,
+                r.trust_gain_helped,
+                r.trust_loss_unhelped,
+                r.trust_loss_ignored,
+                r.trust_gain_acknowledged,
+                r.pitch_annoyance,
+                r.comeback_cap,
+                1 + r.comeback_uplift,
+                r.purchase_conversion_unanswered,
+                r.purchase_conversion_helped,
+                r.pitch_conversion,
+                1.0 - discount,
+                r.advocacy_after_help,
+                r.rant_after_neglect,
+            ),
+            (
+                self.pop.segment,
+                self.service.by_segment,
+                self.promotion.by_segment,
+                self.purchase_value.by_segment,
+            ),
+            (self.trust, self.fatigue, self.comeback),
         )
-        delta = np.where(seeking, delta, r.trust_gain_acknowledged * p_help * self.service[node])
-        delta = np.where(delta > 0, delta * tone, delta)  # the voice of an answer scales the trust it wins
-        annoyed = pitched & (intent != I_PURCHASE)
-        delta -= np.where(annoyed, r.pitch_annoyance, 0.0)
-        np.add.at(self.trust, node, delta)
-        self._clip_trust(node)
-        np.add.at(self.fatigue, node, annoyed.astype(float))
-        comeback = helped & (intent != I_PURCHASE)
-        self.comeback[node[comeback]] = np.minimum(
-            r.comeback_cap, self.comeback[node[comeback]] * (1 + r.comeback_uplift)
-        )
-        # purchase intent: conversion rises with the chance the answer helped (one uniform, so monotone)
-        p_buy = (
-            r.purchase_conversion_unanswered
-            + (r.purchase_conversion_helped - r.purchase_conversion_unanswered) * p_help
-        )
-        bought = (intent == I_PURCHASE) & (u_outcome < p_buy)
-        pitch_buy = annoyed & (u_pitch < r.pitch_conversion * self.promotion[node])
-        price = self.purchase_value[node] * np.where(offer, 1.0 - discount, 1.0)
-        dollars = np.where(bought | pitch_buy, price, 0.0)
-        advocate = helped & (u_wom < np.minimum(1.0, r.advocacy_after_help * self.service[node]))
-        rant = (intent == I_COMPLAINT) & ~helped & (u_wom < r.rant_after_neglect)
-        valence = np.where(advocate, 1, np.where(rant, -1, 0)).astype(np.int8)
         return Reaction(
             helped=helped,
             purchase_dollars=dollars,
-            trust_after=self.trust[node],
+            trust_after=trust_after,
             wom_valence=valence,
             annoyed=annoyed,
-            neglected=seeking & (intent != I_PURCHASE) & ~answered,
+            neglected=neglected,
         )
 
     # ---- word of mouth --------------------------------------------------------------------

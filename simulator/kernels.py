@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from .arrays import Floats, Ids, Int8s, Int32s, Int64s, UInt16s
+from .arrays import Bools, Floats, Ids, Int8s, Int16s, Int32s, Int64s, UInt16s
 from .jit import compiled
 from .rng import uniform_of
 
@@ -184,3 +184,99 @@ def kept(
             out[n] = i
             n += 1
     return out[:n]
+
+
+@compiled
+def react(
+    responses: tuple[Ids, Int8s, Floats, Floats, Bools, Bools, Floats, Bools],
+    uniforms: tuple[Floats, Floats, Floats],
+    intents: tuple[int, int, int],
+    rates: tuple[float, ...],
+    per_segment: tuple[Int16s, Floats, Floats, Floats],
+    people: tuple[Floats, Floats, Floats],
+) -> tuple[Bools, Floats, Floats, Int8s, Bools, Bools]:
+    """`Customers.react` as one loop, the numpy formulation's float64 operations in its order.
+    `responses` is (node, intent, quality, decay, answered, pitched, tone, offer), decay being
+    0.5 ** (delay / half-life) (computed by numpy: no transcendental function here); `uniforms` is
+    (outcome, word of mouth, pitch); `intents` is (question, complaint, purchase); `rates` is
+    (complaint weight, gain helped, loss unhelped, loss ignored, gain acknowledged, pitch annoyance,
+    comeback cap, 1 + comeback uplift, conversion unanswered, conversion helped, pitch conversion,
+    1 - offer discount, advocacy after help, rant after neglect); `per_segment` is (segment per
+    person, service, promotion, purchase value by segment); `people` is (trust, fatigue, comeback),
+    changed in place.
+
+    Trust moves by `np.add.at`'s order (response by response) and is clipped to [0, 1] after all
+    moves; a comeback rises once per person however many of their answers helped (numpy's fancy
+    assignment: every new value from the old, the last written wins)."""
+    node, intent, quality, decay, answered, pitched, tone, offer = responses
+    u_outcome, u_wom, u_pitch = uniforms
+    question, complaint, purchase = intents
+    (
+        complaint_weight,
+        gain_helped,
+        loss_unhelped,
+        loss_ignored,
+        gain_acknowledged,
+        pitch_annoyance,
+        comeback_cap,
+        comeback_rise,
+        conversion_unanswered,
+        conversion_helped,
+        pitch_conversion,
+        offer_price,
+        advocacy,
+        rant,
+    ) = rates
+    segment, service, promotion, purchase_value = per_segment
+    trust, fatigue, comeback = people
+    n = len(node)
+    helped = np.zeros(n, dtype=np.bool_)
+    dollars = np.zeros(n, dtype=np.float64)
+    valence = np.zeros(n, dtype=np.int8)
+    annoyed = np.zeros(n, dtype=np.bool_)
+    neglected = np.zeros(n, dtype=np.bool_)
+    rises = np.empty(n, dtype=np.float64)
+    for k in range(n):
+        f, i = node[k], intent[k]
+        s = segment[f]
+        seeking = i in (question, complaint, purchase)
+        p_help = quality[k] * decay[k] if answered[k] else 0.0
+        helped[k] = seeking and u_outcome[k] < p_help
+        if seeking:
+            weight = (complaint_weight if i == complaint else 1.0) * service[s]
+            moved = gain_helped if helped[k] else (-loss_unhelped if answered[k] else -loss_ignored)
+            delta = moved * weight
+        else:
+            delta = gain_acknowledged * p_help * service[s]
+        if delta > 0:
+            delta = delta * tone[k]
+        annoyed[k] = pitched[k] and i != purchase
+        delta = delta - (pitch_annoyance if annoyed[k] else 0.0)
+        trust[f] += delta
+        p_buy = conversion_unanswered + (conversion_helped - conversion_unanswered) * p_help
+        bought = i == purchase and u_outcome[k] < p_buy
+        pitch_buy = annoyed[k] and u_pitch[k] < pitch_conversion * promotion[s]
+        if bought or pitch_buy:
+            dollars[k] = purchase_value[s] * (offer_price if offer[k] else 1.0)
+        advocacy_chance = advocacy * service[s]
+        if helped[k] and u_wom[k] < (1.0 if advocacy_chance > 1.0 else advocacy_chance):
+            valence[k] = 1
+        elif i == complaint and not helped[k] and u_wom[k] < rant:
+            valence[k] = -1
+        neglected[k] = seeking and i != purchase and not answered[k]
+        risen = comeback[f] * comeback_rise
+        rises[k] = comeback_cap if risen > comeback_cap else risen
+    for k in range(n):  # as np.maximum then np.minimum clip (NaN kept)
+        f = node[k]
+        if trust[f] < 0.0:
+            trust[f] = 0.0
+        elif trust[f] > 1.0:
+            trust[f] = 1.0
+        fatigue[f] += 1.0 if annoyed[k] else 0.0
+    for k in range(n):
+        if helped[k] and intent[k] != purchase:
+            comeback[node[k]] = rises[k]
+    trust_after = np.empty(n, dtype=np.float64)
+    for k in range(n):
+        trust_after[k] = trust[node[k]]
+    return helped, dollars, trust_after, valence, annoyed, neglected
