@@ -14,6 +14,7 @@ import numpy as np
 
 from socialsim.contracts.world import World
 
+from . import kernels
 from .arrays import Bools, Floats, Ids, Int8s, Int64s
 from .population import Population
 
@@ -68,25 +69,20 @@ class Audience:
         return left, reason
 
     def after_responses(
-        self, node: Ids, annoyed: Bools, neglected: Bools, fatigue: Floats, u: Callable[[Ids], Floats]
+        self, node: Ids, annoyed: Bools, neglected: Bools, fatigue: Floats, u: Callable[[], Floats]
     ) -> tuple[Int64s, Int8s]:
         """Unfollows after a tick's responses: an unsolicited pitch is a promotion, a question or
-        complaint left unanswered is neglect. `fatigue` is each person's promotion fatigue now; `u`
-        gives the unfollow uniforms of the responses at the positions asked (drawn only when someone
-        has a reason to leave)."""
+        complaint left unanswered is neglect. `fatigue` is everyone's promotion fatigue now (by
+        person); `u` gives the responses' unfollow uniforms, drawn only when someone has a reason
+        to leave. Compiled (`kernels.unfollows_after`): a tick has a few dozen responses."""
         if not (annoyed.any() or neglected.any()):  # no reason to leave: every chance is 0
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int8)
-        r = self.r
-        # a person unfollows once: each one's first response, by node ascending (as np.unique's
-        # return_index; a dict rather than its sort, for the few dozen responses of a tick)
-        seen: dict[int, int] = {}
-        for k, n in enumerate(node.tolist()):
-            seen.setdefault(n, k)
-        first = np.array([seen[n] for n in sorted(seen)], dtype=np.int64)
-        promo = np.where(annoyed[first], r.unfollow_per_promotion * fatigue[first], 0.0)
-        neglect = np.where(neglected[first] & ~annoyed[first], r.unfollow_after_neglect, 0.0)
-        zero = np.zeros(len(first))
-        return self.unfollow(node[first], u(first), [promo, zero, zero, neglect])
+        return kernels.unfollows_after(
+            (node, annoyed, neglected, u()),
+            fatigue,
+            (self.r.unfollow_per_promotion, self.r.unfollow_after_neglect),
+            (self.follows, self.unfollowed),
+        )
 
     def end_of_day(self, fade: float) -> None:
         self.seen *= fade

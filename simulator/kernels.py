@@ -280,3 +280,41 @@ def react(
     for k in range(n):
         trust_after[k] = trust[node[k]]
     return helped, dollars, trust_after, valence, annoyed, neglected
+
+
+@compiled
+def unfollows_after(
+    responses: tuple[Ids, Bools, Bools, Floats],
+    fatigue: Floats,
+    chances: tuple[float, float],
+    audience: tuple[Bools, Bools],
+) -> tuple[Int64s, Int8s]:
+    """`Audience.after_responses` past its early return: each person's first response (by person
+    ascending, as np.unique's return_index) gives their chance to unfollow, promotion (an unasked
+    pitch, by fatigue) then neglect; `Audience.unfollow`'s cumulative sum over the four reasons
+    (frequency and irrelevance 0 here) in its order. `responses` is (node, annoyed, neglected,
+    uniform); `chances` is (unfollow per promotion, after neglect); `audience` is (follows,
+    unfollowed), changed in place. Returns (unfollowers, reasons)."""
+    node, annoyed, neglected, u = responses
+    per_promotion, after_neglect = chances
+    follows, unfollowed = audience
+    order = np.argsort(node, kind="mergesort")
+    left = np.empty(len(node), dtype=np.int64)
+    reason = np.empty(len(node), dtype=np.int8)
+    n = 0
+    for j in range(len(order)):
+        k = order[j]
+        f = node[k]
+        if j > 0 and node[order[j - 1]] == f:  # a person unfollows once
+            continue
+        c0 = per_promotion * fatigue[f] if annoyed[k] else 0.0
+        c1 = c0 + 0.0
+        c2 = c1 + 0.0
+        c3 = c2 + (after_neglect if neglected[k] and not annoyed[k] else 0.0)
+        if follows[f] and u[k] < (1.0 if c3 > 1.0 else c3):  # as np.minimum (NaN kept)
+            left[n] = f
+            reason[n] = (u[k] >= c0) + (u[k] >= c1) + (u[k] >= c2) + (u[k] >= c3)
+            n += 1
+            follows[f] = False
+            unfollowed[f] = True
+    return left[:n], reason[:n]

@@ -239,8 +239,8 @@ class ArmWorld:
             node,
             out.annoyed,
             out.neglected,
-            self.customers.fatigue[node],
-            lambda at: self.shared.counter.uniform("audience", _UNFOLLOW_AFTER_REPLY, idx[at]),
+            self.customers.fatigue,
+            lambda: self.shared.counter.uniform("audience", _UNFOLLOW_AFTER_REPLY, idx),
         )
         self._unfollows(gone, reasons, (tick + 1) * float(self.world.horizon.tick_minutes), tick)
 
