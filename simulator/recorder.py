@@ -239,25 +239,29 @@ class Recorder:
         minute: float,
         tick: int,
         nodes: npt.NDArray[np.integer[Any]],
-        segments: npt.NDArray[np.str_],
+        segment: npt.NDArray[np.integer[Any]],
+        names: tuple[str, ...],
         amounts: npt.NDArray[np.float64],
     ) -> None:
-        """Recurring spend billed today: one purchase per customer due, summed without a Python loop."""
+        """Recurring spend billed today: one purchase per customer due (`segment`: each one's index
+        into `names`), summed without a Python loop, segment by segment in name order."""
         total = float(amounts.sum())
         self.revenue_dollars += total
         self.revenue_by_day[int(minute // MINUTES_PER_DAY)] += total
-        names, which = np.unique(segments, return_inverse=True)
-        for name, dollars in zip(names.tolist(), np.bincount(which, weights=amounts).tolist(), strict=True):
-            self.revenue_by_segment[name] += dollars
+        billed = np.bincount(segment, minlength=len(names)).tolist()
+        dollars = np.bincount(segment, weights=amounts, minlength=len(names)).tolist()
+        for k in sorted(range(len(names)), key=names.__getitem__):
+            if billed[k]:
+                self.revenue_by_segment[names[k]] += dollars[k]
         if self.keep_events:
-            for node, seg, amount in zip(nodes.tolist(), segments.tolist(), amounts.tolist(), strict=False):
+            for node, s, amount in zip(nodes.tolist(), segment.tolist(), amounts.tolist(), strict=False):
                 self._event(
                     f"{self.arm}:bill:{self.replication}-{node}-{day}",
                     "purchase",
                     minute,
                     tick,
                     node,
-                    seg,
+                    names[s],
                     action="recurring",
                     amount_dollars=amount,
                 )
@@ -277,11 +281,18 @@ class Recorder:
         without a Python loop. `origin` (kept in the `action` column): voice, a post to the brand
         its author's followers see; talk, chatter carrying a promoter's or detractor's view;
         reaction, advocacy or a rant after the brand's response."""
-        positive = valence > 0
-        self.positive_wom_reach += int(reach[positive].sum())
-        self.positive_wom_posts += int(positive.sum())
-        self.negative_wom_reach += int(reach[~positive].sum())
-        self.negative_wom_posts += len(valence) - int(positive.sum())
+        valences, reaches = valence.tolist(), reach.tolist()
+        positive_posts = positive_reach = negative_reach = 0  # a few posts: Python sums, not numpy calls
+        for v, n in zip(valences, reaches, strict=True):
+            if v > 0:
+                positive_posts += 1
+                positive_reach += n
+            else:
+                negative_reach += n
+        self.positive_wom_reach += positive_reach
+        self.positive_wom_posts += positive_posts
+        self.negative_wom_reach += negative_reach
+        self.negative_wom_posts += len(valences) - positive_posts
         if not self.keep_events:
             return
         rep = self.replication
@@ -290,8 +301,8 @@ class Recorder:
             minutes.tolist(),
             customers.tolist(),
             segments,
-            valence.tolist(),
-            reach.tolist(),
+            valences,
+            reaches,
             strict=True,
         ):
             self._event(

@@ -84,9 +84,7 @@ class ArmWorld:
         self.topic_kind = np.array([TOPIC_KINDS.index(k) for k in self.topic_kinds])
         # need by (intent, topic kind): the vocabulary's one rule, tabled for vectorised lookup
         self.need = np.array([[NEEDS.index(need_of(i, k)) for k in TOPIC_KINDS] for i in INTENTS])
-        self.help_seeking = np.array([i in HELP_SEEKING for i in INTENTS])
         self.segments = shared.population.segment_names
-        self._segment_array = np.array(self.segments)  # vectorised name lookup for daily bills and lifecycle
         q = world.reactions.action_quality
         self.quality = np.array([[q[n].get(a, 0.0) for a in ACTIONS] for n in NEEDS])
         self.discount = world.economics.offer_discount
@@ -111,12 +109,12 @@ class ArmWorld:
         self._cursor = stop
         convs = []
         nodes = cand.node[idx]
-        intents = cand.intent[idx]
+        ids, intents = idx.tolist(), cand.intent[idx].tolist()
         pending, prefix, topics, segments = self._pending, self._id_prefix, self._topic_pairs, self.segments
         for i, node, intent, topic, minute, segment, followers, spend in zip(
-            idx.tolist(),
+            ids,
             nodes.tolist(),
-            intents.tolist(),
+            intents,
             cand.topic[idx].tolist(),
             cand.minute[idx].tolist(),
             pop.segment[nodes].tolist(),
@@ -141,27 +139,32 @@ class ArmWorld:
                 )
             )
             pending[cid] = i
-        self.rec.conversations_posted(convs, int(self.help_seeking[intents].sum()))
-        self._public_posts(idx, tick)
+        seeks = self._seeks
+        self.rec.conversations_posted(convs, sum(seeks[i] for i in intents))
+        self._public_posts(ids, intents, tick)
         kpis = Kpis(day=day, last_day_revenue_dollars=round(self.rec.revenue_on(day - 1), 6) if day else 0.0)
         closed = TickClosed(
             tick=tick, start_minute=start, end_minute=end, count=len(convs), kpis=kpis, final=final
         )
         return TickBatch(conversations=convs, closed=closed)
 
-    def _public_posts(self, idx: np.ndarray, tick: int) -> None:
+    def _public_posts(self, ids: list[int], intents: list[int], tick: int) -> None:
         """What followers see whatever the brand does: praise and complaints posted to the brand
-        (voice), and chatter about it, which carries its author's view (talk)."""
-        if len(idx) == 0:
-            return
-        cand = self.shared.candidates
-        intent = cand.intent[idx]
-        voice = idx[(intent == I_PRAISE) | (intent == I_COMPLAINT)]
-        self._word_of_mouth(voice, np.where(cand.intent[voice] == I_PRAISE, 1, -1), tick, "voice")
-        chatter = idx[intent == I_CHATTER]
-        valence = self.customers.talk_valence(cand.node[chatter])
-        said = valence != 0
-        self._word_of_mouth(chatter[said], valence[said], tick, "talk")
+        (voice), and chatter about it, which carries its author's view (talk). `ids` and `intents`
+        are the tick's conversations' (few: sorted out in Python rather than by numpy calls)."""
+        voice, said, chatter = [], [], []
+        for i, intent in zip(ids, intents, strict=True):
+            if intent in (I_PRAISE, I_COMPLAINT):
+                voice.append(i)
+                said.append(1 if intent == I_PRAISE else -1)
+            elif intent == I_CHATTER:
+                chatter.append(i)
+        self._word_of_mouth(np.array(voice, dtype=np.int64), np.array(said, dtype=np.int64), tick, "voice")
+        if chatter:
+            talk = np.array(chatter, dtype=np.int64)
+            valence = self.customers.talk_valence(self.shared.candidates.node[talk])
+            spoke = valence != 0
+            self._word_of_mouth(talk[spoke], valence[spoke], tick, "talk")
 
     def _word_of_mouth(self, idx: np.ndarray, valence: np.ndarray, tick: int, origin: str) -> None:
         if len(idx) == 0:
@@ -303,7 +306,7 @@ class ArmWorld:
         self.audience.leave(lapsed)
         self._lifecycle("lapse", minute - 2e-6, tick, lapsed, "offer")
         due, amounts = self.customers.bill(day)
-        self.rec.bills(day, minute - 1e-6, tick, due, self._segment_array[pop.segment[due]], amounts)
+        self.rec.bills(day, minute - 1e-6, tick, due, pop.segment[due], self.segments, amounts)
         churned, acquired = self.customers.end_of_day()
         self.audience.leave(churned)
         self.audience.end_of_day(math.exp(-1.0 / self.world.reactions.fatigue_recovery_days))
