@@ -7,7 +7,7 @@ numbers) and owns only its customers' state and its recorder.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -25,6 +25,7 @@ from socialsim.contracts.timeunits import MINUTES_PER_DAY
 from socialsim.contracts.vocabulary import ACTIONS, HELP_SEEKING, INTENTS, NEEDS, TOPIC_KINDS, need_of
 from socialsim.contracts.world import World
 
+from .arrays import Floats, Ids
 from .audience import UNFOLLOW_REASONS, Audience
 from .campaigns import broadcast
 from .customers import I_CHATTER, I_COMPLAINT, I_PRAISE, Customers
@@ -65,6 +66,23 @@ class Shared:
     network: Network
     candidates: Candidates
     counter: Counter
+    # each person's monthly spend rounded to cents as a conversation states it, filled in (NaN
+    # until then) as people post: Python's round costs more than building the conversation
+    _cents: Floats = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "_cents", np.full(self.population.size, np.nan))
+
+    def monthly_value_dollars(self, nodes: Ids) -> list[float]:
+        """round(monthly spend, 2) of `nodes` (a cache: the same for every arm and every post)."""
+        cents = self._cents[nodes]
+        missing = np.flatnonzero(np.isnan(cents))
+        if len(missing):
+            who = nodes[missing]
+            cents[missing] = [round(x, 2) for x in self.population.monthly_spend[who].tolist()]
+            self._cents[who] = cents[missing]
+        values: list[float] = cents.tolist()
+        return values
 
 
 class ArmWorld:
@@ -119,7 +137,7 @@ class ArmWorld:
             cand.minute[idx].tolist(),
             pop.segment[nodes].tolist(),
             pop.followers[nodes].tolist(),
-            pop.monthly_spend[nodes].tolist(),
+            self.shared.monthly_value_dollars(nodes),
             strict=True,
         ):
             cid = prefix + str(i)
@@ -135,7 +153,7 @@ class ArmWorld:
                     topic_kind=kind,
                     intent=INTENTS[intent],
                     followers=followers,
-                    monthly_value_dollars=round(spend, 2),
+                    monthly_value_dollars=spend,
                 )
             )
             pending[cid] = i
