@@ -96,6 +96,9 @@ END_TIMEOUT_S = 5.0
 # waiting on a lost broker unwinds only at its request timeout (40 s): past this, the step is
 # left cancelled and the clients are stopped under it (`shutdown`).
 UNWIND_TIMEOUT_S = 1.0
+# [s] How long stopping a client may take. A producer's stop first delivers what it holds, which
+# is nothing at the end of a run, but with a lost broker it would wait for its request timeout.
+CLIENT_STOP_TIMEOUT_S = 2.0
 # [s] How long a tick waits for a strategy service's replies, and, once a dead service has been
 # replaced, for its replacement (start-up, restoring snapshots, replaying up to two simulated days).
 REPLACEMENT_TIMEOUT_S = 60.0
@@ -307,10 +310,13 @@ class KafkaTransport:
         """Stop whichever clients exist (an interrupted `_start` may have made only one), each one
         whatever the other's stop raises. A client's background task that an interrupt ended
         raises it again when the client awaits it on its way out: that is the stop already under
-        way (signals are held during cleanup), not news. An error is."""
+        way (signals are held during cleanup), not news. An error is, and so is a stop that took
+        longer than CLIENT_STOP_TIMEOUT_S."""
         clients = [c for c in (self._consumer, self._producer) if c is not None]
         self._producer = self._consumer = None
-        stopped = await asyncio.gather(*(c.stop() for c in clients), return_exceptions=True)
+        stopped = await asyncio.gather(
+            *(asyncio.wait_for(c.stop(), CLIENT_STOP_TIMEOUT_S) for c in clients), return_exceptions=True
+        )
         errors = [e for e in stopped if isinstance(e, Exception)]
         if errors:
             raise errors[0]
