@@ -1,16 +1,18 @@
-"""Word of mouth as compiled loops (numba), because numpy cannot express it cheaply.
+"""The world's per-tick loops compiled (numba), where numpy's per-call cost, not the arithmetic,
+was the time: word of mouth, thinning a tick's candidates, reactions to replies and the unfollows
+after them.
 
 A tick's word of mouth is a few dozen posts, each seen by a few hundred followers, some of whom
-retell it to their own followers: dozens of numpy calls on arrays of a few thousand entries, so
-numpy's per-call cost, not the arithmetic, was most of the time (a profile put `Customers.hear`
-at about a third of a run). One compiled pass decodes the follower lists from their 16-bit gaps
-(`network.Gaps`), draws the retelling uniforms (`rng.Counter`'s hash), and applies the effects.
+retell it to their own followers: dozens of numpy calls on arrays of a few thousand entries (a
+profile put `Customers.hear` at about a third of a run). One compiled pass decodes the follower
+lists from their 16-bit gaps (`network.Gaps`), draws the retelling uniforms (`rng.Counter`'s
+hash), and applies the effects. The other loops take a tick's few dozen conversations or replies.
 
-The numbers are those of the numpy formulation, bit for bit: the same float64 operations in the
-same order (no fastmath), additions to trust and prospects' pull applied in the order `np.add.at`
-applied them (every post's direct audience first, post by post, then the retold audience, post by
-post), and trust clipped to [0, 1] only after all of them. `cache=True` keeps the machine code on
-disk (see `jit`).
+The numbers are those of the numpy formulations, bit for bit: the same float64 operations in the
+same order (no fastmath, and no transcendental function: numpy's and numba's differ in the last
+bits), additions applied in the order `np.add.at` applied them (for word of mouth: every post's
+direct audience first, post by post, then the retold audience, post by post), and clips to a range
+only after all of them. `cache=True` keeps the machine code on disk (see `jit`).
 """
 
 from __future__ import annotations
@@ -22,6 +24,16 @@ from .jit import compiled
 from .rng import uniform_of
 
 Lists = tuple[Int64s, Int32s, UInt16s, Int64s, Int32s]  # (start, first, gaps, escaped_at, escaped)
+
+
+@compiled
+def _clipped(x: float, low: float, high: float) -> float:
+    """x clipped to [low, high] as np.maximum then np.minimum clip it (NaN kept)."""
+    if x < low:
+        return low
+    if x > high:
+        return high
+    return x
 
 
 @compiled
@@ -94,11 +106,8 @@ def hear(
         reach[told_by[t]] += more
         strays, n_strays = _heard(followers[:more], valence[told_by[t]], effect, people, strays, n_strays)
     _, trust, _ = people
-    for f in strays[:n_strays]:  # as np.maximum then np.minimum clip (NaN kept)
-        if trust[f] < 0.0:
-            trust[f] = 0.0
-        elif trust[f] > 1.0:
-            trust[f] = 1.0
+    for f in strays[:n_strays]:
+        trust[f] = _clipped(trust[f], 0.0, 1.0)
     return reach
 
 
@@ -175,11 +184,7 @@ def kept(
             mult = comeback[f]
         elif intent[i] == praise:
             b = baseline[f]
-            mult = trust[f] / (1e-9 if b < 1e-9 else b)
-            if mult < 0.0:
-                mult = 0.0
-            if mult > max_mult:
-                mult = max_mult
+            mult = _clipped(trust[f] / (1e-9 if b < 1e-9 else b), 0.0, max_mult)
         if u[i] * max_mult < mult:
             out[n] = i
             n += 1
@@ -266,12 +271,9 @@ def react(
         neglected[k] = seeking and i != purchase and not answered[k]
         risen = comeback[f] * comeback_rise
         rises[k] = comeback_cap if risen > comeback_cap else risen
-    for k in range(n):  # as np.maximum then np.minimum clip (NaN kept)
+    for k in range(n):
         f = node[k]
-        if trust[f] < 0.0:
-            trust[f] = 0.0
-        elif trust[f] > 1.0:
-            trust[f] = 1.0
+        trust[f] = _clipped(trust[f], 0.0, 1.0)
         fatigue[f] += 1.0 if annoyed[k] else 0.0
     for k in range(n):
         if helped[k] and intent[k] != purchase:
