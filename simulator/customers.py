@@ -1,5 +1,5 @@
-"""Customer state and the rules by which people react. Numpy over arrays (word of mouth compiled,
-in `kernels`); no I/O, no clock.
+"""Customer state and the rules by which people react. Numpy over arrays, a tick's loops compiled
+(`kernels`: thinning, reactions, word of mouth); no I/O, no clock.
 
 One arm owns one `Customers`. Every rule takes its randomness as arguments (uniforms drawn per
 conversation or per (stream, index, person)), so the same person meets the same luck in every arm.
