@@ -180,31 +180,34 @@ class Recorder:
                 conversation_id=c.id,
             )
 
-    def response(
-        self, r: Response, segment: str, topic: str, intent: str, helped: bool, seeking: bool, trust: float
+    def responses(self, helped: int, answer_delays: list[float]) -> None:
+        """A tick's responses, counted: `helped` of them helped a customer who sought help, and
+        `answer_delays` are the answered ones' delays in order (those given up are not answers)
+        [minutes]. Their event rows, when kept, come from `response_row`."""
+        self.helped += helped
+        self.answered += len(answer_delays)
+        self.first_response_minutes.extend(answer_delays)
+
+    def response_row(
+        self, r: Response, segment: str, topic: str, intent: str, helped: bool, trust: float
     ) -> None:
         """`trust` is the customer's trust right after reacting: what a survey after the reply would read."""
-        self.helped += helped and seeking
-        if r.action != "none":
-            self.answered += 1
-            self.first_response_minutes.append(r.delay_minutes)
-        if self.keep_events:
-            self._event(
-                event_id=r.id,
-                kind="response",
-                minute=r.minute,
-                tick=r.tick,
-                customer=r.customer,
-                segment=segment,
-                topic=topic,
-                intent=intent,
-                department=r.department or None,
-                action=r.action,
-                delay_minutes=r.delay_minutes,
-                conversation_id=r.conversation_id,
-                helped=bool(helped),
-                trust=trust,
-            )
+        self._event(
+            event_id=r.id,
+            kind="response",
+            minute=r.minute,
+            tick=r.tick,
+            customer=r.customer,
+            segment=segment,
+            topic=topic,
+            intent=intent,
+            department=r.department or None,
+            action=r.action,
+            delay_minutes=r.delay_minutes,
+            conversation_id=r.conversation_id,
+            helped=bool(helped),
+            trust=trust,
+        )
 
     def purchase(
         self,
@@ -272,15 +275,17 @@ class Recorder:
         minutes: npt.NDArray[np.float64],
         tick: int,
         customers: npt.NDArray[np.integer[Any]],
-        segments: list[str],
+        segment: npt.NDArray[np.integer[Any]],
+        names: tuple[str, ...],
         valence: npt.NDArray[np.integer[Any]],
         reach: npt.NDArray[np.integer[Any]],
         origin: str,
     ) -> None:
-        """Posts that followers saw, one per candidate conversation (aligned arrays), tallied
-        without a Python loop. `origin` (kept in the `action` column): voice, a post to the brand
-        its author's followers see; talk, chatter carrying a promoter's or detractor's view;
-        reaction, advocacy or a rant after the brand's response."""
+        """Posts that followers saw, one per candidate conversation (aligned arrays; `segment`:
+        each author's index into `names`, read only for event rows), tallied without numpy calls.
+        `origin` (kept in the `action` column): voice, a post to the brand its author's followers
+        see; talk, chatter carrying a promoter's or detractor's view; reaction, advocacy or a rant
+        after the brand's response."""
         valences, reaches = valence.tolist(), reach.tolist()
         positive_posts = positive_reach = negative_reach = 0  # a few posts: Python sums, not numpy calls
         for v, n in zip(valences, reaches, strict=True):
@@ -300,7 +305,7 @@ class Recorder:
             candidates.tolist(),
             minutes.tolist(),
             customers.tolist(),
-            segments,
+            segment.tolist(),
             valences,
             reaches,
             strict=True,
@@ -311,7 +316,7 @@ class Recorder:
                 minute=minute,
                 tick=tick,
                 customer=node,
-                segment=seg,
+                segment=names[seg],
                 action=origin,
                 reach=n,
                 conversation_id=f"{rep}-{i}",
@@ -341,29 +346,31 @@ class Recorder:
         minute: float,
         tick: int,
         nodes: npt.NDArray[np.integer[Any]],
-        segments: list[str],
+        segment: npt.NDArray[np.integer[Any]],
+        names: tuple[str, ...],
         actions: list[str] | None = None,
     ) -> None:
-        """`kind`: churn, acquisition (`action` offer or campaign when a broadcast brought them),
-        lapse (a newcomer by an offer who does not come back), follow (`action` initial or
-        newcomer), unfollow (`action` the reason), holdout (skipped by every broadcast)."""
+        """`segment`: each node's index into `names`. `kind`: churn, acquisition (`action` offer or
+        campaign when a broadcast brought them), lapse (a newcomer by an offer who does not come
+        back), follow (`action` initial or newcomer), unfollow (`action` the reason), holdout
+        (skipped by every broadcast)."""
         if kind in ("churn", "acquisition"):
             by_segment = self.churned_by_segment if kind == "churn" else self.acquisitions_by_segment
-            for seg in segments:
-                by_segment[seg] += 1
+            for s in segment.tolist():
+                by_segment[names[s]] += 1
         tally = _TALLIES.get(kind)
         if tally is not None:
             setattr(self, tally, getattr(self, tally) + len(nodes))
         if self.keep_events:
             acts = actions if actions is not None else [None] * len(nodes)
-            for node, seg, action in zip(nodes.tolist(), segments, acts, strict=True):
+            for node, s, action in zip(nodes.tolist(), segment.tolist(), acts, strict=True):
                 self._event(
                     event_id=f"{self.arm}:{kind}:{self.replication}-{node}-{int(minute)}",
                     kind=kind,
                     minute=minute,
                     tick=tick,
                     customer=node,
-                    segment=seg,
+                    segment=names[s],
                     action=action,
                 )
 

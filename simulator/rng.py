@@ -13,6 +13,8 @@ Two sources, both owned by one replication and passed down explicitly (never a g
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import numpy as np
 
 from .arrays import Floats, Ids
@@ -62,6 +64,17 @@ def _uniforms(salted: np.uint64, ids: Ids) -> Floats:
     return u
 
 
+# Salted keys kept: a run asks for the same few draws every tick (retellings, pitches, unfollows),
+# and a key costs two compiled calls [keys]
+SALTED_KEYS_KEPT = 256
+
+
+@lru_cache(maxsize=SALTED_KEYS_KEPT)
+def _salted(key: int, stream: str, index: int) -> np.uint64:
+    salt = (STREAMS[stream] * 0x1000193 + index * 0x100000001B3) & _WORD
+    return np.uint64(mix(np.uint64(key ^ salt)))
+
+
 class Counter:
     """Counter-based uniforms for one replication."""
 
@@ -70,8 +83,7 @@ class Counter:
 
     def salted_key(self, stream: str, index: int) -> np.uint64:
         """The word every id of draw (`stream`, `index`) is mixed with (see `uniform_of`)."""
-        salt = (STREAMS[stream] * 0x1000193 + index * 0x100000001B3) & _WORD
-        return np.uint64(mix(np.uint64(self._key ^ salt)))
+        return _salted(self._key, stream, index)
 
     def uniform(self, stream: str, index: int, ids: Ids) -> Floats:
         return _uniforms(self.salted_key(stream, index), ids)

@@ -110,6 +110,7 @@ class ArmWorld:
         self._action_index = {a: k for k, a in enumerate(ACTIONS)}
         self._none, self._offer = ACTIONS.index("none"), ACTIONS.index("offer")
         self._seeks = [i in HELP_SEEKING for i in INTENTS]  # by intent index, as Python bools
+        self._seeking = np.array(self._seeks)  # the same, for a tick's responses at once
         self._cursor = 0
         # (name, kind) by topic index, and "replication-": what a conversation's fields are made of
         self._topic_pairs = list(zip(self.topics, self.topic_kinds, strict=True))
@@ -194,8 +195,10 @@ class ArmWorld:
         reach = self.customers.hear(
             nodes, valence, counter.salted_key("audience", _RETELL[origin]), idx * size
         )
-        segments = self._names(nodes)
-        self.rec.word_of_mouth_posts(idx, cand.minute[idx], tick, nodes, segments, valence, reach, origin)
+        segment = self.shared.population.segment[nodes]
+        self.rec.word_of_mouth_posts(
+            idx, cand.minute[idx], tick, nodes, segment, self.segments, valence, reach, origin
+        )
 
     # ---- tick close: ingest -----------------------------------------------------------------
     def apply(self, reply: TickReply, tick: int) -> None:
@@ -220,11 +223,12 @@ class ArmWorld:
         node, intent, topic = cand.node[idx], cand.intent[idx], cand.topic[idx]
         action = np.array(action_ids)
         need = self.need[intent, self.topic_kind[topic]]
+        delay_of = np.array(delays)
         out = self.customers.react(
             node,
             intent,
             self.quality[need, action],
-            np.array(delays),
+            delay_of,
             action != self._none,
             np.array(pitches, dtype=bool),
             np.array(voices),
@@ -234,25 +238,30 @@ class ArmWorld:
             self.shared.counter.uniform("pitch", 0, idx),
             self.discount,
         )
-        segments, topics, seeks = self.segments, self.topics, self._seeks
-        for r, s, t, i, helped, trust, dollars, n in zip(
-            responses,
-            pop.segment[node].tolist(),
+        rec = self.rec
+        rec.responses(
+            int(np.count_nonzero(out.helped & self._seeking[intent])),
+            delay_of[action != self._none].tolist(),
+        )
+        # rows only where something is recorded per response: every one when events are kept,
+        # else only purchases (a few)
+        rows = range(len(responses)) if rec.keep_events else np.flatnonzero(out.purchase_dollars > 0).tolist()
+        segment, helped, trust = pop.segment[node].tolist(), out.helped.tolist(), out.trust_after.tolist()
+        topics, intents, dollars, nodes = (
             topic.tolist(),
             intent.tolist(),
-            out.helped.tolist(),
-            out.trust_after.tolist(),
             out.purchase_dollars.tolist(),
             node.tolist(),
-            strict=True,
-        ):
-            seg = segments[s]
-            self.rec.response(r, seg, topics[t], INTENTS[i], helped, seeks[i], trust)
-            if dollars > 0:
+        )
+        for k in rows:
+            r, seg, i = responses[k], self.segments[segment[k]], intents[k]
+            if rec.keep_events:
+                rec.response_row(r, seg, self.topics[topics[k]], INTENTS[i], helped[k], trust[k])
+            if dollars[k] > 0:
                 pitch = r.pitched and INTENTS[i] != "purchase_intent"
                 source = "offer" if r.action == "offer" else ("pitch" if pitch else "conversation")
-                self.rec.purchase(
-                    f"{r.id}:purchase", r.minute, tick, n, seg, dollars, source, r.conversation_id
+                rec.purchase(
+                    f"{r.id}:purchase", r.minute, tick, nodes[k], seg, dollars[k], source, r.conversation_id
                 )
         spoke = np.flatnonzero(out.wom_valence != 0)
         self._word_of_mouth(idx[spoke], out.wom_valence[spoke], tick, "reaction")
@@ -299,20 +308,15 @@ class ArmWorld:
     def _lifecycle(
         self, kind: str, minute: float, tick: int, nodes: np.ndarray, action: str | None = None
     ) -> None:
-        names = self._names(nodes)
-        self.rec.lifecycle(
-            kind, minute, tick, nodes, names, None if action is None else [action] * len(nodes)
-        )
-
-    def _names(self, nodes: np.ndarray) -> list[str]:
-        """Segment names of `nodes` (a list lookup: cheaper than numpy's string arrays for a few)."""
-        segments = self.segments
-        return [segments[s] for s in self.shared.population.segment[nodes].tolist()]
+        segment = self.shared.population.segment[nodes]
+        actions = None if action is None else [action] * len(nodes)
+        self.rec.lifecycle(kind, minute, tick, nodes, segment, self.segments, actions)
 
     def _unfollows(self, nodes: np.ndarray, reasons: np.ndarray, minute: float, tick: int) -> None:
-        names = self._names(nodes)
         why = [UNFOLLOW_REASONS[r] for r in reasons.tolist()]
-        self.rec.lifecycle("unfollow", minute, tick, nodes, names, why)
+        self.rec.lifecycle(
+            "unfollow", minute, tick, nodes, self.shared.population.segment[nodes], self.segments, why
+        )
 
     # ---- a day ends -------------------------------------------------------------------------
     def end_of_day(self, day: int, tick: int) -> None:

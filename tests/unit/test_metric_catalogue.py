@@ -209,10 +209,11 @@ def test_operations_sum_over_replications_and_take_the_furthest_clock(scenario: 
 
 def test_the_series_row_is_the_recorders_column_fields() -> None:
     rec = Recorder("marketing-led", 0, keep_events=False)
-    rec.lifecycle("churn", 1440.0, 23, np.array([4, 5]), ["students", "students"])
+    names = ("students",)
+    rec.lifecycle("churn", 1440.0, 23, np.array([4, 5]), np.array([0, 0]), names)
     one = np.array([1])
     rec.word_of_mouth_posts(
-        one, np.array([3.0]), 0, np.array([4]), ["students"], one, np.array([12]), "voice"
+        one, np.array([3.0]), 0, np.array([4]), np.array([0]), names, one, np.array([12]), "voice"
     )
     row = rec.snapshot(23, 1440.0, active_customers=8, mean_trust=0.5, nps=-10.0)
     columns = [f.name for f in fields(rec) if f.metadata]
