@@ -36,6 +36,10 @@ SERIES_EVERY_TICKS = 24
 # first customers.
 FIT_CUSTOMERS, FIT_DAYS = (10_000, 20_000, 50_000, 100_000, 200_000), (30, 90, 180, 365)
 QUICK_CUSTOMERS, QUICK_DAYS = (4_000, 8_000, 16_000), (30, 60, 120)
+# A run this small before the measured one, so that first-call costs (imports, compiled kernels
+# loaded from numba's cache, or compiled on a machine's first run) are not counted as the model's
+# [customers], [days].
+WARMUP_CUSTOMERS, WARMUP_DAYS = 2_000, 2
 # Exponent above which the cost is reported as growing faster than linearly.
 LINEAR_EXPONENT_LIMIT = 1.1
 
@@ -101,6 +105,7 @@ def measure(scenario: str, customers: int, days: int, replications: int) -> Meas
 
 
 def throughput(args: argparse.Namespace) -> None:
+    measure(args.scenario, WARMUP_CUSTOMERS, WARMUP_DAYS, 1)
     m = measure(args.scenario, args.customers, args.days, args.replications)
     bare = bare_simpy(min(args.customers, MAX_BARE_PROCESSES), m.events)
     print(
@@ -130,7 +135,7 @@ def fit(args: argparse.Namespace, customers: tuple[int, ...], days: tuple[int, .
         )
         return m
 
-    measure(args.scenario, customers[0], days[0], 1)  # warm-up: imports and first-call costs
+    measure(args.scenario, WARMUP_CUSTOMERS, WARMUP_DAYS, 1)
     by_customers = [row(n, days[0]) for n in customers]
     by_days = [row(customers[0], d) for d in days]
     for what, sizes, ms in (("customers", list(customers), by_customers), ("days", list(days), by_days)):
