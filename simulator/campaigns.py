@@ -15,16 +15,15 @@ follower's unfollowing and a buying prospect's return are drawn without new stre
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
 
-from .arrays import Floats, Ids, Int8s, Int64s
+from .arrays import Bools, Floats, Int8s, Int16s, Int32s, Int64s
 from .audience import Audience
 from .customers import CUSTOMER, Customers
-
-Uniforms = Callable[[Ids], Floats]  # a person's uniform on one counter stream, by node id
+from .jit import compiled
+from .rng import uniform_of, uniforms
 
 
 @dataclass
@@ -45,33 +44,30 @@ def broadcast(
     aud: Audience,
     weight_by_segment: Floats,
     offer: bool,
-    u_reach: Uniforms,
-    u_buy: Uniforms,
+    keys: tuple[np.uint64, np.uint64],
     discount: float,
 ) -> BroadcastOutcome:
-    """Apply one broadcast. `u_reach(ids)`, `u_buy(ids)` give each person's uniforms; they are
-    asked only for people who could be reached or could buy, so a broadcast costs what its
-    audience does."""
+    """Apply one broadcast. `keys` are the salted keys (`rng.Counter.salted_key`) of its two draws,
+    reach and buy: a person's uniform is drawn only if they could be reached or could buy, so a
+    broadcast costs what its audience does. Who is reached is found in one compiled pass over
+    people (a broadcast is rare, but it reads everyone: a dozen numpy passes cost more than the
+    rest of it); the exponential of fatigue stays in numpy (its last bits are numpy's)."""
     r = c.r
-    w = weight_by_segment[c.pop.segment]
+    reach_key, buy_key = keys
     uplift = r.offer_uplift if offer else 1.0
     price = 1.0 - discount if offer else 1.0
-    followers = np.flatnonzero(
-        (c.status == CUSTOMER) & aud.follows & ~aud.held_out & (c.fatigue < r.tune_out_fatigue)
+    reached, u_after = _organic(
+        (c.status, aud.follows, aud.held_out, c.fatigue), r.tune_out_fatigue, aud.organic_share(), reach_key
     )
-    p_reach = np.full(len(followers), aud.organic_share())  # organic: targeting is for paid reach
-    u = u_reach(followers)
-    hit = u < p_reach
-    reached = followers[hit]
-    u_after = u[hit] / p_reach[hit]  # given reach, a fresh uniform: does the follower unfollow?
+    w = weight_by_segment[c.pop.segment[reached]]
     p_buy = (
         r.broadcast_conversion
-        * w[reached]
+        * w
         * c.promotion[reached]
         * uplift
         * np.exp(-c.fatigue[reached] / r.tune_out_fatigue)
     )
-    buyers = reached[u_buy(reached) < p_buy]
+    buyers = reached[uniforms(buy_key, reached) < p_buy]
     c.fatigue[reached] += 1.0
     aud.seen[reached] += 1.0
     promo = r.unfollow_per_promotion * c.fatigue[reached] if offer else np.zeros(len(reached))
@@ -81,11 +77,11 @@ def broadcast(
         [
             promo,
             r.unfollow_per_post * aud.seen[reached],
-            r.unfollow_irrelevance * np.maximum(0.0, 1.0 - c.promotion[reached] * w[reached]),
+            r.unfollow_irrelevance * np.maximum(0.0, 1.0 - c.promotion[reached] * w),
             np.zeros(len(reached)),
         ],
     )
-    newcomers, lapsing, paid = _paid(c, aud, w, uplift, u_reach, u_buy, offer)
+    newcomers, lapsing, paid = _paid(c, aud, weight_by_segment, uplift, keys, offer)
     return BroadcastOutcome(
         buyers=buyers.astype(np.int64),
         dollars=c.purchase_value[buyers] * price,
@@ -99,17 +95,57 @@ def broadcast(
     )
 
 
+@compiled
+def _organic(
+    people: tuple[Int8s, Bools, Bools, Floats], tune_out: float, share: float, reach_key: np.uint64
+) -> tuple[Int64s, Floats]:
+    """Followers the organic post reaches (ascending): customers who follow, are not held out and
+    have not tuned out (fatigue under `tune_out`), each with chance `share`. Returns them and each
+    one's uniform divided by `share`: given reach, a fresh uniform (does the follower unfollow?)."""
+    status, follows, held_out, fatigue = people
+    reached = np.empty(len(status), dtype=np.int64)
+    u_after = np.empty(len(status), dtype=np.float64)
+    n = 0
+    for i in range(len(status)):
+        if status[i] == CUSTOMER and follows[i] and not held_out[i] and fatigue[i] < tune_out:
+            u = uniform_of(reach_key, i)
+            if u < share:
+                reached[n] = i
+                u_after[n] = u / share
+                n += 1
+    return reached[:n], u_after[:n]
+
+
+@compiled
+def _prospects_reached(
+    prospects: Int32s, held_out: Bools, segment: Int16s, reach_by_segment: Floats, reach_key: np.uint64
+) -> Int32s:
+    """Prospects not held out whose reach uniform falls under their segment's reach (ascending)."""
+    reached = np.empty(len(prospects), dtype=np.int32)
+    n = 0
+    for p in prospects:
+        if not held_out[p] and uniform_of(reach_key, p) < reach_by_segment[segment[p]]:
+            reached[n] = p
+            n += 1
+    return reached[:n]
+
+
 def _paid(
-    c: Customers, aud: Audience, w: Floats, uplift: float, u_reach: Uniforms, u_buy: Uniforms, offer: bool
+    c: Customers,
+    aud: Audience,
+    weight_by_segment: Floats,
+    uplift: float,
+    keys: tuple[np.uint64, np.uint64],
+    offer: bool,
 ) -> tuple[Int64s, Int64s, int]:
-    """Paid promotion to prospects. Returns (newcomers, newcomers who will lapse, prospects reached)."""
+    """Paid promotion to prospects: `campaign_prospect_reach` of each segment's weight. Returns
+    (newcomers, newcomers who will lapse, prospects reached)."""
     r = c.r
-    prospects = c.prospects()
-    prospects = prospects[~aud.held_out[prospects]]
-    p_reach = r.campaign_prospect_reach * w[prospects]
-    reached = prospects[u_reach(prospects) < p_reach]
+    reach_key, buy_key = keys
+    reach_by_segment = r.campaign_prospect_reach * weight_by_segment
+    reached = _prospects_reached(c.prospects(), aud.held_out, c.pop.segment, reach_by_segment, reach_key)
     p_buy = r.broadcast_conversion * c.promotion[reached] * uplift
-    u = u_buy(reached)
+    u = uniforms(buy_key, reached)
     bought = u < p_buy
     c.acq_cum[reached[~bought]] += r.campaign_acquisition_hazard * c.promotion[reached[~bought]]
     newcomers = reached[bought].astype(np.int64)

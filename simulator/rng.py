@@ -57,7 +57,8 @@ def uniform_of(salted: np.uint64, i: int) -> float:
 
 
 @compiled
-def _uniforms(salted: np.uint64, ids: Ids) -> Floats:
+def uniforms(salted: np.uint64, ids: Ids) -> Floats:
+    """The uniforms of `ids` in the draw whose `Counter.salted_key` is `salted`."""
     u = np.empty(len(ids), dtype=np.float64)
     for k in range(len(ids)):
         u[k] = uniform_of(salted, ids[k])
@@ -86,4 +87,4 @@ class Counter:
         return _salted(self._key, stream, index)
 
     def uniform(self, stream: str, index: int, ids: Ids) -> Floats:
-        return _uniforms(self.salted_key(stream, index), ids)
+        return uniforms(self.salted_key(stream, index), ids)

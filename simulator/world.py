@@ -278,15 +278,8 @@ class ArmWorld:
         pop = self.shared.population
         weights = np.array([b.targeting.get(s, 0.0) if b.targeting else 1.0 for s in self.segments])
         index, counter = broadcast_draw_index(tick, k), self.shared.counter
-        out = broadcast(
-            self.customers,
-            self.audience,
-            weights,
-            b.offer,
-            lambda ids: counter.uniform("broadcast", index, ids),
-            lambda ids: counter.uniform("broadcast", index + 1, ids),
-            self.discount,
-        )
+        keys = (counter.salted_key("broadcast", index), counter.salted_key("broadcast", index + 1))
+        out = broadcast(self.customers, self.audience, weights, b.offer, keys, self.discount)
         self.rec.broadcast(b, out.reached, out.paid_reached)
         source = "offer" if b.offer else "campaign"
         self._unfollows(out.unfollowers, out.reasons, b.minute, tick)
