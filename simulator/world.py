@@ -202,23 +202,26 @@ class ArmWorld:
 
     # ---- tick close: ingest -----------------------------------------------------------------
     def apply(self, reply: TickReply, tick: int) -> None:
-        fresh = [
-            r for r in reply.responses if r.conversation_id in self._pending
-        ]  # idempotent: repeats change nothing
+        """Idempotent: a response to a conversation no longer pending (answered already, or
+        given up) changes nothing, so a repeated reply or response is harmless."""
+        pending, fresh, ids = self._pending, [], []
+        for r in reply.responses:
+            i = pending.pop(r.conversation_id, None)
+            if i is not None:
+                fresh.append(r)
+                ids.append(i)
         if fresh:
-            self._react(fresh, tick)
+            self._react(fresh, ids, tick)
         for k, b in enumerate(reply.broadcasts):
             self._broadcast(b, tick, k)
 
-    def _react(self, responses: list[Response], tick: int) -> None:
+    def _react(self, responses: list[Response], ids: list[int], tick: int) -> None:
+        """`ids`: the candidate index of each response's conversation."""
         cand, pop = self.shared.candidates, self.shared.population
-        pending, actions, tones = self._pending, self._action_index, self.tone_multiplier
+        actions, tones = self._action_index, self.tone_multiplier
         # one pass over the responses for the fields the reactions read
-        fields = [
-            (pending.pop(r.conversation_id), actions[r.action], r.delay_minutes, r.pitched, tones[r.tone])
-            for r in responses
-        ]
-        ids, action_ids, delays, pitches, voices = zip(*fields, strict=True)
+        fields = [(actions[r.action], r.delay_minutes, r.pitched, tones[r.tone]) for r in responses]
+        action_ids, delays, pitches, voices = zip(*fields, strict=True)
         idx = np.array(ids, dtype=np.int64)
         node, intent, topic = cand.node[idx], cand.intent[idx], cand.topic[idx]
         action = np.array(action_ids)
