@@ -1,6 +1,6 @@
 """The world's per-tick loops compiled (numba), where numpy's per-call cost, not the arithmetic,
 was the time: word of mouth, thinning a tick's candidates, reactions to replies and the unfollows
-after them.
+after them; and, once per replication, counting whom each person follows (every edge read).
 
 A tick's word of mouth is a few dozen posts, each seen by a few hundred followers, some of whom
 retell it to their own followers: dozens of numpy calls on arrays of a few thousand entries (a
@@ -58,6 +58,20 @@ def _decode(node: int, lists: Lists, out: Int64s) -> Int64s:
             f += np.int64(gaps[p])
         out[p - p0] = f
     return out
+
+
+@compiled
+def followee_counts(lists: Lists) -> Int32s:
+    """How many lists each node is on: the nodes it follows (one pass decoding every list)."""
+    start = lists[0]
+    n = len(start) - 1
+    counts = np.zeros(n, dtype=np.int32)
+    followers = np.empty(0, dtype=np.int64)
+    for node in range(n):
+        followers = _decode(node, lists, followers)
+        for j in range(start[node + 1] - start[node]):
+            counts[followers[j]] += 1
+    return counts
 
 
 @compiled

@@ -27,6 +27,7 @@ import numpy as np
 
 from socialsim.contracts.world import World
 
+from . import kernels
 from .arrays import Bools, Ids, Int32s, Int64s, UInt8s, UInt16s
 from .population import Population
 from .rng import generator
@@ -128,12 +129,9 @@ class Network:
 
     @cached_property
     def followees(self) -> Int32s:
-        """How many nodes each node follows: one count per replication, shared by its arms."""
-        n = len(self.start) - 1
-        counts = np.zeros(n, dtype=np.int64)
-        for _, followers in self.edge_blocks(BUILD_BLOCK_EDGES):
-            counts += np.bincount(followers, minlength=n)
-        return counts.astype(np.int32)
+        """How many nodes each node follows: one count per replication, shared by its arms
+        (compiled: it reads every edge)."""
+        return kernels.followee_counts(self.compiled_lists)
 
     @property
     def followers_of(self) -> Int32s:

@@ -75,3 +75,12 @@ def test_followers_far_apart_survive_the_encoding() -> None:
         net = network_module.Network(start=start, lists=gaps)
         assert all(np.array_equal(net.followers(a), f) for a, f in enumerate(lists))
         assert np.array_equal(net.followers_of, np.concatenate(lists))
+
+
+def test_followees_count_every_list_a_node_is_on(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The compiled count against a bincount of every follower, escaped gaps included."""
+    world = small(customers=300).world
+    monkeypatch.setattr(network_module, "ESCAPE", 7)
+    net = build_network(world, build_population(world, seed=3, replication=0), seed=3, replication=0)
+    counts = np.bincount(net.followers_of, minlength=len(net.start) - 1)
+    assert counts.max() > 1 and np.array_equal(net.followees, counts) and net.followees.dtype == np.int32
