@@ -1,5 +1,6 @@
 """Customer state and the rules by which people react. Numpy over arrays, a tick's loops compiled
-(`kernels`: thinning, reactions, word of mouth); no I/O, no clock.
+(`kernels`: thinning, reactions, word of mouth), and so is the end of a day (`daily`: fading,
+drift, churn, acquisitions, bills); no I/O, no clock.
 
 One arm owns one `Customers`. Every rule takes its randomness as arguments (uniforms drawn per
 conversation or per (stream, index, person)), so the same person meets the same luck in every arm.
@@ -16,13 +17,14 @@ from socialsim.contracts.timeunits import BILLING_CYCLE_DAYS, DAYS_PER_YEAR, MON
 from socialsim.contracts.vocabulary import INTENTS
 from socialsim.contracts.world import World
 
-from . import kernels
+from . import daily, kernels
 from .arrays import Bools, Floats, Ids, Int8s, Int16s, Int32s, Int64s
 from .exogenous import Candidates, max_rate_multiplier
 from .network import Network
 from .population import Population
 
 PROSPECT, CUSTOMER, CHURNED = 0, 1, 2
+CODES = (PROSPECT, CUSTOMER, CHURNED)  # as the compiled end of day (`daily`) takes them
 # Node ids are int32 (the network's follower ids, the candidates' authors, the kept lists of customers
 # and prospects below: every arm holds its own) [people]
 MAX_PEOPLE = int(np.iinfo(np.int32).max)
@@ -195,7 +197,8 @@ class Customers:
 
     # ---- a day passes ---------------------------------------------------------------------
     def bill(self, day: int) -> tuple[Int64s, Floats]:
-        due = np.flatnonzero((self.status == CUSTOMER) & (self.pop.billing_day == day % BILLING_CYCLE_DAYS))
+        """The customers billed today (ascending) and their bills [$]."""
+        due = daily.due(self.active(), self.pop.billing_day, day % BILLING_CYCLE_DAYS)
         return due, self.pop.monthly_spend[due] * self.spend_multiplier(due)
 
     def spend_multiplier(self, nodes: Ids) -> Floats:
@@ -205,15 +208,15 @@ class Customers:
 
     def churn_hazard_per_day(self, nodes: Ids) -> Floats:
         """Baseline hazard x exp(-elasticity x trust gap) x (1 + churn_contagion) per churned close
-        tie (`churned_followees`): people leave with those they follow (Nitzan & Libai 2011)."""
-        hazard: Floats = self.churn_per_day[nodes] * np.exp(
-            -self.r.churn_trust_elasticity * (self.trust[nodes] - self.baseline[nodes])
+        tie (`churned_followees`): people leave with those they follow (Nitzan & Libai 2011).
+        Compiled (`daily`) but for exp and power, which numpy takes; most people have no churned
+        close tie, and x ** 0 is exactly 1: only the others' power is taken."""
+        exponent, tied, counts = daily.exposure(
+            nodes, -self.r.churn_trust_elasticity, (self.trust, self.baseline, self.churned_followees)
         )
-        # most people have no churned close tie, and x ** 0 is exactly 1: raise only the others'
-        close_churned = self.churned_followees[nodes]
-        tied = np.flatnonzero(close_churned)
-        hazard[tied] *= np.power(1.0 + self.r.churn_contagion, close_churned[tied])
-        return hazard
+        raised = np.power(1.0 + self.r.churn_contagion, counts)
+        per_day = (self.churn_per_day.by_segment, self.churn_per_day.segment)
+        return daily.hazards(nodes, np.exp(exponent), tied, raised, per_day)
 
     def welcome(self, nodes: Ids) -> None:
         """Prospects who just became customers (through a broadcast): trust starts at baseline."""
@@ -241,17 +244,21 @@ class Customers:
 
     def active(self) -> Int32s:
         """Node ids of the customers now, ascending (read-only: kept until a status changes)."""
-        if self._active is None:
-            self._active = np.flatnonzero(self.status == CUSTOMER).astype(np.int32)
-            self._active.flags.writeable = False
-        return self._active
+        return self._lists()[0]
 
     def prospects(self) -> Int32s:
         """Node ids of the prospects now, ascending (read-only: kept until a status changes)."""
-        if self._prospects is None:
-            self._prospects = np.flatnonzero(self.status == PROSPECT).astype(np.int32)
-            self._prospects.flags.writeable = False
-        return self._prospects
+        return self._lists()[1]
+
+    def _lists(self) -> tuple[Int32s, Int32s]:
+        if self._active is not None and self._prospects is not None:
+            return self._active, self._prospects
+        return self._keep(*daily.members(self.status, CODES))
+
+    def _keep(self, active: Int32s, prospects: Int32s) -> tuple[Int32s, Int32s]:
+        active.flags.writeable = prospects.flags.writeable = False
+        self._active, self._prospects = active, prospects
+        return active, prospects
 
     def clv_dollars(self) -> float:
         """Σ over active customers of 12 × monthly spend × spend multiplier × margin / (churn hazard
@@ -270,28 +277,24 @@ class Customers:
         )
 
     def end_of_day(self) -> tuple[Int32s, Int32s]:
-        """Fatigue fades, trust drifts home, hazards accumulate. Returns (churned, acquired) node ids."""
+        """Fatigue fades, trust drifts home, hazards accumulate. Returns (churned, acquired) node ids.
+        Compiled (`daily`): a few passes over everyone rather than dozens of numpy calls. Churn
+        comes first (from the customers before it), then acquisitions among the prospects; the
+        lists of customers and prospects after both come out of the same pass."""
         r = self.r
-        self.fatigue *= math.exp(-1.0 / r.fatigue_recovery_days)
-        drift = np.subtract(self.baseline, self.trust)
-        drift *= 1.0 - math.exp(-1.0 / r.trust_memory_days)
-        self.trust += drift
-        # the kept int32 ids, widened once to the index type: numpy widens int32 indices on every gather
-        active = self.active()
-        at = active.astype(np.intp)
-        churn_cum = self.churn_cum[at] + self.churn_hazard_per_day(at)
-        self.churn_cum[at] = churn_cum
-        churned = active[churn_cum >= self.pop.churn_threshold[at]]
-        self.status[churned] = CHURNED
+        fade, keep = math.exp(-1.0 / r.fatigue_recovery_days), 1.0 - math.exp(-1.0 / r.trust_memory_days)
+        daily.settle(fade, keep, (self.fatigue, self.trust, self.baseline))
+        active, prospects = self.active(), self.prospects()
+        churned, acquired, now_active, now_prospects = daily.turnover(
+            (active, prospects),
+            self.churn_hazard_per_day(active),
+            r.organic_acquisition_per_year / DAYS_PER_YEAR,
+            CODES,
+            (self.status, self.trust, self.baseline, self.churn_cum, self.acq_cum, self.deal_seeker),
+            (self.pop.churn_threshold, self.pop.acquisition_threshold),
+        )
         kernels.churned_ties(
             churned, self.followees, r.close_ties, self.net.compiled_lists, self.churned_followees
         )
-        prospects = self.prospects()
-        at = prospects.astype(np.intp)
-        acq_cum = self.acq_cum[at] + r.organic_acquisition_per_year / DAYS_PER_YEAR
-        self.acq_cum[at] = acq_cum
-        acquired = prospects[(acq_cum >= self.pop.acquisition_threshold[at]) & ~self.deal_seeker[at]]
-        self.status[acquired] = CUSTOMER
-        self.trust[acquired] = self.baseline[acquired]
-        self._active = self._prospects = None
+        self._keep(now_active, now_prospects)
         return churned, acquired
