@@ -208,12 +208,16 @@ class Customers:
 
     def churn_hazard_per_day(self, nodes: Ids) -> Floats:
         """Baseline hazard x exp(-elasticity x trust gap) x (1 + churn_contagion) per churned close
-        tie (`churned_followees`): people leave with those they follow (Nitzan & Libai 2011).
-        Compiled (`daily`) but for exp and power, which numpy takes; most people have no churned
-        close tie, and x ** 0 is exactly 1: only the others' power is taken."""
+        tie (`churned_followees`): people leave with those they follow (Nitzan & Libai 2011)."""
         exponent, tied, counts = daily.exposure(
             nodes, -self.r.churn_trust_elasticity, (self.trust, self.baseline, self.churned_followees)
         )
+        return self._hazards(nodes, exponent, tied, counts)
+
+    def _hazards(self, nodes: Ids, exponent: Floats, tied: Int64s, counts: Floats) -> Floats:
+        """The hazards of `nodes` from their exponents and, at positions `tied`, their `counts` of
+        churned close ties (`daily.exposure`). Compiled but for exp and power, which numpy takes;
+        most people have no churned close tie, and x ** 0 is exactly 1: only the others' is taken."""
         raised = np.power(1.0 + self.r.churn_contagion, counts)
         per_day = (self.churn_per_day.by_segment, self.churn_per_day.segment)
         return daily.hazards(nodes, np.exp(exponent), tied, raised, per_day)
@@ -278,16 +282,19 @@ class Customers:
 
     def end_of_day(self) -> tuple[Int32s, Int32s]:
         """Fatigue fades, trust drifts home, hazards accumulate. Returns (churned, acquired) node ids.
-        Compiled (`daily`): a few passes over everyone rather than dozens of numpy calls. Churn
-        comes first (from the customers before it), then acquisitions among the prospects; the
-        lists of customers and prospects after both come out of the same pass."""
+        Compiled (`daily`): two passes over everyone rather than dozens of numpy calls. The first
+        also lists customers and prospects (so the kept lists need not be current) and the
+        customers' hazard exponents; churn comes first (among the customers before it), then
+        acquisitions among the prospects; the lists after both come out of the second."""
         r = self.r
         fade, keep = math.exp(-1.0 / r.fatigue_recovery_days), 1.0 - math.exp(-1.0 / r.trust_memory_days)
-        daily.settle(fade, keep, (self.fatigue, self.trust, self.baseline))
-        active, prospects = self.active(), self.prospects()
+        people = (self.status, self.fatigue, self.trust, self.baseline, self.churned_followees)
+        active, prospects, exponent, tied, counts = daily.settle(
+            fade, keep, -r.churn_trust_elasticity, CODES, people
+        )
         churned, acquired, now_active, now_prospects = daily.turnover(
             (active, prospects),
-            self.churn_hazard_per_day(active),
+            self._hazards(active, exponent, tied, counts),
             r.organic_acquisition_per_year / DAYS_PER_YEAR,
             CODES,
             (self.status, self.trust, self.baseline, self.churn_cum, self.acq_cum, self.deal_seeker),

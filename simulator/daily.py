@@ -12,6 +12,9 @@ trust += drift` stays three roundings). Every transcendental function stays with
 in the last bits. So the hazard is split: `exposure` gathers the exponent and the churned ties,
 numpy raises them, `hazards` multiplies them in. Status codes come as arguments (`codes`:
 prospect, customer, churned) so this module stays below `customers`.
+
+Arrays are allocated at the size they end up with (counted first, a cheap pass over one byte a
+person) rather than for everyone and cut: fresh pages cost more than the loops over them.
 """
 
 from __future__ import annotations
@@ -25,54 +28,91 @@ Codes = tuple[int, int, int]  # (prospect, customer, churned) status codes
 
 
 @compiled
-def members(status: Int8s, codes: Codes) -> tuple[Int32s, Int32s]:
-    """(customers, prospects): node ids of each status, ascending, in one pass."""
+def _count(status: Int8s, codes: Codes) -> tuple[int, int]:
+    """(customers, prospects): how many of each status."""
     prospect, customer, _ = codes
-    n = len(status)
-    active, prospects = np.empty(n, dtype=np.int32), np.empty(n, dtype=np.int32)
     na = npr = 0
-    for i in range(n):
+    for i in range(len(status)):
+        na += 1 if status[i] == customer else 0
+        npr += 1 if status[i] == prospect else 0
+    return na, npr
+
+
+@compiled
+def members(status: Int8s, codes: Codes) -> tuple[Int32s, Int32s]:
+    """(customers, prospects): node ids of each status, ascending."""
+    prospect, customer, _ = codes
+    na, npr = _count(status, codes)
+    active, prospects = np.empty(na, dtype=np.int32), np.empty(npr, dtype=np.int32)
+    na = npr = 0
+    for i in range(len(status)):
         if status[i] == customer:
             active[na] = i
             na += 1
         elif status[i] == prospect:
             prospects[npr] = i
             npr += 1
-    return active[:na].copy(), prospects[:npr].copy()
+    return active, prospects
 
 
 @compiled
-def settle(fade: float, keep: float, people: tuple[Floats, Floats, Floats]) -> None:
-    """Fatigue fades (x `fade`), trust drifts home (by `keep` of its gap to baseline), in place;
-    `people` is (fatigue, trust, baseline)."""
-    fatigue, trust, baseline = people
-    for i in range(len(trust)):
+def _exponent(minus_elasticity: float, trust: float, baseline: float) -> float:
+    """The churn hazard's exponent: -elasticity x (trust - baseline)."""
+    return minus_elasticity * (trust - baseline)
+
+
+@compiled
+def settle(
+    fade: float,
+    keep: float,
+    minus_elasticity: float,
+    codes: Codes,
+    people: tuple[Int8s, Floats, Floats, Floats, Floats],
+) -> tuple[Int32s, Int32s, Floats, Int64s, Floats]:
+    """Fatigue fades (x `fade`) and trust drifts home (by `keep` of its gap to baseline), in place;
+    then, as `members` and `exposure` for the customers, with the trust just drifted: returns
+    (customers, prospects, exponent, tied, counts). `people` is (status, fatigue, trust, baseline,
+    churned_followees)."""
+    prospect, customer, _ = codes
+    status, fatigue, trust, baseline, churned_followees = people
+    na, npr = _count(status, codes)
+    active, prospects = np.empty(na, dtype=np.int32), np.empty(npr, dtype=np.int32)
+    exponent, tied, counts = np.empty(na), np.empty(na, dtype=np.int64), np.empty(na)
+    na = npr = nt = 0
+    for i in range(len(status)):
         fatigue[i] *= fade
         drift = baseline[i] - trust[i]
         drift *= keep
         trust[i] += drift
+        if status[i] == customer:
+            active[na] = i
+            exponent[na] = _exponent(minus_elasticity, trust[i], baseline[i])
+            # without a branch: in a long run about half the customers have a churned tie
+            tied[nt], counts[nt] = na, churned_followees[i]
+            nt += 1 if churned_followees[i] != 0 else 0
+            na += 1
+        elif status[i] == prospect:
+            prospects[npr] = i
+            npr += 1
+    return active, prospects, exponent, tied[:nt], counts[:nt]
 
 
 @compiled
 def exposure(
     nodes: Ids, minus_elasticity: float, people: tuple[Floats, Floats, Floats]
 ) -> tuple[Floats, Int64s, Floats]:
-    """For `nodes`: the churn hazard's exponent -elasticity x (trust - baseline), and the positions
-    and counts of those with a churned close tie (count not 0). `people` is (trust, baseline,
-    churned_followees)."""
+    """For `nodes`: the churn hazard's exponent, and the positions and counts of those with a
+    churned close tie (count not 0). `people` is (trust, baseline, churned_followees)."""
     trust, baseline, churned_followees = people
     n = len(nodes)
-    exponent = np.empty(n, dtype=np.float64)
-    tied, counts = np.empty(n, dtype=np.int64), np.empty(n, dtype=np.float64)
+    exponent, tied, counts = np.empty(n), np.empty(n, dtype=np.int64), np.empty(n)
     nt = 0
     for k in range(n):
         i = nodes[k]
-        exponent[k] = minus_elasticity * (trust[i] - baseline[i])
-        if churned_followees[i] != 0:
-            tied[nt] = k
-            counts[nt] = churned_followees[i]
-            nt += 1
-    return exponent, tied[:nt].copy(), counts[:nt].copy()
+        exponent[k] = _exponent(minus_elasticity, trust[i], baseline[i])
+        tied[nt], counts[nt] = k, churned_followees[i]
+        nt += 1 if churned_followees[i] != 0 else 0
+    return exponent, tied[:nt], counts[:nt]
 
 
 @compiled
@@ -103,23 +143,13 @@ def turnover(
     (`lists[1]`) accumulate `pull` and, unless deal-seekers, become customers past theirs, with
     trust at baseline. `people` is (status, trust, baseline, churn_cum, acq_cum, deal_seeker),
     changed in place; `thresholds` is (churn, acquisition). Returns (churned, acquired, customers,
-    prospects), node ids ascending, the last two as they are after the changes."""
+    prospects), node ids ascending, the last two as they are after the changes. The two rules
+    touch different people, so the newcomers are found first and merged into the customers who
+    stay as the churn pass goes."""
     active, prospects = lists
     _, customer, churned_code = codes
     status, trust, baseline, churn_cum, acq_cum, deal_seeker = people
     churn_threshold, acquisition_threshold = thresholds
-    churned, stay = np.empty(len(active), dtype=np.int32), np.empty(len(active), dtype=np.int32)
-    nc = ns = 0
-    for k in range(len(active)):
-        i = active[k]
-        churn_cum[i] += hazard[k]
-        if churn_cum[i] >= churn_threshold[i]:
-            status[i] = churned_code
-            churned[nc] = i
-            nc += 1
-        else:
-            stay[ns] = i
-            ns += 1
     acquired, still = np.empty(len(prospects), dtype=np.int32), np.empty(len(prospects), dtype=np.int32)
     na = nr = 0
     for k in range(len(prospects)):
@@ -133,22 +163,25 @@ def turnover(
         else:
             still[nr] = i
             nr += 1
-    return churned[:nc].copy(), acquired[:na].copy(), _merged(stay[:ns], acquired[:na]), still[:nr].copy()
-
-
-@compiled
-def _merged(a: Int32s, b: Int32s) -> Int32s:
-    """The union of two ascending, disjoint lists, ascending."""
-    out = np.empty(len(a) + len(b), dtype=np.int32)
-    i = j = 0
-    for k in range(len(out)):
-        if j == len(b) or (i < len(a) and a[i] < b[j]):
-            out[k] = a[i]
-            i += 1
-        else:
-            out[k] = b[j]
+    churned, now = np.empty(len(active), dtype=np.int32), np.empty(len(active) + na, dtype=np.int32)
+    nc = nn = j = 0
+    for k in range(len(active)):
+        i = active[k]
+        churn_cum[i] += hazard[k]
+        if churn_cum[i] >= churn_threshold[i]:
+            status[i] = churned_code
+            churned[nc] = i
+            nc += 1
+            continue
+        while j < na and acquired[j] < i:
+            now[nn] = acquired[j]
+            nn += 1
             j += 1
-    return out
+        now[nn] = i
+        nn += 1
+    now[nn : nn + na - j] = acquired[j:na]
+    nn += na - j
+    return churned[:nc].copy(), acquired[:na].copy(), now[:nn], still[:nr]
 
 
 @compiled
