@@ -17,13 +17,46 @@ only after all of them. `cache=True` keeps the machine code on disk (see `jit`).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any, cast
+
+import numba.core.cgutils
+import numba.extending
 import numpy as np
+from llvmlite import ir
 
 from .arrays import Bools, Floats, Ids, Int8s, Int16s, Int32s, Int64s, UInt16s
 from .jit import compiled
 from .rng import uniform_of
 
 Lists = tuple[Int64s, Int32s, UInt16s, Int64s, Int32s]  # (start, first, gaps, escaped_at, escaped)
+
+_cgutils: Any = numba.core.cgutils  # untyped (numba has no stubs)
+
+# How many hearers ahead word of mouth asks the cache for a hearer's entries: enough to overlap
+# the reads' latency, few enough that the lines are still there when read [hearers].
+PREFETCH_AHEAD = 8
+
+
+def _prefetch_of(typingctx: Any, array: Any, index: Any) -> tuple[Any, Callable[..., Any]]:
+    """LLVM's prefetch of `array[index]`'s cache line, for reading, kept in every cache level: a
+    hint that changes no value and never faults (numba has no prefetch of its own)."""
+
+    def codegen(context: Any, builder: Any, signature: Any, args: Any) -> Any:
+        array_type = signature.args[0]
+        view = context.make_array(array_type)(context, builder, args[0])
+        item = _cgutils.get_item_pointer(context, builder, array_type, view, [args[1]], wraparound=False)
+        at = builder.bitcast(item, ir.PointerType(ir.IntType(8)))  # one declaration for every dtype
+        i32 = ir.IntType(32)
+        hint = ir.FunctionType(ir.VoidType(), [at.type, i32, i32, i32])
+        fn = _cgutils.get_or_insert_function(builder.module, hint, "llvm.prefetch.p0")
+        builder.call(fn, [at, i32(0), i32(3), i32(1)])  # read, keep everywhere, data
+        return context.get_dummy_value()
+
+    return numba.types.void(array, index), codegen
+
+
+_prefetch = cast(Callable[[Any, int], None], numba.extending.intrinsic(_prefetch_of))
 
 
 @compiled
@@ -93,65 +126,64 @@ def hear(
 
     Each list is decoded once and acted on at once: what a follower hears does not change whether
     they retell, so the direct audiences (post by post) then the retold ones (teller by teller) are
-    heard in the order numpy's `np.add.at` added them."""
+    heard in the order numpy's `np.add.at` added them. One loop serves both: the tellers queue up
+    behind the authors, and a retold audience draws nothing (it does not retell). The audiences are
+    random ids spread over arrays larger than the core's cache, so the loop asks for a hearer's
+    entries `PREFETCH_AHEAD` hearers before it reads them (a hint: no value changes); a call per
+    hearer would cost more than the hearing (numba counts references at every call)."""
     start = lists[0]
+    status, trust, acq_cum = people
     n_posts = len(authors)
     reach = np.empty(n_posts, dtype=np.int64)
     for k in range(n_posts):
         reach[k] = start[authors[k] + 1] - start[authors[k]]
-    tellers = np.empty(reach.sum(), dtype=np.int64)
-    told_by = np.empty(len(tellers), dtype=np.int64)  # the post a teller retells
-    n_tells, n_strays = 0, 0
+    # the authors, then the tellers as they are found; `told` is the post each one tells
+    tellers = np.empty(n_posts + reach.sum(), dtype=np.int64)
+    told = np.empty(len(tellers), dtype=np.int64)
+    tellers[:n_posts], told[:n_posts] = authors, np.arange(n_posts)
+    n_tellers, n_strays = n_posts, 0
     followers, strays = np.empty(0, dtype=np.int64), np.empty(16, dtype=np.int64)
-    for k in range(n_posts):
-        followers = _decode(authors[k], lists, followers)
-        more_times = (retelling[0] if valence[k] > 0 else retelling[1]) - 1.0
-        # a uniform is never below a chance of 0 or less: no draw then (retelling_positive is 1 by default)
-        for j in range(reach[k] if more_times > 0.0 else 0):
-            f = followers[j]
-            if uniform_of(salted, post_ids[k] + f) < more_times / np.float64(max(start[f + 1] - start[f], 1)):
-                tellers[n_tells] = f
-                told_by[n_tells] = k
-                n_tells += 1
-        strays, n_strays = _heard(followers[: reach[k]], valence[k], effect, people, strays, n_strays)
-    for t in range(n_tells):
+    t = 0
+    while t < n_tellers:
+        k = told[t]
         followers = _decode(tellers[t], lists, followers)
-        more = start[tellers[t] + 1] - start[tellers[t]]
-        reach[told_by[t]] += more
-        strays, n_strays = _heard(followers[:more], valence[told_by[t]], effect, people, strays, n_strays)
-    _, trust, _ = people
+        n = start[tellers[t] + 1] - start[tellers[t]]
+        if t >= n_posts:
+            reach[k] += n
+        more_times = (retelling[0] if valence[k] > 0 else retelling[1]) - 1.0 if t < n_posts else 0.0
+        retold = more_times > 0.0  # a uniform is never below a chance of 0 or less: no draw then
+        moved = np.float64(valence[k]) * effect[0]
+        pull = effect[1] if valence[k] > 0 else -effect[2]
+        for j in range(n):
+            if j + PREFETCH_AHEAD < n:
+                g = followers[j + PREFETCH_AHEAD]
+                _prefetch(status, g)
+                _prefetch(trust, g)
+                _prefetch(acq_cum, g)
+                if retold:
+                    _prefetch(start, g)
+            f = followers[j]
+            if retold and uniform_of(salted, post_ids[k] + f) < more_times / np.float64(
+                max(start[f + 1] - start[f], 1)
+            ):
+                tellers[n_tellers] = f
+                told[n_tellers] = k
+                n_tellers += 1
+            if status[f] == 1:
+                trust[f] += moved
+                if not 0.0 <= trust[f] <= 1.0:
+                    # numpy clipped every hearer after all the additions, which changes only those
+                    # whose trust ended outside, and each of them left it at their last addition
+                    if n_strays == len(strays):
+                        strays = np.concatenate((strays, np.empty(n_strays, dtype=np.int64)))
+                    strays[n_strays] = f
+                    n_strays += 1
+            elif status[f] == 0:
+                acq_cum[f] += pull
+        t += 1
     for f in strays[:n_strays]:
         trust[f] = _clipped(trust[f], 0.0, 1.0)
     return reach
-
-
-@compiled
-def _heard(
-    audience: Int64s,
-    sign: int,
-    effect: tuple[float, float, float],
-    people: tuple[Int8s, Floats, Floats],
-    strays: Int64s,
-    n_strays: int,
-) -> tuple[Int64s, int]:
-    """One post's audience hears it: customers' trust moves by sign x effect, prospects are pulled in
-    (praise) or put off (criticism). A customer whose trust leaves [0, 1] is noted in `strays` (grown
-    when full; returned with its count): numpy clipped every hearer after all the additions, which
-    changes only those whose trust ended outside, and each of them left it at their last addition."""
-    status, trust, acq_cum = people
-    moved = np.float64(sign) * effect[0]
-    pull = effect[1] if sign > 0 else -effect[2]
-    for f in audience:
-        if status[f] == 1:
-            trust[f] += moved
-            if not 0.0 <= trust[f] <= 1.0:
-                if n_strays == len(strays):
-                    strays = np.concatenate((strays, np.empty(n_strays, dtype=np.int64)))
-                strays[n_strays] = f
-                n_strays += 1
-        elif status[f] == 0:
-            acq_cum[f] += pull
-    return strays, n_strays
 
 
 @compiled
