@@ -104,3 +104,26 @@ def test_churned_close_ties_equal_the_numpy_formulation():
     np.add.at(expected, seen, np.minimum(1.0, close_ties / np.maximum(crowd, 1)))
     kernels.churned_ties(churned, followees, close_ties, net.compiled_lists, got)
     assert np.array_equal(got, expected)
+
+
+def test_word_of_mouth_through_silent_and_tiny_lists_equals_the_numpy_formulation():
+    """Authors and tellers with no follower or fewer than the prefetch distance, on a hand-made
+    network: a retelling chance far above 1 makes nearly every follower retell."""
+    lists = [[], [2], [0, 1, 3], [], list(range(5, 40)), [0, 3, 4], *[[k - 1, k + 1] for k in range(6, 40)]]
+    lists.append([0, 4])
+    start = np.zeros(len(lists) + 1, dtype=np.int64)
+    np.cumsum([len(f) for f in lists], out=start[1:])
+    followers = np.array([f for fs in lists for f in fs], dtype=np.int32)
+    net = Network(start=start, lists=network_module.Gaps.encode(followers, start, 16))
+    rng, counter = np.random.default_rng(5), Counter(seed=1, replication=0)
+    authors = np.array([0, 1, 2, 3, 4, 5, 2, 0, 39], dtype=np.int64)
+    valence = np.array([-1, -1, 1, -1, -1, 1, -1, 1, -1], dtype=np.int8)
+    post_ids = np.arange(len(authors), dtype=np.int64) * 1000
+    people = _people(len(lists), rng)
+    expected = _reference_hear(net, people, (3.0, 20.0), authors, valence, counter, 0, post_ids)
+    got = tuple(a.copy() for a in people)
+    salted = counter.salted_key("audience", 0)
+    reach = kernels.hear(authors, valence, post_ids, salted, (3.0, 20.0), EFFECT, net.compiled_lists, got)
+    assert np.array_equal(reach, expected[0])
+    assert np.array_equal(got[1], expected[1]) and np.array_equal(got[2], expected[2])
+    assert (reach > np.diff(start)[authors]).sum() >= 4  # the test's worth: retellings happened
