@@ -36,10 +36,10 @@ SERIES_EVERY_TICKS = 24
 # first customers.
 FIT_CUSTOMERS, FIT_DAYS = (10_000, 20_000, 50_000, 100_000, 200_000), (30, 90, 180, 365)
 QUICK_CUSTOMERS, QUICK_DAYS = (4_000, 8_000, 16_000), (30, 60, 120)
-# A run this small before the measured one, so that first-call costs (imports, compiled kernels
-# loaded from numba's cache, or compiled on a machine's first run) are not counted as the model's
-# [customers], [days].
-WARMUP_CUSTOMERS, WARMUP_DAYS = 2_000, 2
+# A run this small before the measured one (a week: day ends and broadcasts included), so that
+# first-call costs (imports, compiled kernels loaded from numba's cache, or compiled on a
+# machine's first run) are not counted as the model's [customers], [days].
+WARMUP_CUSTOMERS, WARMUP_DAYS = 2_000, 7
 # Exponent above which the cost is reported as growing faster than linearly.
 LINEAR_EXPONENT_LIMIT = 1.1
 
