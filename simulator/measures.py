@@ -13,6 +13,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
+from .arrays import Int32s
+from .jit import compiled
 from .recorder import Recorder
 
 
@@ -24,7 +26,37 @@ def trust_and_nps(
     if not len(trust):
         return 0.0, 0.0
     promoters, detractors = int((trust >= promoter_trust).sum()), int((trust < detractor_trust).sum())
+    return _reading(trust, promoters, detractors)
+
+
+def trust_and_nps_of(
+    trust: npt.NDArray[np.float64], customers: Int32s, promoter_trust: float, detractor_trust: float
+) -> tuple[float, float]:
+    """`trust_and_nps` of `customers`, read from everyone's `trust` in one compiled pass that also
+    counts promoters and detractors (a series row takes it every tick, over every customer)."""
+    if not len(customers):
+        return 0.0, 0.0
+    theirs, promoters, detractors = _gathered(trust, customers, promoter_trust, detractor_trust)
+    return _reading(theirs, promoters, detractors)
+
+
+def _reading(trust: npt.NDArray[np.float64], promoters: int, detractors: int) -> tuple[float, float]:
+    """The mean by numpy's pairwise sum: its last bits are part of every series row."""
     return float(trust.mean()), 100.0 * (promoters - detractors) / len(trust)
+
+
+@compiled
+def _gathered(
+    trust: npt.NDArray[np.float64], customers: Int32s, promoter_trust: float, detractor_trust: float
+) -> tuple[npt.NDArray[np.float64], int, int]:
+    theirs = np.empty(len(customers), dtype=np.float64)
+    promoters = detractors = 0
+    for k in range(len(customers)):
+        t = trust[customers[k]]
+        theirs[k] = t
+        promoters += t >= promoter_trust
+        detractors += t < detractor_trust
+    return theirs, promoters, detractors
 
 
 @dataclass(frozen=True)

@@ -30,7 +30,7 @@ from .audience import UNFOLLOW_REASONS, Audience
 from .campaigns import broadcast
 from .customers import I_CHATTER, I_COMPLAINT, I_PRAISE, Customers
 from .exogenous import Candidates
-from .measures import ArmState, segment_states, trust_and_nps
+from .measures import ArmState, segment_states, trust_and_nps_of
 from .network import Network
 from .population import Population
 from .recorder import Recorder, SeriesRow
@@ -331,7 +331,7 @@ class ArmWorld:
     def _trust_and_nps(self) -> tuple[np.ndarray, float, float]:
         active = self.customers.active()
         r = self.world.reactions
-        return (active, *trust_and_nps(self.customers.trust[active], r.promoter_trust, r.detractor_trust))
+        return (active, *trust_and_nps_of(self.customers.trust, active, r.promoter_trust, r.detractor_trust))
 
     def state(self) -> ArmState:
         """The typed view outcomes and metrics read, with the same figures by segment."""
