@@ -23,6 +23,8 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import msgspec
+
 from socialsim.contracts.events import Conversation
 from socialsim.contracts.vocabulary import Department, Need
 
@@ -39,8 +41,14 @@ READY_SWEEP_GROWTH = 2
 READY_SWEEP_MIN = 1024  # a heap this small is never swept [posts]
 
 
-@dataclass(slots=True)
-class Item:
+class Item(msgspec.Struct, gc=False):
+    """One post as a policy holds it from admission to its answer or give-up.
+
+    A msgspec struct rather than a dataclass: one is built per conversation, and msgspec builds it
+    in C at about half the cost. `gc=False` keeps the garbage collector from tracking the hundreds
+    of thousands alive at once (it never needs to: an item refers only to its conversation, which
+    refers to nothing, so no item can be part of a reference cycle)."""
+
     conversation: Conversation
     need: Need
     priority: float
