@@ -17,11 +17,11 @@ index first at a tie), so every run makes the same choices.
 
 from __future__ import annotations
 
-import heapq
 import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from heapq import heapify, heappop, heappush
 
 import msgspec
 
@@ -175,7 +175,7 @@ class DepartmentQueue:
 
     def push(self, item: Item) -> None:
         """A post this department can pick up from `item.ready` on (a handover, say)."""
-        heapq.heappush(self._future, (item.ready, item.conversation.id, item))
+        heappush(self._future, (item.ready, item.conversation.id, item))
 
     def arrive(self, items: list[Item]) -> None:
         """Posts from the stream, ready when written (`ready` is the conversation's minute), in the
@@ -185,28 +185,30 @@ class DepartmentQueue:
             for item in items:
                 self.push(item)
             return
-        arrivals.extend([ready_entry(item) for item in items])
+        arrivals.extend(map(ready_entry, items))
 
     def _sweep(self) -> None:
         """Drop the posts already done from `_ready`. Which post `take` returns does not change: it
         skips done posts anyway, and sort keys are unique, so the heap's order of the rest does not
         depend on its layout."""
         self._ready = [entry for entry in self._ready if not entry[3].done]
-        heapq.heapify(self._ready)
+        heapify(self._ready)
         self._sweep_at = max(READY_SWEEP_MIN, READY_SWEEP_GROWTH * len(self._ready))
 
     def take(self, now: float) -> Item | None:
         """The best post already written at `now` and still wanted, taken off the queue, or None."""
         ready, arrivals, future = self._ready, self._arrivals, self._future
-        while arrivals and arrivals[0][1] <= now:
-            heapq.heappush(ready, arrivals.popleft())
+        if arrivals:
+            popleft = arrivals.popleft
+            while arrivals and arrivals[0][1] <= now:
+                heappush(ready, popleft())
         while future and future[0][0] <= now:
-            heapq.heappush(ready, ready_entry(heapq.heappop(future)[2]))
+            heappush(ready, ready_entry(heappop(future)[2]))
         if len(ready) >= self._sweep_at:
             self._sweep()
             ready = self._ready
         while ready:
-            item = heapq.heappop(ready)[3]
+            item = heappop(ready)[3]
             if not item.done and item.deadline > now:
                 return item
             # else answered elsewhere, or given up: the deadline sweep reports it
@@ -226,29 +228,34 @@ class DepartmentQueue:
         shift started at `shift_start`). The agent free earliest takes the next post; a post started
         before an agent's window ends is finished even after it (non-preemptive)."""
         free: list[tuple[float, int, float]] = []  # (from when, agent, until when)
-        for k, agent in enumerate(self.agents):
+        agents, staffed = self.agents, self.staffed_minutes
+        for k, agent in enumerate(agents):
             for start, end in agent.windows(open_, close, shift_start):
-                self.staffed_minutes += end - start
+                staffed += end - start
                 free.append((start, k, end))
-        heapq.heapify(free)
+        self.staffed_minutes = staffed
+        heapify(free)
+        take, worked = self.take, self.worked_minutes  # added to in the same order as one by one
         while free:
-            now, k, end = heapq.heappop(free)
-            agent = self.agents[k]
-            if agent.free_at > now:  # still on a post from an earlier window: free later, if in time
-                if agent.free_at < end:
-                    heapq.heappush(free, (agent.free_at, k, end))
+            now, k, end = heappop(free)
+            agent = agents[k]
+            free_at = agent.free_at
+            if free_at > now:  # still on a post from an earlier window: free later, if in time
+                if free_at < end:
+                    heappush(free, (free_at, k, end))
                 continue
-            item = self.take(now)
+            item = take(now)
             if item is None:  # idle until the next post arrives, if that is before its window closes
                 arrival = self.next_arrival()
                 if arrival is not None and arrival < end:
-                    heapq.heappush(free, (arrival, k, end))
+                    heappush(free, (arrival, k, end))
                 continue
             minutes = work(item, now)
-            self.worked_minutes += minutes
-            agent.free_at = now + minutes
-            if agent.free_at < end:
-                heapq.heappush(free, (agent.free_at, k, end))
+            worked += minutes
+            agent.free_at = free_at = now + minutes
+            if free_at < end:
+                heappush(free, (free_at, k, end))
+        self.worked_minutes = worked
 
     def load(self) -> DepartmentLoad:
         return DepartmentLoad(
