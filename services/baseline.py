@@ -19,7 +19,7 @@ from socialsim.contracts.strategy import Strategy
 from socialsim.contracts.timeunits import MINUTES_PER_HOUR
 from socialsim.contracts.vocabulary import Tone, need_of
 
-from .policy import CANONICAL, RESPONSE_ORDER, response
+from .policy import RESPONSE_ORDER, canonical, response
 from .queues import Deadlines, Item
 
 NAME = "no-social"
@@ -39,7 +39,7 @@ class NoSocial:
 
     def handle(self, batch: TickBatch) -> TickReply:
         closed, wait = batch.closed, self.wait_minutes
-        conversations = sorted(batch.conversations, key=CANONICAL)
+        conversations = canonical(batch.conversations)
         # priority 0 and ready when written: a baseline post never enters a department's queue
         items = [
             Item(c, need_of(c.intent, c.topic_kind), 0.0, c.minute, c.minute + wait) for c in conversations
