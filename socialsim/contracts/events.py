@@ -2,6 +2,11 @@
 
 msgspec structs: typed, immutable, cheap to build by the million and to encode as JSON for
 Kafka. Each event carries an id so consumers can be idempotent.
+
+The two built once per conversation, `Conversation` and `Response`, are `gc=False`: their fields
+are all scalars, so they can never be part of a reference cycle, and the garbage collector need not
+know them (msgspec then builds them faster and 16 bytes smaller). The option changes nothing on the
+wire: it is not part of the encoding.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import msgspec
 from .vocabulary import Action, Department, Intent, Tone, TopicKind
 
 
-class Conversation(msgspec.Struct, frozen=True, kw_only=True, tag="conversation"):
+class Conversation(msgspec.Struct, frozen=True, kw_only=True, tag="conversation", gc=False):
     id: str
     tick: int
     minute: float  # simulated minutes since the start when the customer posted
@@ -42,7 +47,7 @@ class TickClosed(msgspec.Struct, frozen=True, kw_only=True, tag="tick_closed"):
     final: bool = False  # the horizon ends with this tick: anything still waiting goes unanswered
 
 
-class Response(msgspec.Struct, frozen=True, kw_only=True, tag="response"):
+class Response(msgspec.Struct, frozen=True, kw_only=True, tag="response", gc=False):
     id: str
     conversation_id: str
     customer: int
