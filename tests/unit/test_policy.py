@@ -2,7 +2,7 @@
 
 import pytest
 
-from services.policy import AFTER_REPLY_SHARE, Policy
+from services.policy import AFTER_REPLY_SHARE, Policy, canonical
 from socialsim.contracts.events import TickBatch
 from tests.events import HOUR, closed, conv, strategy
 
@@ -11,6 +11,18 @@ def tick(policy: Policy, t: int, convs, day_revenue=None, final=False):
     return policy.handle(
         TickBatch(conversations=list(convs), closed=closed(t, len(convs), day_revenue or 0.0, final))
     )
+
+
+def test_a_tick_is_admitted_by_minute_then_id_whatever_order_it_came_in():
+    """A tick already in order is taken as it is (not sorted); one out of order, or with two posts
+    at the same minute, is sorted by (minute, id)."""
+    ordered = [conv(3, 1.0), conv(1, 2.0), conv(2, 2.0), conv(4, 3.0)]  # c1 before c2: same minute
+    assert canonical(ordered) == ordered
+    shuffled = [conv(4, 3.0), conv(3, 1.0), conv(2, 2.0), conv(1, 2.0)]
+    assert [c.id for c in canonical(shuffled)] == ["c3", "c1", "c2", "c4"]
+    assert [c.id for c in canonical([conv(2, 0.5), conv(1, 0.5)])] == ["c1", "c2"]  # same minute: by id
+    strictly = [conv(1, 1.0), conv(2, 2.0)]
+    assert canonical(strictly) is strictly
 
 
 def test_higher_priority_first_but_never_before_it_was_posted():
