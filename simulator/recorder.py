@@ -10,10 +10,9 @@ counter is declared once, and `snapshot` derives the row from those declarations
 from __future__ import annotations
 
 from array import array
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field, fields
-from operator import attrgetter
 from typing import Any
 
 import numpy as np
@@ -49,7 +48,6 @@ RowSink = Callable[[EventRows], None]
 EVENTS_PER_BATCH = 20_000
 SeriesRow = dict[str, int | float]  # one row of series.parquet
 _SERIES = "series"
-_INTENT = attrgetter("intent")
 # the counter each lifecycle kind adds to (holdout rows are a study's design, not a tally)
 _TALLIES = {
     "churn": "churned",
@@ -165,8 +163,8 @@ class Recorder:
         self.conversations += len(convs)
         self.help_seeking += help_seeking
         by_intent = self.conversations_by_intent
-        for intent, n in Counter(map(_INTENT, convs)).items():  # counted in C, in first-seen order
-            by_intent[intent] += n
+        for c in convs:
+            by_intent[c.intent] += 1
         if not self.keep_events:
             return
         for c in convs:
