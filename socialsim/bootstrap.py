@@ -8,6 +8,9 @@ Tests wire fakes the same way, by passing other parts to the functions below.
 
 from __future__ import annotations
 
+import ctypes
+import ctypes.util
+import gc
 import json
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -265,9 +268,23 @@ def simulate(
     return result, sha
 
 
+def _release_freed_memory() -> None:
+    """Hand the memory the run's worlds freed back to the system, where the C library allows it.
+
+    glibc keeps freed heap for reuse, so without this the outputs (pyarrow imports pandas for
+    any conversion; the report imports matplotlib's figures) would stack on top of the whole run's
+    peak: 776 -> 736 MB at 100k customers (`bench/memory.py`)."""
+    gc.collect()
+    libc = ctypes.util.find_library("c")
+    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+    if trim is not None:  # glibc only: musl and others return freed memory themselves, or not at all
+        trim(0)
+
+
 def publish(result: RunResult, req: RunRequest, sha: str) -> Summary | None:
     """Write a run's outputs and report; return its summary (None when no replication finished).
     A complete run's checkpoint goes once its outputs are written; an interrupted one's stays."""
+    _release_freed_memory()
     summary = write_outputs(result, req.out, sha, str(req.path), req.run_id or new_run_id(req.sc.name))
     if summary is not None:
         report = render(summary, result.series, req.sc, req.sets)
