@@ -143,6 +143,10 @@ def fit(args: argparse.Namespace, customers: tuple[int, ...], days: tuple[int, .
         setup_k = exponent(sizes, [m.setup.cpu_s for m in ms])
         verdict = "linear" if run_k <= LINEAR_EXPONENT_LIMIT else "FASTER THAN LINEAR"
         print(f"time ∝ {what} ** {run_k:.2f} (run, {verdict}); setup ∝ {what} ** {setup_k:.2f}")
+        # the work itself grows with the customer base (acquisitions), so read time against it too
+        work_k = exponent(sizes, [m.conversations for m in ms])
+        per = run_k - work_k
+        print(f"  conversations ∝ {what} ** {work_k:.2f}: time per conversation ∝ {what} ** {per:.2f}")
 
 
 def main() -> None:
