@@ -10,13 +10,15 @@ conversation and one per response), with the garbage collector frozen after setu
 does. Times are CPU seconds of this process (`time.process_time`), which other work on a
 shared machine disturbs far less than wall time; wall seconds are printed beside them. `--fit`
 fits log(time) against log(customers) and log(days) (least squares) and prints the exponents:
-1.0 is linear. Compare ratios, not seconds.
+1.0 is linear; each of its rows runs in a fresh process. Compare ratios, not seconds.
 """
 
 from __future__ import annotations
 
 import argparse
 import gc
+import json
+import subprocess
 import sys
 import time
 from dataclasses import dataclass
@@ -127,15 +129,29 @@ def exponent(sizes: list[int], seconds: list[float]) -> float:
     return float(np.polyfit(np.log(sizes), np.log(seconds), 1)[0])
 
 
+def measured_alone(scenario: str, customers: int, days: int) -> Measured:
+    """`measure` in a fresh process after its own warm-up: rows measured one after another in one
+    process slow down with the heap the earlier ones left (the 365-day row by ~20%)."""
+    cmd = [sys.executable, __file__, "--row", scenario, str(customers), str(days)]
+    setup, model, conversations = json.loads(subprocess.run(cmd, capture_output=True, check=True).stdout)
+    return Measured(Timed(setup, setup), Timed(model, model), conversations, 2 * conversations)
+
+
+def row(scenario: str, customers: int, days: int) -> None:
+    """The child of `measured_alone`: prints [setup CPU s, model CPU s, conversations]."""
+    measure(scenario, WARMUP_CUSTOMERS, WARMUP_DAYS, 1)
+    m = measure(scenario, customers, days, 1)
+    print(json.dumps([m.setup.cpu_s, m.model.cpu_s, m.conversations]))
+
+
 def fit(args: argparse.Namespace, customers: tuple[int, ...], days: tuple[int, ...]) -> None:
     def row(n: int, d: int) -> Measured:
-        m = measure(args.scenario, n, d, 1)
+        m = measured_alone(args.scenario, n, d)
         print(
             f"{n:>9,} customers x {d:>3} days: setup {m.setup.cpu_s:6.2f} s, run {m.model.cpu_s:7.2f} s CPU"
         )
         return m
 
-    measure(args.scenario, WARMUP_CUSTOMERS, WARMUP_DAYS, 1)
     by_customers = [row(n, days[0]) for n in customers]
     by_days = [row(customers[0], d) for d in days]
     for what, sizes, ms in (("customers", list(customers), by_customers), ("days", list(days), by_days)):
@@ -158,6 +174,9 @@ def main() -> None:
     mode = ap.add_mutually_exclusive_group()
     mode.add_argument("--fit", action="store_true", help="fit time against customers and days")
     mode.add_argument("--quick", action="store_true", help="--fit at small sizes")
+    if len(sys.argv) > 1 and sys.argv[1] == "--row":  # a child of `measured_alone`
+        row(sys.argv[2], int(sys.argv[3]), int(sys.argv[4]))
+        return
     args = ap.parse_args()
     sys.stdout.reconfigure(line_buffering=True)  # type: ignore[attr-defined]  # rows as they come
     if args.fit:
