@@ -9,9 +9,10 @@ COPY services services
 COPY dashboards dashboards
 COPY config config
 RUN pip install --no-cache-dir -e .
-# Word of mouth is compiled (numba) on its first run and cached beside the code, where the
-# unprivileged user cannot write: compile it here, once, with a one-day run.
-RUN socialsim compare credit-card-issuer --customers 100 --days 1 --out /tmp/warm-up --force \
+# The world's loops are compiled (numba) on their first run and cached beside the code, where the
+# unprivileged user cannot write: compile them here, once, with a week's run (day ends and
+# broadcasts included).
+RUN socialsim compare credit-card-issuer --customers 100 --days 7 --out /tmp/warm-up --force \
     && rm -rf /tmp/warm-up
 USER socialsim
 ENTRYPOINT ["socialsim"]
