@@ -9,7 +9,6 @@ Tests wire fakes the same way, by passing other parts to the functions below.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import json
 from collections.abc import Callable, Iterator
@@ -275,8 +274,8 @@ def _release_freed_memory() -> None:
     any conversion; the report imports matplotlib's figures) would stack on top of the whole run's
     peak: 776 -> 736 MB at 100k customers (`bench/memory.py`)."""
     gc.collect()
-    libc = ctypes.util.find_library("c")
-    trim = getattr(ctypes.CDLL(libc), "malloc_trim", None) if libc else None
+    # the process's own symbols (the C library it runs on), without find_library's ldconfig call
+    trim = getattr(ctypes.CDLL(None), "malloc_trim", None)
     if trim is not None:  # glibc only: musl and others return freed memory themselves, or not at all
         trim(0)
 
